@@ -1,0 +1,4 @@
+"""The only code that reads YAML files and environment variables.
+
+Each loader returns validated model objects or raises ConfigError listing every problem.
+"""

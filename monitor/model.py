@@ -1,0 +1,140 @@
+"""Plain frozen dataclasses shared by every pipeline step. Standard library only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FeedKind = Literal["news", "government", "search"]
+Priority = Literal["normal", "high"]
+Field = Literal["title", "summary"]
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """One entry of feeds.yaml, defaults applied."""
+
+    id: str
+    name: str
+    url: str
+    kind: FeedKind
+    country: str  # ISO 3166-1 alpha-2, upper case ("JP", "KR", "US", "AU"); "" for international
+    lang: str  # BCP 47 primary tag, lower case ("en", "ja", "ko")
+    interval: int  # seconds between polls
+    enabled: bool = True
+    tags: tuple[str, ...] = ()
+    timeout: float = 20.0  # total seconds allowed for one fetch
+    max_bytes: int = 10_000_000  # cap on the decompressed body
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What the fetch step hands to the parse step."""
+
+    feed_id: str
+    status: Literal["ok", "not_modified", "unchanged"]  # unchanged: 200 but same body hash
+    url: str  # final URL after redirects
+    http_status: int
+    body: bytes | None
+    headers: dict[str, str]  # lower-case keys
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One parsed feed entry, before normalisation (text may still hold HTML)."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None  # timezone-aware UTC, or None when the feed gave none
+    updated: datetime | None
+    author: str | None
+    categories: tuple[str, ...]
+    lang: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    lang: str | None
+    entries: tuple[Entry, ...]
+    warnings: tuple[str, ...] = ()  # recoverable problems (feedparser "bozo") in words
+
+
+@dataclass(frozen=True)
+class Item:
+    """A normalised news item: what is stored, matched and delivered."""
+
+    id: str  # stable archive id: 16 hex chars derived from feed id + identity key
+    feed_id: str
+    guid: str | None
+    url: str  # canonical absolute URL ("" if the entry had none)
+    title: str  # plain text, NFKC, whitespace collapsed
+    summary: str  # plain text, NFKC, whitespace collapsed
+    published: datetime  # timezone-aware UTC (first-seen time when the feed gave none)
+    first_seen: datetime  # timezone-aware UTC
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    lang: str | None = None
+    content_hash: str = ""  # changes when title, summary or url change
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One term occurrence behind a match: explanations and highlighting use it."""
+
+    term: str
+    field: Field
+    start: int  # character offsets into the item's field
+    end: int
+
+
+@dataclass(frozen=True)
+class Match:
+    item_id: str
+    rule_id: str
+    score: float
+    hits: tuple[Hit, ...]
+    rule_version: str  # short hash of the rule's definition when it matched
+
+
+@dataclass(frozen=True)
+class SourceFilter:
+    """Restricts a rule to some feeds; an empty tuple means no restriction."""
+
+    kinds: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleExample:
+    title: str
+    summary: str = ""
+    line: int = 0  # line in the rule file, for failure messages
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    query: str
+    description: str = ""
+    exclude: str | None = None
+    priority: Priority = "normal"
+    channel: str | None = None
+    sources: SourceFilter = field(default_factory=SourceFilter)
+    min_score: float = 0.0
+    weight: float = 1.0
+    tags: tuple[str, ...] = ()
+    match_examples: tuple[RuleExample, ...] = ()
+    no_match_examples: tuple[RuleExample, ...] = ()
+    version: str = ""  # short hash of the definition (query, exclude, filters, lists used)
+    path: str = ""  # file it came from

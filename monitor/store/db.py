@@ -1,0 +1,63 @@
+"""Open the archive: WAL, foreign keys, busy timeout, migrations applied."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.errors import StoreError
+from monitor.store.migrations import migrations
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def to_db_time(dt: datetime) -> str:
+    """A timezone-aware datetime as stored text; naive datetimes are taken as UTC."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (creating if needed) the archive at ``path`` and bring its schema up to date.
+
+    ``readonly`` opens an existing file without writing anything, for search and export.
+    """
+    path = Path(path)
+    try:
+        if readonly:
+            if not path.exists():
+                raise StoreError(
+                    f"no archive at {path}",
+                    "run `monitor poll --once` (or `make demo`) first, or pass --db",
+                )
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            db = sqlite_utils.Database(conn)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite_utils.Database(path)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=10000")
+        if not readonly:
+            migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"cannot open archive {path}: {exc}",
+            "check the file is a monitor database and not in use by another program",
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot open archive {path}: {exc.strerror}") from None
+    return db

@@ -1,0 +1,91 @@
+"""Schema migrations. Append new steps at the end; never edit a step once it has shipped.
+
+FTS is external-content FTS5 kept in step by triggers written here (not sqlite-utils'
+``enable_fts``), and items are never written with ``INSERT OR REPLACE``: REPLACE deletes
+without firing the delete trigger and would corrupt the index.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+migrations = sqlite_utils.Migrations("monitor")
+
+
+@migrations(name="0001_core")
+def _core(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT 'news',
+            country TEXT NOT NULL DEFAULT '',
+            lang TEXT NOT NULL DEFAULT '',
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_kind TEXT,
+            error_since TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            retry_after_until TEXT,
+            next_poll_at TEXT,
+            disabled_reason TEXT,
+            warnings TEXT
+        );
+
+        CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            feed_id TEXT NOT NULL REFERENCES feeds(id),
+            guid TEXT,
+            url TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            published TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT,
+            author TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            lang TEXT,
+            content_hash TEXT NOT NULL DEFAULT '',
+            revision INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX items_published ON items(published);
+        CREATE INDEX items_feed_published ON items(feed_id, published);
+        CREATE INDEX items_url ON items(url);
+
+        CREATE VIRTUAL TABLE items_fts USING fts5(
+            title, summary, content='items', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER items_fts_ai AFTER INSERT ON items BEGIN
+            INSERT INTO items_fts(rowid, title, summary)
+            VALUES (new.rowid, new.title, new.summary);
+        END;
+        CREATE TRIGGER items_fts_ad AFTER DELETE ON items BEGIN
+            INSERT INTO items_fts(items_fts, rowid, title, summary)
+            VALUES ('delete', old.rowid, old.title, old.summary);
+        END;
+        CREATE TRIGGER items_fts_au AFTER UPDATE OF title, summary ON items BEGIN
+            INSERT INTO items_fts(items_fts, rowid, title, summary)
+            VALUES ('delete', old.rowid, old.title, old.summary);
+            INSERT INTO items_fts(rowid, title, summary)
+            VALUES (new.rowid, new.title, new.summary);
+        END;
+
+        CREATE TABLE matches (
+            item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            rule_id TEXT NOT NULL,
+            rule_version TEXT NOT NULL,
+            score REAL NOT NULL,
+            hits TEXT NOT NULL DEFAULT '[]',
+            matched_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, rule_id)
+        );
+        CREATE INDEX matches_rule ON matches(rule_id, matched_at);
+        """
+    )
