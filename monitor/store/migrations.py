@@ -89,3 +89,19 @@ def _core(db: sqlite_utils.Database) -> None:
         CREATE INDEX matches_rule ON matches(rule_id, matched_at);
         """
     )
+
+
+@migrations(name="0100_pipeline_state")
+def _pipeline_state(db: sqlite_utils.Database) -> None:
+    # not_found_since: start of an unbroken run of 404s (disable after 3 days of them).
+    # state: small key/value facts the daemon reports, e.g. the last rules reload error.
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN not_found_since TEXT;
+        CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
