@@ -105,3 +105,44 @@ def _pipeline_state(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+# Characters that make an item need the trigram index: kana, CJK ideographs, Hangul.
+# unicode61 sees a run of them as one token, so 日本 inside 日本政府は is invisible to it.
+_CJK_GLOB = "'*[぀-ヿㄱ-ㆎ㐀-鿿가-힯豈-﫿]*'"
+_HAS_CJK_OLD = f"(old.title GLOB {_CJK_GLOB} OR old.summary GLOB {_CJK_GLOB})"
+_HAS_CJK_NEW = f"(new.title GLOB {_CJK_GLOB} OR new.summary GLOB {_CJK_GLOB})"
+
+
+@migrations(name="0101_archive_cjk_trigram")
+def _archive_cjk_trigram(db: sqlite_utils.Database) -> None:
+    """Trigram (substring) index over items with CJK text only, for archive search.
+
+    Contentless, and only items containing kana, ideographs or Hangul are indexed, so
+    ingest of English items pays nothing but a GLOB. Each trigger does its own
+    delete-then-insert in one body, so the order of the two steps is guaranteed.
+    """
+    db.executescript(
+        f"""
+        CREATE VIRTUAL TABLE items_cjk USING fts5(
+            title, summary, content='', tokenize='trigram'
+        );
+        CREATE TRIGGER items_cjk_ai AFTER INSERT ON items BEGIN
+            INSERT INTO items_cjk(rowid, title, summary)
+            SELECT new.rowid, new.title, new.summary WHERE {_HAS_CJK_NEW};
+        END;
+        CREATE TRIGGER items_cjk_ad AFTER DELETE ON items BEGIN
+            INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+            SELECT 'delete', old.rowid, old.title, old.summary WHERE {_HAS_CJK_OLD};
+        END;
+        CREATE TRIGGER items_cjk_au AFTER UPDATE OF title, summary ON items BEGIN
+            INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+            SELECT 'delete', old.rowid, old.title, old.summary WHERE {_HAS_CJK_OLD};
+            INSERT INTO items_cjk(rowid, title, summary)
+            SELECT new.rowid, new.title, new.summary WHERE {_HAS_CJK_NEW};
+        END;
+        INSERT INTO items_cjk(rowid, title, summary)
+        SELECT rowid, title, summary FROM items
+        WHERE title GLOB {_CJK_GLOB} OR summary GLOB {_CJK_GLOB};
+        """
+    )
