@@ -1,0 +1,163 @@
+"""Items: each stored once, changed ones updated in place with a new revision.
+
+New rows go in with ``INSERT … ON CONFLICT(id) DO NOTHING RETURNING id`` so the database
+itself says which are new; ``INSERT OR REPLACE`` is never used (see migrations.py: REPLACE
+would bypass the FTS delete trigger).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlite_utils
+
+from monitor.model import Item
+from monitor.store.db import from_db_time, to_db_time
+
+_COLUMNS = (
+    "id",
+    "feed_id",
+    "guid",
+    "url",
+    "title",
+    "summary",
+    "published",
+    "first_seen",
+    "author",
+    "categories",
+    "lang",
+    "content_hash",
+)
+_CHUNK = (
+    500  # rows per INSERT statement: 12 columns × 500 stays far below SQLite's 32,766 variables
+)
+
+
+@dataclass
+class ItemsWritten:
+    new: list[Item] = field(default_factory=list)
+    updated: list[Item] = field(default_factory=list)
+
+
+def _row(item: Item) -> tuple[object, ...]:
+    return (
+        item.id,
+        item.feed_id,
+        item.guid,
+        item.url,
+        item.title,
+        item.summary,
+        to_db_time(item.published),
+        to_db_time(item.first_seen),
+        item.author,
+        json.dumps(list(item.categories), ensure_ascii=False),
+        item.lang,
+        item.content_hash,
+    )
+
+
+def _unique(items: Iterable[Item]) -> list[Item]:
+    """First occurrence of each id wins; normalisation should already make ids unique."""
+    seen: dict[str, Item] = {}
+    for item in items:
+        seen.setdefault(item.id, item)
+    return list(seen.values())
+
+
+def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: datetime) -> ItemsWritten:
+    """Insert new items and update those whose content changed, in one transaction.
+
+    An updated item keeps its first ``published`` and ``first_seen``; its revision goes up
+    by one and ``updated_at`` is set, which flags it for readers of the archive.
+    """
+    batch = _unique(items)
+    written = ItemsWritten()
+    if not batch:
+        return written
+    with db.atomic():
+        known: dict[str, str] = {}
+        for start in range(0, len(batch), _CHUNK):
+            ids = [i.id for i in batch[start : start + _CHUNK]]
+            marks = ",".join("?" * len(ids))
+            for row in db.execute(
+                f"SELECT id, content_hash FROM items WHERE id IN ({marks})", ids
+            ).fetchall():
+                known[row[0]] = row[1]
+        fresh = [i for i in batch if i.id not in known]
+        inserted: set[str] = set()
+        row_marks = "(" + ",".join("?" * len(_COLUMNS)) + ")"
+        for start in range(0, len(fresh), _CHUNK):
+            chunk = fresh[start : start + _CHUNK]
+            params = [value for item in chunk for value in _row(item)]
+            cursor = db.execute(
+                f"INSERT INTO items ({','.join(_COLUMNS)}) VALUES "
+                f"{','.join([row_marks] * len(chunk))} ON CONFLICT(id) DO NOTHING RETURNING id",
+                params,
+            )
+            inserted.update(r[0] for r in cursor.fetchall())
+        written.new = [i for i in fresh if i.id in inserted]
+        stamp = to_db_time(now)
+        for item in batch:
+            if item.id in known and known[item.id] != item.content_hash:
+                db.execute(
+                    """UPDATE items SET guid = ?, url = ?, title = ?, summary = ?, author = ?,
+                         categories = ?, lang = ?, content_hash = ?, updated_at = ?,
+                         revision = revision + 1
+                       WHERE id = ?""",
+                    [
+                        item.guid,
+                        item.url,
+                        item.title,
+                        item.summary,
+                        item.author,
+                        json.dumps(list(item.categories), ensure_ascii=False),
+                        item.lang,
+                        item.content_hash,
+                        stamp,
+                        item.id,
+                    ],
+                )
+                written.updated.append(item)
+    return written
+
+
+def item_from_row(row: dict[str, object]) -> Item:
+    categories = row.get("categories")
+    return Item(
+        id=str(row["id"]),
+        feed_id=str(row["feed_id"]),
+        guid=None if row.get("guid") is None else str(row["guid"]),
+        url=str(row.get("url") or ""),
+        title=str(row.get("title") or ""),
+        summary=str(row.get("summary") or ""),
+        published=from_db_time(str(row["published"])),
+        first_seen=from_db_time(str(row["first_seen"])),
+        author=None if row.get("author") is None else str(row["author"]),
+        categories=tuple(json.loads(categories)) if isinstance(categories, str) else (),
+        lang=None if row.get("lang") is None else str(row["lang"]),
+        content_hash=str(row.get("content_hash") or ""),
+    )
+
+
+def count_by_feed(db: sqlite_utils.Database) -> dict[str, int]:
+    return {
+        str(r["feed_id"]): int(r["n"])
+        for r in db.query("SELECT feed_id, count(*) AS n FROM items GROUP BY feed_id")
+    }
+
+
+def latest_items(
+    db: sqlite_utils.Database, *, limit: int = 10, feed_ids: Sequence[str] | None = None
+) -> list[Item]:
+    """The most recently published items, newest first."""
+    where, params = "", []
+    if feed_ids:
+        where = f"WHERE feed_id IN ({','.join('?' * len(feed_ids))})"
+        params = list(feed_ids)
+    rows = db.query(
+        f"SELECT * FROM items {where} ORDER BY published DESC, id LIMIT ?", [*params, limit]
+    )
+    return [item_from_row(r) for r in rows]
