@@ -1,0 +1,137 @@
+"""Selection, routing and ranking: which matches a digest or alert shows, where, in what order.
+
+Input is every undelivered match (one Candidate per item and rule). Items telling the same
+story are clustered (cluster.py); each story appears once, under the rule that scored it
+highest, naming the other rules. Within a rule, entries rank by score, then recency, then id,
+so the order is deterministic. Entries past ``max_items`` are not dropped: they are counted
+in the digest ("and 4 more") and accounted for like the shown ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.digest.cluster import StoryKey, cluster
+from monitor.model import Hit, Rule
+
+Claim = tuple[str, str]  # (item id, rule id)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One undelivered match with what rendering needs of its item and feed."""
+
+    item_id: str
+    rule_id: str
+    score: float
+    hits: tuple[Hit, ...]
+    title: str
+    summary: str
+    url: str
+    published: datetime
+    feed_id: str
+    feed_name: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One story under one rule: the lead item, its other sources and the other rules."""
+
+    rule_id: str
+    lead: Candidate
+    others: tuple[Candidate, ...]  # the same story from other items (other feeds, reposts)
+    also_rules: tuple[str, ...]  # other rules (ids) of this digest that matched the story
+    claims: tuple[Claim, ...]  # every (item, rule) pair this entry delivers
+
+    @property
+    def score(self) -> float:
+        return self.lead.score
+
+    @property
+    def also_sources(self) -> tuple[str, ...]:
+        names = {c.feed_name for c in self.others if c.feed_name != self.lead.feed_name}
+        return tuple(sorted(names))
+
+
+@dataclass(frozen=True)
+class RuleSection:
+    rule: Rule
+    channel: str
+    entries: tuple[Entry, ...]  # shown, best first
+    more: tuple[Entry, ...]  # beyond max_items: counted in the message, delivered with it
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return tuple(c for e in self.entries + self.more for c in e.claims)
+
+
+def _rank_key(c: Candidate) -> tuple[float, float, str]:
+    return (-c.score, -c.published.timestamp(), c.item_id)
+
+
+def eligible(
+    candidates: Iterable[Candidate], rules: Sequence[Rule], *, min_score: float = 0.0
+) -> list[Candidate]:
+    """Candidates of the given rules scoring at least the digest's and the rule's minimum."""
+    by_id = {r.id: r for r in rules}
+    return [
+        c
+        for c in candidates
+        if c.rule_id in by_id and c.score >= max(min_score, by_id[c.rule_id].min_score)
+    ]
+
+
+def stories(candidates: Sequence[Candidate], rules: Sequence[Rule]) -> list[Entry]:
+    """One Entry per story, under its best rule; ranked best first."""
+    rule_order = {r.id: i for i, r in enumerate(rules)}
+    by_item: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        by_item.setdefault(c.item_id, []).append(c)
+    keys = [
+        StoryKey(item_id, cs[0].url, cs[0].title, cs[0].published)
+        for item_id, cs in by_item.items()
+    ]
+    entries = []
+    for group in cluster(keys):
+        members = [c for item_id in group for c in by_item[item_id]]
+        best = min(members, key=lambda c: (*_rank_key(c)[:1], rule_order[c.rule_id], c.item_id))
+        lead = min((c for c in members if c.rule_id == best.rule_id), key=_rank_key)
+        others: dict[str, Candidate] = {}
+        for c in sorted(members, key=_rank_key):
+            if c.item_id != lead.item_id:
+                others.setdefault(c.item_id, c)
+        also = sorted({c.rule_id for c in members} - {lead.rule_id}, key=rule_order.__getitem__)
+        claims = tuple(sorted({(c.item_id, c.rule_id) for c in members}))
+        entries.append(Entry(lead.rule_id, lead, tuple(others.values()), tuple(also), claims))
+    entries.sort(key=lambda e: _rank_key(e.lead))
+    return entries
+
+
+def plan_digest(
+    candidates: Iterable[Candidate],
+    rules: Sequence[Rule],
+    *,
+    channel: str,
+    max_items: int,
+    min_score: float = 0.0,
+) -> list[RuleSection]:
+    """The digest's sections in rule order; only rules with entries. ``rules``: the digest's."""
+    entries = stories(eligible(candidates, rules, min_score=min_score), rules)
+    sections = []
+    for rule in rules:
+        mine = tuple(e for e in entries if e.rule_id == rule.id)
+        if mine:
+            sections.append(
+                RuleSection(rule, rule.channel or channel, mine[:max_items], mine[max_items:])
+            )
+    return sections
+
+
+def alert_rules(rules: Sequence[Rule], chosen: Sequence[str] | None) -> list[Rule]:
+    """The rules that alert: those named in settings, else every priority-high rule."""
+    if chosen is None:
+        return [r for r in rules if r.priority == "high"]
+    wanted = set(chosen)
+    return [r for r in rules if r.id in wanted]
