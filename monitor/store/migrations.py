@@ -146,3 +146,57 @@ def _archive_cjk_trigram(db: sqlite_utils.Database) -> None:
         WHERE title GLOB {_CJK_GLOB} OR summary GLOB {_CJK_GLOB};
         """
     )
+
+
+@migrations(name="0200_deliveries")
+def _deliveries(db: sqlite_utils.Database) -> None:
+    """Delivery ledger: one row per Slack (or console) message, and the matches it carries.
+
+    A (kind, name, item, rule) pair can be claimed once: the primary key of delivery_items
+    is what makes "never posted twice" hold even if two processes race. ops_alerts remembers
+    which feeds the ops channel was told are failing, so it hears once, and once on recovery.
+    """
+    db.executescript(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            part INTEGER NOT NULL DEFAULT 1,
+            parts INTEGER NOT NULL DEFAULT 1,
+            message TEXT NOT NULL,
+            items INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'pending',
+            destination TEXT,
+            ts TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            attempted_at TEXT,
+            sent_at TEXT,
+            period_start TEXT,
+            period_end TEXT
+        );
+        CREATE INDEX deliveries_state ON deliveries(state, id);
+        CREATE INDEX deliveries_kind_name ON deliveries(kind, name, created_at);
+
+        CREATE TABLE delivery_items (
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            PRIMARY KEY (kind, name, item_id, rule_id)
+        );
+        CREATE INDEX delivery_items_delivery ON delivery_items(delivery_id);
+        CREATE INDEX delivery_items_item ON delivery_items(item_id);
+
+        CREATE TABLE ops_alerts (
+            feed_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            since TEXT,
+            changed_at TEXT NOT NULL
+        );
+        """
+    )
