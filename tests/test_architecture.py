@@ -25,7 +25,7 @@ IO_LIBRARIES = {
 PURE = ("monitor/reader/normalize.py", "monitor/rules/", "monitor/digest/")
 OWNERS = {
     "sqlite_utils": ("monitor/store/",),
-    "slack_sdk": ("monitor/deliver/slack.py",),
+    "slack_sdk": ("monitor/deliver/slack.py", "monitor/deliver/blocks.py"),
     "httpx": ("monitor/reader/fetch.py",),
     "feedparser": ("monitor/reader/parse.py",),
     "apscheduler": ("monitor/scheduler.py",),

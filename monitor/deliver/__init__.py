@@ -1,1 +1,33 @@
-"""See docs/ and architecture notes."""
+"""Destinations for rendered messages: Slack Web API, Slack webhook, or the terminal.
+
+``deliverer_for`` picks one from the credentials found in the environment; the registry maps
+a credentials kind to a factory, so adding a destination is one entry, not another branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from monitor.deliver.base import Deliverer, SendResult
+from monitor.deliver.console import ConsoleDeliverer
+from monitor.deliver.slack import SlackWebDeliverer, SlackWebhookDeliverer
+
+if TYPE_CHECKING:
+    from monitor.config.settings import SlackCredentials
+
+__all__ = ["Deliverer", "SendResult", "deliverer_for", "REGISTRY"]
+
+Factory = Callable[["SlackCredentials", int], Deliverer]
+
+REGISTRY: dict[str, Factory] = {
+    "web": lambda c, timeout: SlackWebDeliverer(c.token or "", base_url=c.api_url, timeout=timeout),
+    "webhook": lambda c, timeout: SlackWebhookDeliverer(c.webhook_url or "", timeout=timeout),
+}
+
+
+def deliverer_for(credentials: SlackCredentials | None, *, timeout: int = 15) -> Deliverer:
+    """Slack when credentials are set, else the terminal (the out-of-the-box default)."""
+    if credentials is None:
+        return ConsoleDeliverer()
+    return REGISTRY[credentials.kind](credentials, timeout)

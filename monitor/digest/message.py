@@ -57,6 +57,8 @@ class Message:
     channel: str
     text: str  # plain fallback for notifications and clients without Block Kit
     blocks: tuple[Block, ...]
+    # The (item id, rule id) pairs this message delivers; bookkeeping, not sent to Slack.
+    claims: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(

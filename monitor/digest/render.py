@@ -23,7 +23,7 @@ from monitor.digest.message import (
     block_chars,
 )
 from monitor.digest.mrkdwn import escape, highlight, link, shorten
-from monitor.digest.select import Entry, RuleSection
+from monitor.digest.select import Claim, Entry, RuleSection
 from monitor.model import Rule
 
 TITLE_LIMIT = 300  # a longer feed title is shortened with a visible "…"; the link has it all
@@ -132,7 +132,7 @@ def _pack(
     stories = sum(len(s.entries) + len(s.more) for s in sections)
     summary = f"{stories} {'story' if stories == 1 else 'stories'} · {len(sections)} rule{'s' if len(sections) != 1 else ''} · {escape(period)}"
     # Units are kept whole; a rule heading travels with its first story.
-    units: list[tuple[RuleSection, list[Block]]] = []
+    units: list[tuple[RuleSection, list[Block], list[Claim]]] = []
     for s in sections:
         first = True
         for entry in s.entries:
@@ -140,28 +140,31 @@ def _pack(
             if first:
                 blocks = [Divider(), _rule_heading(s), *blocks]
                 first = False
-            units.append((s, blocks))
+            units.append((s, blocks, list(entry.claims)))
         if s.more:
             hint = escape(search_hint.format(rule=s.rule.id))
-            units.append((s, [Context((f"…and {len(s.more)} more for this rule: `{hint}`",))]))
+            more = Context((f"…and {len(s.more)} more for this rule: `{hint}`",))
+            units.append((s, [more], [c for e in s.more for c in e.claims]))
     reserve = 2  # header + summary context on every part
-    pages: list[list[Block]] = [[]]
+    pages: list[tuple[list[Block], list[Claim]]] = [([], [])]
     current_rule: RuleSection | None = None
-    for rule_section, blocks in units:
-        page = pages[-1]
+    for rule_section, blocks, claims in units:
+        page, page_claims = pages[-1]
         if page and _too_big(page + blocks, reserve):
-            page = []
-            pages.append(page)
+            page, page_claims = [], []
+            pages.append((page, page_claims))
             if rule_section is current_rule and not isinstance(blocks[0], Divider):
                 blocks = [_rule_heading(rule_section, continued=True), *blocks]
         page.extend(blocks)
+        page_claims.extend(claims)
         current_rule = rule_section
     messages = []
-    for i, page in enumerate(pages, start=1):
+    for i, (page, page_claims) in enumerate(pages, start=1):
         part = f" ({i}/{len(pages)})" if len(pages) > 1 else ""
         header = Header(shorten(f"{name.capitalize()} digest{part} · {period}", MAX_HEADER_TEXT))
         text = f"{name} digest{part}: {stories} new {'story' if stories == 1 else 'stories'} for {', '.join(escape(s.rule.name or s.rule.id) for s in sections)}"
-        messages.append(Message(channel, text, (header, Context((summary,)), *page)))
+        page_blocks = (header, Context((summary,)), *page)
+        messages.append(Message(channel, text, page_blocks, tuple(sorted(set(page_claims)))))
     return messages
 
 
@@ -174,7 +177,7 @@ def render_alert(entry: Entry, *, channel: str, tz: tzinfo, rules: Mapping[str, 
     name = _rule_name(entry.rule_id, rules)
     header = Header(shorten(f"Alert: {name}", MAX_HEADER_TEXT))
     text = f"Alert ({escape(name)}): {escape(shorten(entry.lead.title, TITLE_LIMIT))}"
-    return Message(channel, text, (header, *_entry_blocks(entry, tz, rules)))
+    return Message(channel, text, (header, *_entry_blocks(entry, tz, rules)), entry.claims)
 
 
 def render_feed_failing(

@@ -1,0 +1,63 @@
+"""Rendered messages as Slack payloads, built and validated with slack_sdk.models.blocks.
+
+The pure digest step produces plain data (monitor/digest/message.py); here each block becomes
+a slack_sdk block object, whose ``to_dict()`` checks Slack's limits (header ≤ 150 characters,
+section text ≤ 3,000, …) before anything leaves the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from monitor.digest import message as m
+from monitor.errors import DeliveryError
+
+
+def to_block(block: m.Block) -> Block:
+    # verbatim: Slack must not turn bare words like #channel or URLs in feed text into links.
+    if isinstance(block, m.Header):
+        return HeaderBlock(text=PlainTextObject(text=block.text, emoji=True))
+    if isinstance(block, m.Section):
+        return SectionBlock(text=MarkdownTextObject(text=block.text, verbatim=True))
+    if isinstance(block, m.Context):
+        return ContextBlock(
+            elements=[MarkdownTextObject(text=t, verbatim=True) for t in block.texts]
+        )
+    return DividerBlock()
+
+
+def blocks_json(message: m.Message) -> list[dict[str, Any]]:
+    """The ``blocks`` array Slack receives; DeliveryError if a block breaks a limit."""
+    problems = message.problems()
+    if problems:
+        raise DeliveryError(
+            "message breaks Slack limits: " + "; ".join(problems),
+            retryable=False,
+            hint="this is a bug in digest rendering; please report it",
+        )
+    try:
+        return [to_block(b).to_dict() for b in message.blocks]
+    except SlackObjectFormationError as exc:
+        raise DeliveryError(f"invalid Block Kit: {exc}", retryable=False) from None
+
+
+def payload(message: m.Message) -> dict[str, Any]:
+    """The full chat.postMessage arguments: links never unfurl, names never become mentions."""
+    return {
+        "channel": message.channel,
+        "text": message.text,
+        "blocks": blocks_json(message),
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }

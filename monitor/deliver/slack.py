@@ -1,0 +1,131 @@
+"""Slack: chat.postMessage with a bot token (WebClient) or an incoming webhook (WebhookClient).
+
+Retries are slack_sdk's own handlers: rate limits honour Retry-After, connection errors and
+500/503 are retried a few times with backoff. A read timeout is *not* retried here: Slack
+may already have posted the message, and the ledger's next run decides (docs/delivery.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient, WebhookClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
+from monitor.deliver.base import SendResult
+from monitor.deliver.blocks import payload
+from monitor.digest.message import Message
+from monitor.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+# Errors that retrying cannot fix: the message stays pending until the setup is corrected.
+_SETUP_ERRORS = {
+    "invalid_auth": "check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
+    "not_authed": "set SLACK_BOT_TOKEN",
+    "token_revoked": "the token was revoked: install the app again and update SLACK_BOT_TOKEN",
+    "account_inactive": "the token's app or user is deactivated: reinstall the Slack app",
+    "missing_scope": "add the chat:write scope to the Slack app and reinstall it",
+    "channel_not_found": "check the channel in monitor.yaml and invite the bot: /invite @your-bot",
+    "not_in_channel": "invite the bot to the channel: /invite @your-bot",
+    "is_archived": "the channel is archived: pick another in monitor.yaml",
+    "invalid_blocks": "this is a bug in digest rendering; please report it",
+    "msg_too_long": "this is a bug in digest rendering; please report it",
+    "invalid_token": "check SLACK_WEBHOOK_URL: the webhook was removed or mistyped",
+    "no_service": "check SLACK_WEBHOOK_URL: the webhook was removed or mistyped",
+    "no_team": "check SLACK_WEBHOOK_URL",
+    "channel_is_archived": "the webhook's channel is archived: create a new webhook",
+    "invalid_payload": "this is a bug in digest rendering; please report it",
+}
+
+
+def retry_handlers(retries: int = 2, backoff: float = 0.5) -> list[RetryHandler]:
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=retries),
+        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+    ]
+
+
+def _problem(error: str, where: str) -> DeliveryError:
+    hint = _SETUP_ERRORS.get(error)
+    return DeliveryError(f"{where} refused the message: {error}", retryable=hint is None, hint=hint)
+
+
+def _unreachable(exc: Exception, where: str) -> DeliveryError:
+    reason = getattr(exc, "reason", None) or exc
+    return DeliveryError(
+        f"cannot reach {where}: {type(exc).__name__}: {reason}",
+        hint="the message stays pending and is retried on the next run",
+    )
+
+
+class SlackWebDeliverer:
+    """chat.postMessage through the Web API; gives a ts for every message."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        timeout: int = 15,
+        retries: int = 2,
+        backoff: float = 0.5,
+    ) -> None:
+        kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+        self.client = WebClient(
+            token=token,
+            timeout=timeout,
+            retry_handlers=retry_handlers(retries, backoff),
+            logger=log,
+            **kwargs,
+        )
+
+    def send(self, message: Message) -> SendResult:
+        try:
+            response = self.client.chat_postMessage(**payload(message))
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+            raise _problem(error, "Slack") from None
+        except (OSError, ValueError) as exc:  # URLError, timeouts, dropped connections
+            raise _unreachable(exc, "Slack") from None
+        ts = response.get("ts")
+        return SendResult(ts=str(ts) if ts else None)
+
+
+class SlackWebhookDeliverer:
+    """An incoming webhook: posts to the channel the webhook was made for; no ts."""
+
+    name = "webhook"
+
+    def __init__(
+        self, url: str, *, timeout: int = 15, retries: int = 2, backoff: float = 0.5
+    ) -> None:
+        self.client = WebhookClient(
+            url, timeout=timeout, retry_handlers=retry_handlers(retries, backoff), logger=log
+        )
+
+    def send(self, message: Message) -> SendResult:
+        body = payload(message)
+        body.pop("channel")  # a webhook is bound to one channel
+        try:
+            response = self.client.send(**body)
+        except (OSError, ValueError) as exc:
+            raise _unreachable(exc, "the Slack webhook") from None
+        if response.status_code != 200 or response.body.strip() != "ok":
+            error = response.body.strip() or f"HTTP {response.status_code}"
+            if response.status_code in (429, 500, 502, 503, 504):
+                raise DeliveryError(f"the Slack webhook answered {error}")
+            raise _problem(error, "the Slack webhook")
+        return SendResult(ts=None)
