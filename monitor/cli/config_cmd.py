@@ -1,7 +1,156 @@
-"""Commands filled in by their issue."""
+"""`monitor config check`: validate feeds.yaml, the rules folder and monitor.yaml together.
+
+``check_all`` is the same check as a start-up guard: `monitor run` and `monitor poll` call it
+so a bad file stops them (exit 2) before anything is written.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
 import click
 
-commands: list[click.Command] = []
+from monitor.cli.common import AppContext, app
+from monitor.config.feeds import FeedsConfig, load_feeds
+from monitor.config.yamlsrc import did_you_mean
+from monitor.errors import ConfigError, Problem
+
+T = TypeVar("T")
+
+
+@dataclass
+class CheckReport:
+    """Every problem found, plus one summary line per file that loaded."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summaries: list[str] = field(default_factory=list)
+
+    def load(self, loader: Callable[[], T]) -> T | None:
+        try:
+            return loader()
+        except ConfigError as exc:
+            self.problems.extend(exc.problems)
+            return None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    """A config loader another part of the project provides; None while it does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def _unknown_feed_problems(book: Any, feeds: FeedsConfig, rules_path: Path) -> list[Problem]:
+    """Rules whose source filter names a feed id that feeds.yaml does not define."""
+    known = {f.id for f in feeds.feeds}
+    problems = []
+    for rule in book.rules:
+        for feed_id in rule.sources.feeds:
+            if feed_id not in known:
+                hint = did_you_mean(feed_id, known) or f"feed ids are listed in {feeds.path}"
+                where = rule.path or str(rules_path)
+                problems.append(
+                    Problem(where, 0, f"rule {rule.id!r} names unknown feed {feed_id!r}", hint)
+                )
+    return problems
+
+
+def collect_checks(ctx: AppContext) -> CheckReport:
+    """Load all three configuration sources, collecting every problem instead of stopping."""
+    report = CheckReport()
+
+    feeds = report.load(lambda: load_feeds(ctx.feeds_path))
+    if feeds is not None:
+        enabled = len(feeds.enabled())
+        report.summaries.append(
+            f"{ctx.feeds_path}: {_plural(len(feeds.feeds), 'feed')} ({enabled} enabled)"
+        )
+
+    book: Any = None
+    rules_mod = _optional_module("monitor.config.rules")
+    if rules_mod is None:
+        report.summaries.append(f"{ctx.rules_path}: skipped (rule loader not available yet)")
+    else:
+        book = report.load(lambda: rules_mod.load_rules(ctx.rules_path))
+        if book is not None:
+            report.summaries.append(
+                f"{ctx.rules_path}: {_plural(len(book.rules), 'rule')}, "
+                f"{_plural(len(book.lists), 'list')}"
+            )
+
+    settings: Any = None
+    settings_mod = _optional_module("monitor.config.settings")
+    if settings_mod is None:
+        report.summaries.append(f"{ctx.settings_path}: skipped (settings loader not available yet)")
+    else:
+        settings = report.load(lambda: settings_mod.load_settings(ctx.settings_path))
+        if settings is not None:
+            alerts = "on" if getattr(getattr(settings, "alerts", None), "enabled", False) else "off"
+            line = (
+                f"{ctx.settings_path}: {_plural(len(settings.digests), 'digest')}, alerts {alerts}"
+            )
+            if not ctx.settings_path.exists():
+                line += " (file not found: defaults used)"
+            report.summaries.append(line)
+
+    # Cross-file checks, only when both sides loaded (otherwise their own problems come first).
+    if book is not None and settings is not None and settings_mod is not None:
+        report.problems.extend(settings_mod.rule_problems(settings, {r.id for r in book.rules}))
+    if book is not None and feeds is not None:
+        report.problems.extend(_unknown_feed_problems(book, feeds, ctx.rules_path))
+    return report
+
+
+def check_all(ctx: AppContext) -> None:
+    """Start-up guard: raise one ConfigError listing every problem in every config file."""
+    report = collect_checks(ctx)
+    if report.problems:
+        raise ConfigError(report.problems)
+
+
+@click.group("config")
+def config_group() -> None:
+    """Check the configuration files.
+
+    \b
+    Example:
+      monitor config check
+      monitor --feeds my-feeds.yaml config check
+    """
+
+
+@config_group.command("check")
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate feeds.yaml, the rules folder and monitor.yaml; list every problem.
+
+    Each problem is printed as FILE:LINE: message (hint). Exit code 0 when all files are
+    valid, 2 when any problem is found. `monitor run` and `monitor poll` run the same check
+    before they start.
+
+    \b
+    Example:
+      monitor config check
+      MONITOR_FEEDS=test-feeds.yaml monitor config check
+      monitor --rules ./rules --settings ./monitor.yaml config check
+    """
+    report = collect_checks(app(ctx))
+    if report.problems:
+        raise ConfigError(report.problems)
+    for line in report.summaries:
+        click.echo(line)
+
+
+commands: list[click.Command] = [config_group]

@@ -203,7 +203,10 @@ def _check_url(value: Any) -> str:
 def _check_kind(value: Any) -> FeedKind:
     text = _text("kind", value)
     if text not in KINDS:
-        hint = did_you_mean(text, KINDS) or f"use one of: {', '.join(KINDS)}"
+        prefixed = [k for k in KINDS if k.startswith(text.lower()[:3])]  # "gov", "govt"
+        hint = did_you_mean(text, KINDS) or (
+            f"did you mean {prefixed[0]!r}?" if prefixed else f"use one of: {', '.join(KINDS)}"
+        )
         raise _Invalid(f"unknown kind {text!r}", hint)
     return cast(FeedKind, text)
 
