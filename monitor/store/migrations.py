@@ -200,3 +200,20 @@ def _deliveries(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0201_archive_view")
+def _archive_view(db: sqlite_utils.Database) -> None:
+    """One row per item and matched rule, with the feed's kind and country: what the
+    archive web page facets on (feed, rule, country, kind, lang) and what export writes."""
+    db.executescript(
+        """
+        CREATE VIEW archive AS
+        SELECT i.id AS item_id, i.published, i.feed_id AS feed, f.kind, f.country,
+               COALESCE(NULLIF(i.lang, ''), f.lang) AS lang, i.title, i.url,
+               m.rule_id AS rule, m.score, m.matched_at
+        FROM items i
+        JOIN feeds f ON f.id = i.feed_id
+        LEFT JOIN matches m ON m.item_id = i.id;
+        """
+    )
