@@ -1,0 +1,237 @@
+"""Delivery orchestration: select → cluster → render → reserve → send → confirm.
+
+The pipeline's delivery steps (``monitor.pipeline.send_digest`` and friends re-export these).
+Each ``send_*`` first reserves its new messages — claiming their matches in the same
+transaction — and then flushes every pending message in the ledger, oldest first, so a
+message left pending by a crash or an outage goes out before anything newer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from monitor.config.settings import DigestSpec, Settings
+from monitor.deliver.base import Deliverer
+from monitor.digest.message import Message
+from monitor.digest.render import (
+    render_alert,
+    render_digest,
+    render_feed_failing,
+    render_feed_recovered,
+)
+from monitor.digest.select import alert_rules, eligible, plan_digest, stories
+from monitor.errors import DeliveryError
+from monitor.model import Rule
+from monitor.store import deliveries as ledger
+from monitor.store.db import utcnow
+
+log = logging.getLogger(__name__)
+
+ALERTS = "alerts"  # the ledger name all alerts share, so an item alerts once
+
+
+@dataclass
+class DeliveryReport:
+    reserved: int = 0  # new messages put in the ledger by this call
+    sent: int = 0  # messages confirmed by the destination (new or left from before)
+    pending: int = 0  # messages still waiting (Slack down, or a setup error)
+    errors: list[DeliveryError] = field(default_factory=list)
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.reserved += other.reserved
+        self.sent += other.sent
+        self.pending = other.pending
+        self.errors += other.errors
+
+
+@dataclass(frozen=True)
+class DigestDraft:
+    """What a digest would post now, without claiming anything (preview and --dry-run)."""
+
+    spec: DigestSpec
+    messages: list[Message]
+    start: datetime
+    end: datetime
+
+
+def digest_rules(spec: DigestSpec, rules: Sequence[Rule]) -> list[Rule]:
+    """The digest's rules in the order monitor.yaml lists them (every rule when it lists none)."""
+    if not spec.rules:
+        return list(rules)
+    by_id = {r.id: r for r in rules}
+    return [by_id[rule_id] for rule_id in spec.rules if rule_id in by_id]
+
+
+def draft_digest(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    rules: Sequence[Rule],
+    *,
+    name: str | None = None,
+    since: timedelta | None = None,
+    now: datetime | None = None,
+) -> DigestDraft:
+    """Render the digest from the matches it has not delivered yet. Reads only."""
+    now = now or utcnow()
+    spec = settings.digest(name)
+    chosen = digest_rules(spec, rules)
+    lower = now - since if since else None
+    found = ledger.candidates(
+        db, kind="digest", name=spec.name, rule_ids=[r.id for r in chosen], since=lower
+    )
+    start = lower or ledger.last_period_end(db, "digest", spec.name)
+    if start is None:
+        start = min((c.published for c in found), default=now - timedelta(days=1))
+    sections = plan_digest(
+        found, chosen, channel=spec.channel, max_items=spec.max_items, min_score=spec.min_score
+    )
+    messages = render_digest(
+        sections,
+        name=spec.name,
+        channel=spec.channel,
+        start=min(start, now),
+        end=now,
+        tz=ZoneInfo(settings.timezone),
+        rules={r.id: r for r in rules},
+        post_when_empty=spec.post_when_empty,
+    )
+    return DigestDraft(spec, messages, min(start, now), now)
+
+
+def send_digest(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    rules: Sequence[Rule],
+    deliverer: Deliverer,
+    *,
+    name: str | None = None,
+    since: timedelta | None = None,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Post one digest now: claim its matches with the messages in one transaction, then send."""
+    now = now or utcnow()
+    with ledger.claiming(db):
+        draft = draft_digest(db, settings, rules, name=name, since=since, now=now)
+        ids = ledger.reserve(
+            db,
+            kind="digest",
+            name=draft.spec.name,
+            messages=draft.messages,
+            now=now,
+            period=(draft.start, draft.end),
+        )
+    report = flush_pending(db, deliverer)
+    report.reserved = len(ids)
+    return report
+
+
+def send_alerts(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    rules: Sequence[Rule],
+    deliverer: Deliverer,
+    *,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """One message per new story matched by an alerting rule (priority high by default)."""
+    now = now or utcnow()
+    spec = settings.alerts
+    chosen = alert_rules(rules, spec.rules) if spec.enabled else []
+    messages: list[Message] = []
+    if chosen:
+        tz = ZoneInfo(settings.timezone)
+        by_id = {r.id: r for r in rules}
+        with ledger.claiming(db):
+            found = ledger.candidates(
+                db,
+                kind="alert",
+                name=ALERTS,
+                rule_ids=[r.id for r in chosen],
+                since=now - spec.max_age,
+            )
+            for entry in stories(eligible(found, chosen), chosen):
+                channel = by_id[entry.rule_id].channel or spec.channel
+                messages.append(render_alert(entry, channel=channel, tz=tz, rules=by_id))
+            ledger.reserve(db, kind="alert", name=ALERTS, messages=messages, now=now)
+    report = flush_pending(db, deliverer)
+    report.reserved = len(messages)
+    return report
+
+
+def send_ops_alerts(
+    db: sqlite_utils.Database,
+    settings: Settings,
+    deliverer: Deliverer,
+    *,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Tell the ops channel once when a feed has failed for ``failing_hours``, once on recovery."""
+    now = now or utcnow()
+    spec = settings.ops
+    reserved = 0
+    if spec.enabled:
+        tz = ZoneInfo(settings.timezone)
+        threshold = timedelta(hours=spec.failing_hours)
+        with ledger.claiming(db):
+            for feed in ledger.feed_health(db):
+                message = None
+                if feed.failing_since and not feed.alerted_since:
+                    if now - feed.failing_since >= threshold:
+                        message = render_feed_failing(
+                            channel=spec.channel,
+                            feed_name=feed.name,
+                            since=feed.failing_since,
+                            error=feed.last_error,
+                            failures=feed.failures,
+                            tz=tz,
+                        )
+                        ledger.set_ops_state(db, feed.id, "failing", feed.failing_since, now)
+                elif feed.alerted_since and not feed.failing_since:
+                    message = render_feed_recovered(
+                        channel=spec.channel, feed_name=feed.name, since=feed.alerted_since, tz=tz
+                    )
+                    ledger.set_ops_state(db, feed.id, "ok", None, now)
+                if message:
+                    ledger.reserve(db, kind="ops", name=feed.id, messages=[message], now=now)
+                    reserved += 1
+    report = flush_pending(db, deliverer)
+    report.reserved = reserved
+    return report
+
+
+def flush_pending(db: sqlite_utils.Database, deliverer: Deliverer) -> DeliveryReport:
+    """Send every pending message, oldest first, and mark each sent once the destination said ok.
+
+    The attempt is recorded before sending, so after a crash the ledger shows a send may have
+    been under way. A retryable failure (Slack unreachable, rate limits exhausted) stops the
+    flush, keeping order; a setup error (unknown channel, bad token) holds back only the
+    messages for that channel. Either way the messages stay pending for the next run.
+    """
+    report = DeliveryReport()
+    blocked: set[str] = set()
+    for row in ledger.pending(db):
+        if row.message.channel in blocked:
+            report.pending += 1
+            continue
+        ledger.mark_attempt(db, row.id, utcnow())
+        try:
+            result = deliverer.send(row.message)
+        except DeliveryError as exc:
+            log.warning("delivery %d (%s %s) failed: %s", row.id, row.kind, row.name, exc)
+            ledger.mark_failed(db, row.id, exc.message)
+            report.errors.append(exc)
+            report.pending += 1
+            if exc.retryable:
+                report.pending = len(ledger.pending(db))
+                return report
+            blocked.add(row.message.channel)
+            continue
+        ledger.mark_sent(db, row.id, ts=result.ts, destination=deliverer.name, now=utcnow())
+        report.sent += 1
+    return report
