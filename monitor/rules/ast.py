@@ -27,7 +27,8 @@ class Phrase:
 
     words: tuple[str, ...]
     pos: int = 0
-    exact_case: bool = False
+    exact_case: bool = False  # some word is written in capitals (checked per word)
+    prefix: bool = False  # the last word ends with ``*``
 
 
 @dataclass(frozen=True)

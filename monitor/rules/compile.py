@@ -1,0 +1,696 @@
+"""Compile a query's syntax tree into an evaluator; evaluate it against a title and summary.
+
+Literal terms (words, phrases, list entries) become keys of one Aho-Corasick automaton over the
+tokenised text (see monitor.rules.text). Scanning an item once gives every key's positions;
+the evaluator tree then only looks them up. Rule matching (monitor.rules.matcher) and archive
+search share this code, so a search and a rule with the same text find the same items.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+
+from monitor.errors import QueryError
+from monitor.model import Field, Hit
+from monitor.rules import ast
+from monitor.rules.termlist import TermList, expand_terms
+from monitor.rules.text import Analyzed, analyze, key_of, tokenize, written_in_capitals
+
+FIELDS: tuple[Field, ...] = ("title", "summary")
+Span = tuple[int, int]  # token indices, end exclusive
+
+
+# --- literals and the automaton -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One literal: its key in the automaton and, per token, the exact case it needs."""
+
+    display: str  # as written, for hits and explanations
+    key: str
+    ntok: int
+    exact: tuple[str | None, ...]  # None: any case
+    prefix: bool
+
+    @property
+    def needs_case(self) -> bool:
+        return any(e is not None for e in self.exact)
+
+
+def literal_pattern(text: str) -> Pattern:
+    """A list term as written: a word or several (a phrase), optional trailing ``*``.
+
+    Raises ValueError with a sentence when the term cannot match anything.
+    """
+    stripped = text.strip()
+    prefix = stripped.endswith("*")
+    body = stripped[:-1] if prefix else stripped
+    if "*" in body:
+        raise ValueError("a * wildcard only works at the end of a term, e.g. miner*")
+    pattern = words_pattern(body.split(), prefix, stripped)
+    if pattern is None:
+        raise ValueError(f"{stripped!r} has no letters or digits to match")
+    return pattern
+
+
+def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern | None:
+    tokens: list[str] = []
+    exact: list[str | None] = []
+    for word in words:
+        capitals = written_in_capitals(word)
+        for tok in tokenize(word):
+            tokens.append(tok)
+            exact.append(tok if capitals else None)
+    if not tokens:
+        return None
+    return Pattern(display, key_of(tokens, prefix), len(tokens), tuple(exact), prefix)
+
+
+class Vocabulary:
+    """Every automaton key of a set of queries, with a lazily built automaton."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self._automaton: Any = None
+
+    def add(self, key: str) -> int:
+        kid = self.ids.get(key)
+        if kid is None:
+            kid = self.ids[key] = len(self.ids)
+            self._automaton = None
+        return kid
+
+    def automaton(self) -> Any:
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            for key, kid in self.ids.items():
+                automaton.add_word(key, (kid, len(key)))
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+
+# --- per-item context -------------------------------------------------------------------------
+
+
+class FieldDoc:
+    """One field of one item: its tokens and where each automaton key occurs."""
+
+    __slots__ = ("an", "occ", "cache")
+
+    def __init__(self, an: Analyzed, occ: dict[int, list[int]]) -> None:
+        self.an = an
+        self.occ = occ  # key id -> token index of each occurrence
+        self.cache: dict[Any, list[Span]] = {}
+
+
+class Context:
+    """An item scanned once against a vocabulary; evaluators look positions up here."""
+
+    def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
+        automaton = vocab.automaton()
+        self.fields: dict[str, FieldDoc] = {}
+        self.found: set[int] = set()
+        for name, text in (("title", title), ("summary", summary)):
+            an = analyze(text)
+            occ: dict[int, list[int]] = {}
+            if len(an.joined) > 1 and len(automaton):
+                starts = an.starts  # the key's start is always a token start
+                for end, (kid, klen) in automaton.iter(an.joined):
+                    pos = end - klen + 2  # the key's first token, after its leading space
+                    lst = occ.get(kid)
+                    index = bisect_left(starts, pos)
+                    if lst is None:
+                        occ[kid] = [index]
+                    else:
+                        lst.append(index)
+            self.fields[name] = FieldDoc(an, occ)
+            self.found.update(occ)
+
+    def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
+        doc = self.fields[fname]
+        starts = doc.occ.get(kid)
+        if not starts:
+            return []
+        n = pattern.ntok
+        if not pattern.needs_case:
+            return [(s, s + n) for s in starts]
+        cached = doc.cache.get(pattern)
+        if cached is None:
+            cached = [(s, s + n) for s in starts if _case_ok(doc.an, s, pattern)]
+            doc.cache[pattern] = cached
+        return cached
+
+
+def _case_ok(an: Analyzed, start: int, pattern: Pattern) -> bool:
+    last = pattern.ntok - 1
+    for i, want in enumerate(pattern.exact):
+        if want is None:
+            continue
+        got = an.cased_token(start + i)
+        if pattern.prefix and i == last:
+            if not got.startswith(want):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+# --- evaluators -------------------------------------------------------------------------------
+
+
+@dataclass
+class Explanation:
+    """One clause of a query and whether it held, for ``monitor rules explain``."""
+
+    label: str
+    value: bool
+    children: list[Explanation] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)  # terms found, for leaves
+
+
+class Evaluator:
+    label = ""
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        raise NotImplementedError
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        """Token spans behind this clause in one field (empty when it does not hold there)."""
+        raise NotImplementedError
+
+    def children(self) -> Sequence[Evaluator]:
+        return ()
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        for child in self.children():
+            child.hits(ctx, fields, out)
+
+    def near_bonus(self, ctx: Context, fields: Sequence[str]) -> float:
+        return sum(child.near_bonus(ctx, fields) for child in self.children())
+
+    def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
+        return Explanation(
+            self.label,
+            self.test(ctx, fields),
+            [c.explain(ctx, fields) for c in self.children()],
+        )
+
+
+class Lit(Evaluator):
+    """A word, a phrase, or a whole term list: true when any of its patterns occurs."""
+
+    def __init__(self, label: str, patterns: list[tuple[Pattern, int]]) -> None:
+        self.label = label
+        self.patterns = patterns
+        self.plain_ids = frozenset(kid for p, kid in patterns if not p.needs_case)
+        self.cased = [(p, kid) for p, kid in patterns if p.needs_case]
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        for fname in fields:
+            doc = ctx.fields[fname]
+            if not self.plain_ids.isdisjoint(doc.occ):
+                return True
+            for p, kid in self.cased:
+                if kid in doc.occ and ctx.spans(fname, p, kid):
+                    return True
+        return False
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        out: list[Span] = []
+        occ = ctx.fields[fname].occ
+        for p, kid in self.patterns:
+            if kid in occ:
+                out.extend(ctx.spans(fname, p, kid))
+        return out
+
+    def found(self, ctx: Context, fields: Sequence[str]) -> Iterator[tuple[Pattern, str, Span]]:
+        for fname in fields:
+            occ = ctx.fields[fname].occ
+            for p, kid in self.patterns:
+                if kid in occ:
+                    for span in ctx.spans(fname, p, kid):
+                        yield p, fname, span
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        for p, fname, (s, e) in self.found(ctx, fields):
+            start, end = ctx.fields[fname].an.token_span(s, e)
+            out.append(Hit(p.display, fname, start, end))  # type: ignore[arg-type]
+
+    def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
+        terms = sorted({p.display for p, _, _ in self.found(ctx, fields)}, key=str.casefold)
+        return Explanation(self.label, bool(terms), found=terms)
+
+
+class Rx(Evaluator):
+    def __init__(self, label: str, pattern: str) -> None:
+        self.label = label
+        self.regex = re.compile(pattern, re.IGNORECASE)
+
+    def _matches(self, ctx: Context, fname: str) -> list[tuple[int, int, int, int]]:
+        """(first token, end token, start char, end char) of each match, chars in the original."""
+        doc = ctx.fields[fname]
+        key = ("rx", id(self))
+        cached = doc.cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        an = doc.an
+        found: list[tuple[int, int, int, int]] = []
+        for m in self.regex.finditer(an.cased):
+            a, b = m.span()
+            if a == b:
+                continue
+            first = next((i for i, (_, e) in enumerate(an.spans) if e > a), len(an.spans))
+            last = next((i for i, (s, _) in enumerate(an.spans) if s >= b), len(an.spans))
+            found.append((first, max(last, first + 1), an.orig(a), an.orig_end(b)))
+        doc.cache[key] = found  # type: ignore[assignment]
+        return found
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return any(self._matches(ctx, f) for f in fields)
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        return [(s, e) for s, e, _, _ in self._matches(ctx, fname)]
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        for fname in fields:
+            for _, _, a, b in self._matches(ctx, fname):
+                out.append(Hit(self.label, fname, a, b))  # type: ignore[arg-type]
+
+    def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
+        text = ctx.fields
+        found = sorted(
+            {text[f].an.text[a:b] for f in fields for _, _, a, b in self._matches(ctx, f)}
+        )
+        return Explanation(self.label, bool(found), found=found)
+
+
+class AndE(Evaluator):
+    label = "AND"
+
+    def __init__(self, kids: list[Evaluator]) -> None:
+        self.kids = kids
+
+    def children(self) -> Sequence[Evaluator]:
+        return self.kids
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return all(k.test(ctx, fields) for k in self.kids)
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        if not self.test(ctx, (fname,)):
+            return []
+        return [s for k in self.kids for s in k.positions(ctx, fname)]
+
+
+class OrE(AndE):
+    label = "OR"
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return any(k.test(ctx, fields) for k in self.kids)
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        return [s for k in self.kids for s in k.positions(ctx, fname)]
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        for kid in self.kids:
+            if kid.test(ctx, fields):
+                kid.hits(ctx, fields, out)
+
+
+class AtLeastE(OrE):
+    def __init__(self, count: int, kids: list[Evaluator]) -> None:
+        super().__init__(kids)
+        self.count = count
+        self.label = f"ATLEAST {count}"
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return sum(1 for k in self.kids if k.test(ctx, fields)) >= self.count
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        if not self.test(ctx, (fname,)):
+            return []
+        return super().positions(ctx, fname)
+
+
+class NotE(Evaluator):
+    label = "NOT"
+
+    def __init__(self, kid: Evaluator) -> None:
+        self.kid = kid
+
+    def children(self) -> Sequence[Evaluator]:
+        return (self.kid,)
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return not self.kid.test(ctx, fields)
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        return []  # an absence has no position
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        return None  # terms under NOT are not reasons for a match
+
+    def near_bonus(self, ctx: Context, fields: Sequence[str]) -> float:
+        return 0.0
+
+
+class FieldE(Evaluator):
+    def __init__(self, fname: Field, kid: Evaluator) -> None:
+        self.fname = fname
+        self.kid = kid
+        self.label = f"{fname}:"
+
+    def children(self) -> Sequence[Evaluator]:
+        return (self.kid,)
+
+    def _fields(self, fields: Sequence[str]) -> tuple[str, ...]:
+        return (self.fname,) if self.fname in fields else ()
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return self.kid.test(ctx, self._fields(fields))
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        return self.kid.positions(ctx, fname) if fname == self.fname else []
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        self.kid.hits(ctx, self._fields(fields), out)
+
+    def near_bonus(self, ctx: Context, fields: Sequence[str]) -> float:
+        return self.kid.near_bonus(ctx, self._fields(fields))
+
+    def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
+        inner = self._fields(fields)
+        return Explanation(self.label, self.kid.test(ctx, inner), [self.kid.explain(ctx, inner)])
+
+
+class NearE(Evaluator):
+    def __init__(self, left: Evaluator, right: Evaluator, distance: int) -> None:
+        self.left = left
+        self.right = right
+        self.distance = distance
+        self.label = f"NEAR/{distance}"
+
+    def children(self) -> Sequence[Evaluator]:
+        return (self.left, self.right)
+
+    def gap(self, ctx: Context, fname: str) -> int | None:
+        """The fewest tokens between a left and a right span in one field, if within range."""
+        left = self.left.positions(ctx, fname)
+        if not left:
+            return None
+        right = self.right.positions(ctx, fname)
+        best: int | None = None
+        for ls, le in left:
+            for rs, re_ in right:
+                if (ls, le) == (rs, re_):
+                    continue  # one occurrence cannot be near itself
+                if rs >= le:
+                    g = rs - le
+                elif ls >= re_:
+                    g = ls - re_
+                else:
+                    g = 0
+                if g <= self.distance and (best is None or g < best):
+                    best = g
+        return best
+
+    def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        return any(self.gap(ctx, f) is not None for f in fields)
+
+    def positions(self, ctx: Context, fname: str) -> list[Span]:
+        if self.gap(ctx, fname) is None:
+            return []
+        return self.left.positions(ctx, fname) + self.right.positions(ctx, fname)
+
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+        near_fields = [f for f in fields if self.gap(ctx, f) is not None]
+        self.left.hits(ctx, near_fields, out)
+        self.right.hits(ctx, near_fields, out)
+
+    def near_bonus(self, ctx: Context, fields: Sequence[str]) -> float:
+        gaps = [g for f in fields if (g := self.gap(ctx, f)) is not None]
+        if not gaps:
+            return 0.0
+        own = (self.distance + 1 - min(gaps)) / (self.distance + 1)
+        return own + super().near_bonus(ctx, fields)
+
+
+# --- results and the compiled query -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    matched: bool
+    hits: tuple[Hit, ...] = ()
+    score: float = 0.0  # before the rule's weight; see docs/rules.md "Scoring"
+
+
+TITLE_WEIGHT = 2.0
+SUMMARY_WEIGHT = 1.0
+
+
+def score_hits(hits: Sequence[Hit], near_bonus: float) -> float:
+    """Each distinct term: 2 if it is in the title, else 1; plus each NEAR's proximity bonus."""
+    best: dict[str, float] = {}
+    for hit in hits:
+        weight = TITLE_WEIGHT if hit.field == "title" else SUMMARY_WEIGHT
+        term = hit.term.casefold()
+        if weight > best.get(term, 0.0):
+            best[term] = weight
+    return round(sum(best.values()) + near_bonus, 3)
+
+
+class CompiledQuery:
+    """A query ready to run. ``evaluate`` scans the text itself; the Matcher shares a scan."""
+
+    def __init__(self, root: Evaluator, vocab: Vocabulary, node: ast.Node) -> None:
+        self.root = root
+        self.vocab = vocab
+        self.node = node
+        self.lists_used: frozenset[str] = frozenset(_list_names(node))
+
+    def evaluate(self, title: str, summary: str = "") -> QueryResult:
+        return self.run(Context(self.vocab, title, summary))
+
+    def run(self, ctx: Context) -> QueryResult:
+        if not self.root.test(ctx, FIELDS):
+            return QueryResult(False)
+        hits: list[Hit] = []
+        self.root.hits(ctx, FIELDS, hits)
+        unique = tuple(sorted(set(hits), key=lambda h: (h.field != "title", h.start, h.end)))
+        return QueryResult(True, unique, score_hits(unique, self.root.near_bonus(ctx, FIELDS)))
+
+    def explain(self, title: str, summary: str = "") -> Explanation:
+        return self.explain_ctx(Context(self.vocab, title, summary))
+
+    def explain_ctx(self, ctx: Context) -> Explanation:
+        return self.root.explain(ctx, FIELDS)
+
+    def requirement(self, keys: Mapping[int, str] | None = None) -> frozenset[int] | None:
+        """Key ids of which at least one must occur for a match; None: no such set.
+
+        ``keys`` (id -> key text) lets an AND pick its rarest child (longest keys)."""
+        return _requirement(self.root, keys or {})
+
+    def literal_terms(self) -> tuple[str, ...]:
+        """Every literal term outside NOT, as written (``miner*`` keeps its star)."""
+        out: list[str] = []
+        _literals(self.root, out)
+        return tuple(dict.fromkeys(out))
+
+    def required_terms(self) -> tuple[tuple[str, ...], ...] | None:
+        """A necessary condition for a match as AND of ORs of literal terms, for prefilters
+        such as archive search's FTS query; None when nothing is required (a regex, NOT)."""
+        return _cnf(self.root)
+
+
+def _literals(ev: Evaluator, out: list[str]) -> None:
+    if isinstance(ev, NotE):
+        return
+    if isinstance(ev, Lit):
+        out.extend(p.display for p, _ in ev.patterns)
+    for child in ev.children():
+        _literals(child, out)
+
+
+def _cost(ids: frozenset[int], vocab_keys: Mapping[int, str]) -> float:
+    # Longer keys are rarer (the Lucene Monitor default); a set costs the sum of its keys.
+    return sum(1.0 / max(len(vocab_keys.get(i, "")) - 2, 1) ** 2 for i in ids)
+
+
+def _requirement(ev: Evaluator, keys: Mapping[int, str]) -> frozenset[int] | None:
+    if isinstance(ev, Lit):
+        return frozenset(kid for _, kid in ev.patterns)
+    if isinstance(ev, (NotE, Rx)):
+        return None
+    if isinstance(ev, FieldE):
+        return _requirement(ev.kid, keys)
+    if isinstance(ev, OrE):  # OR and ATLEAST: any child may be the one that holds
+        parts = [_requirement(k, keys) for k in ev.kids]
+        if any(p is None for p in parts):
+            return None
+        return frozenset().union(*parts)  # type: ignore[arg-type]
+    kids = ev.children()  # AND and NEAR: every child must hold; index the cheapest
+    options = [r for k in kids if (r := _requirement(k, keys)) is not None]
+    if not options:
+        return None
+    return min(options, key=lambda ids: _cost(ids, keys) if keys else len(ids))
+
+
+def _cnf(ev: Evaluator) -> tuple[tuple[str, ...], ...] | None:
+    if isinstance(ev, Lit):
+        return (tuple(dict.fromkeys(p.display for p, _ in ev.patterns)),)
+    if isinstance(ev, (NotE, Rx)):
+        return None
+    if isinstance(ev, FieldE):
+        return _cnf(ev.kid)
+    if isinstance(ev, OrE):
+        clauses: list[str] = []
+        for kid in ev.kids:
+            sub = _cnf(kid)
+            if not sub:
+                return None
+            shortest: tuple[str, ...] = min(sub, key=len)
+            clauses.extend(shortest)
+        return (tuple(dict.fromkeys(clauses)),)
+    out: list[tuple[str, ...]] = []
+    for kid in ev.children():
+        out.extend(_cnf(kid) or ())
+    return tuple(out) or None
+
+
+def _list_names(node: ast.Node) -> Iterator[str]:
+    if isinstance(node, ast.ListRef):
+        yield node.name
+    elif isinstance(node, (ast.And, ast.Or, ast.AtLeast)):
+        for child in node.children:
+            yield from _list_names(child)
+    elif isinstance(node, (ast.Not, ast.FieldScope)):
+        yield from _list_names(node.child)
+    elif isinstance(node, ast.Near):
+        yield from _list_names(node.left)
+        yield from _list_names(node.right)
+
+
+# --- compiling --------------------------------------------------------------------------------
+
+
+def to_text(node: ast.Node) -> str:
+    """The query text of a node, for labels (normalised spacing, explicit AND)."""
+    if isinstance(node, ast.Term):
+        return node.text + ("*" if node.prefix else "")
+    if isinstance(node, ast.Phrase):
+        return '"' + " ".join(node.words) + ("*" if node.prefix else "") + '"'
+    if isinstance(node, ast.Regex):
+        return f"/{node.pattern}/"
+    if isinstance(node, ast.ListRef):
+        return f"@{node.name}"
+    if isinstance(node, ast.Not):
+        return f"NOT {_group(node.child)}"
+    if isinstance(node, ast.FieldScope):
+        return f"{node.field}:{_group(node.child)}"
+    if isinstance(node, ast.Near):
+        return f"{_group(node.left)} NEAR/{node.distance} {_group(node.right)}"
+    if isinstance(node, ast.AtLeast):
+        return f"ATLEAST {node.count} (" + ", ".join(to_text(c) for c in node.children) + ")"
+    joiner = " AND " if isinstance(node, ast.And) else " OR "
+    return joiner.join(_group(c) for c in node.children)
+
+
+def _group(node: ast.Node) -> str:
+    text = to_text(node)
+    leaf = isinstance(node, (ast.Term, ast.Phrase, ast.Regex, ast.ListRef, ast.AtLeast))
+    return text if leaf else f"({text})"
+
+
+class _Compiler:
+    def __init__(self, lists: Mapping[str, TermList] | None, vocab: Vocabulary, query: str):
+        self.lists = lists
+        self.vocab = vocab
+        self.query = query
+        self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
+
+    def pattern(self, p: Pattern) -> tuple[Pattern, int]:
+        return p, self.vocab.add(p.key)
+
+    def compile(self, node: ast.Node) -> Evaluator:
+        if isinstance(node, ast.Term):
+            p = words_pattern([node.text], node.prefix, to_text(node))
+            return Lit(to_text(node), [self.pattern(p)] if p else [])
+        if isinstance(node, ast.Phrase):
+            p = words_pattern(node.words, node.prefix, " ".join(node.words))
+            return Lit(to_text(node), [self.pattern(p)] if p else [])
+        if isinstance(node, ast.Regex):
+            return Rx(to_text(node), node.pattern)
+        if isinstance(node, ast.ListRef):
+            return Lit(f"@{node.name}", self.list_patterns(node))
+        if isinstance(node, ast.And):
+            return AndE([self.compile(c) for c in node.children])
+        if isinstance(node, ast.Or):
+            return OrE([self.compile(c) for c in node.children])
+        if isinstance(node, ast.AtLeast):
+            return AtLeastE(node.count, [self.compile(c) for c in node.children])
+        if isinstance(node, ast.Not):
+            return NotE(self.compile(node.child))
+        if isinstance(node, ast.FieldScope):
+            return FieldE(node.field, self.compile(node.child))
+        if isinstance(node, ast.Near):
+            return NearE(self.compile(node.left), self.compile(node.right), node.distance)
+        raise TypeError(f"not a query node: {node!r}")  # pragma: no cover
+
+    def list_patterns(self, node: ast.ListRef) -> list[tuple[Pattern, int]]:
+        name = node.name
+        if name in self.list_cache:
+            return self.list_cache[name]
+        if self.lists is None or name not in self.lists:
+            known = sorted(self.lists or ())
+            close = [k for k in known if _close(name, k)]
+            if close:
+                hint = f"did you mean @{close[0]}?"
+            elif known:
+                hint = "known lists: " + ", ".join(f"@{k}" for k in known[:12])
+            else:
+                hint = "term lists live in rules/lists/<name>.yaml"
+            raise QueryError(f"unknown list @{name}", self.query, node.pos, hint)
+        patterns = []
+        for term in expand_terms(name, self.lists):
+            try:
+                patterns.append(self.pattern(literal_pattern(term)))
+            except ValueError:
+                continue  # the loader reports bad terms with their line
+        self.list_cache[name] = patterns
+        return patterns
+
+
+def _close(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
+
+
+def compile_query(
+    node: ast.Node,
+    lists: Mapping[str, TermList] | None = None,
+    *,
+    query: str = "",
+    vocab: Vocabulary | None = None,
+) -> CompiledQuery:
+    """Compile a parsed query. ``lists`` resolves ``@name``; an unknown one is a QueryError
+    (``query``, the source text, is quoted in it). Queries compiled into one ``vocab`` share
+    an automaton, so an item is scanned once for all of them."""
+    vocab = vocab if vocab is not None else Vocabulary()
+    root = _Compiler(lists, vocab, query).compile(node)
+    compiled = CompiledQuery(root, vocab, node)
+    return compiled
+
+
+def lookup_keys(vocab: Vocabulary) -> dict[int, str]:
+    return {kid: key for key, kid in vocab.ids.items()}

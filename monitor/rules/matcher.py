@@ -1,0 +1,140 @@
+"""Match items against every rule at once, without evaluating every rule for every item.
+
+All literal terms of all rules (and their excludes) go into one Aho-Corasick automaton. Each
+rule is indexed under the key set of which at least one must occur for it to match (an AND
+is indexed by its rarest child, the presearcher of Lucene Monitor). Scanning an item once
+tells which keys occur; only the rules indexed under them, plus the few rules with no literal
+requirement (a bare regex, NOT-only), are evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from monitor.model import FeedSource, Item, Match, Rule
+from monitor.rules.compile import (
+    CompiledQuery,
+    Context,
+    QueryResult,
+    Vocabulary,
+    compile_query,
+    lookup_keys,
+)
+from monitor.rules.parser import parse_query
+from monitor.rules.termlist import TermList
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    query: CompiledQuery
+    exclude: CompiledQuery | None
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """Everything about one rule on one item, for explanations and tests."""
+
+    rule: Rule
+    result: QueryResult  # the query alone
+    excluded: bool
+    source_ok: bool
+    score: float  # after weight
+    matched: bool
+
+
+def source_allows(rule: Rule, item: Item, feed: FeedSource | None) -> bool:
+    """The rule's source filter. Without a feed only ``langs`` applies; an item whose
+    language is unknown passes a language filter (nothing says it is another language)."""
+    f = rule.sources
+    if feed is not None:
+        if f.kinds and feed.kind not in f.kinds:
+            return False
+        if f.countries and feed.country.upper() not in f.countries:
+            return False
+        if f.feeds and feed.id not in f.feeds:
+            return False
+    if f.langs:
+        lang = item.lang or (feed.lang if feed is not None else None)
+        if lang and lang.split("-")[0].lower() not in f.langs:
+            return False
+    return True
+
+
+class Matcher:
+    """All rules compiled once. ``match`` returns the matches of one item, best first."""
+
+    def __init__(self, rules: Iterable[Rule], lists: Mapping[str, TermList] | None = None):
+        self.vocab = Vocabulary()
+        compiled: list[CompiledRule] = []
+        for rule in rules:
+            query = compile_query(
+                parse_query(rule.query), lists, query=rule.query, vocab=self.vocab
+            )
+            exclude = None
+            if rule.exclude and rule.exclude.strip():
+                exclude = compile_query(
+                    parse_query(rule.exclude), lists, query=rule.exclude, vocab=self.vocab
+                )
+            compiled.append(CompiledRule(rule, query, exclude))
+        self.compiled = tuple(compiled)
+        self.by_id = {c.rule.id: c for c in compiled}
+        keys = lookup_keys(self.vocab)
+        self.index: dict[int, list[int]] = {}
+        self.always: list[int] = []
+        for i, c in enumerate(compiled):
+            need = c.query.requirement(keys)
+            if need is None:
+                self.always.append(i)
+            else:
+                for kid in need:
+                    self.index.setdefault(kid, []).append(i)
+        self.vocab.automaton()  # build now, not on the first item
+
+    def context(self, title: str, summary: str) -> Context:
+        return Context(self.vocab, title, summary)
+
+    def candidates(self, ctx: Context) -> list[int]:
+        found = set(self.always)
+        index = self.index
+        for kid in ctx.found:
+            rules = index.get(kid)
+            if rules:
+                found.update(rules)
+        return sorted(found)
+
+    def match(self, item: Item, feed: FeedSource | None = None) -> list[Match]:
+        ctx = self.context(item.title, item.summary)
+        out: list[Match] = []
+        for i in self.candidates(ctx):
+            c = self.compiled[i]
+            if not source_allows(c.rule, item, feed):
+                continue
+            outcome = self._outcome(c, ctx, item, feed, source_ok=True)
+            if outcome.matched:
+                out.append(
+                    Match(item.id, c.rule.id, outcome.score, outcome.result.hits, c.rule.version)
+                )
+        out.sort(key=lambda m: (-m.score, m.rule_id))
+        return out
+
+    def outcome(self, rule_id: str, item: Item, feed: FeedSource | None = None) -> RuleOutcome:
+        """One rule on one item, with the parts of the decision (for explain and tests)."""
+        c = self.by_id[rule_id]
+        ctx = self.context(item.title, item.summary)
+        return self._outcome(c, ctx, item, feed, source_allows(c.rule, item, feed))
+
+    def _outcome(
+        self,
+        c: CompiledRule,
+        ctx: Context,
+        item: Item,
+        feed: FeedSource | None,
+        source_ok: bool,
+    ) -> RuleOutcome:
+        result = c.query.run(ctx)
+        excluded = bool(result.matched and c.exclude and c.exclude.run(ctx).matched)
+        score = round(result.score * c.rule.weight, 3)
+        matched = result.matched and not excluded and source_ok and score >= c.rule.min_score
+        return RuleOutcome(c.rule, result, excluded, source_ok, score, matched)

@@ -1,0 +1,376 @@
+"""The query language's parser: text in, syntax tree (monitor.rules.ast) out.
+
+Grammar, loosest binding first (docs/rules.md shows it with examples)::
+
+    query   := or
+    or      := and ("OR" and)*
+    and     := near (["AND"] near)*          terms side by side mean AND
+    near    := unary ("NEAR/" n unary)*
+    unary   := "NOT" unary | primary
+    primary := "(" or ")" | "ATLEAST" n "(" or ("," or)* ")" | FIELD ":" primary
+             | word | "phrase" | /regex/ | @list
+
+Every error is a QueryError with the 1-based column of the offending token and a hint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.errors import QueryError
+from monitor.rules.ast import (
+    And,
+    AtLeast,
+    FieldName,
+    FieldScope,
+    ListRef,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Regex,
+    Term,
+)
+from monitor.rules.text import tokenize, written_in_capitals
+
+FIELDS: tuple[FieldName, ...] = ("title", "summary")
+KEYWORDS = ("AND", "OR", "NOT", "ATLEAST")
+_SPECIAL = set('()",')
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
+_LIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+NEAR_HINT = "NEAR needs a number, e.g. NEAR/5"
+ATLEAST_HINT = "write it as ATLEAST 2 (a, b, c)"
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # WORD PHRASE REGEX LIST FIELD NEAR AND OR NOT ATLEAST ( ) , END
+    text: str
+    pos: int  # 1-based column
+    number: int = 0
+
+
+class _Lexer:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.text = query.translate(_QUOTES)  # one character for one: columns stay put
+        self.i = 0
+
+    def error(self, message: str, pos: int, hint: str | None = None) -> QueryError:
+        return QueryError(message, self.query, pos, hint)
+
+    def tokens(self) -> list[Tok]:
+        out: list[Tok] = []
+        text = self.text
+        while True:
+            while self.i < len(text) and text[self.i].isspace():
+                self.i += 1
+            if self.i >= len(text):
+                out.append(Tok("END", "", len(text) + 1))
+                return out
+            ch = text[self.i]
+            start = self.i + 1
+            if ch in "(),":
+                out.append(Tok(ch, ch, start))
+                self.i += 1
+            elif ch == '"':
+                out.append(self._phrase(start))
+            elif ch == "/":
+                out.append(self._regex(start))
+            elif ch == "@":
+                out.append(self._list(start))
+            else:
+                out.extend(self._word(start))
+
+    def _phrase(self, start: int) -> Tok:
+        end = self.text.find('"', self.i + 1)
+        if end < 0:
+            raise self.error("unclosed quote", start, 'add a closing " after the phrase')
+        body = self.text[self.i + 1 : end]
+        self.i = end + 1
+        return Tok("PHRASE", body, start)
+
+    def _regex(self, start: int) -> Tok:
+        j = self.i + 1
+        while j < len(self.text) and self.text[j] != "/":
+            j += 2 if self.text[j] == "\\" else 1
+        if j >= len(self.text):
+            raise self.error(
+                "unclosed regular expression", start, "end it with /, e.g. /lithium-?ion/"
+            )
+        body = self.text[self.i + 1 : j]
+        self.i = j + 1
+        return Tok("REGEX", body, start)
+
+    def _list(self, start: int) -> Tok:
+        m = _LIST_NAME.match(self.text, self.i + 1)
+        if not m:
+            raise self.error("@ needs a list name", start, "write @name, e.g. @korea")
+        self.i = m.end()
+        return Tok("LIST", m.group(), start)
+
+    def _word(self, start: int) -> list[Tok]:
+        j = self.i
+        while j < len(self.text) and not self.text[j].isspace() and self.text[j] not in _SPECIAL:
+            j += 1
+        word = self.text[self.i : j]
+        self.i = j
+        if word in ("AND", "OR", "NOT", "ATLEAST"):
+            return [Tok(word, word, start)]
+        if word == "NEAR" or word.startswith("NEAR/"):
+            number = word[5:]
+            if not number.isdigit() or not number.isascii():
+                raise self.error(f"{word} has no distance", start, NEAR_HINT)
+            return [Tok("NEAR", word, start, int(number))]
+        name, colon, rest = word.partition(":")
+        if colon and name in FIELDS:
+            # Lex what follows the colon as a token of its own (title:word, title:@list).
+            self.i = start - 1 + len(name) + 1
+            return [Tok("FIELD", name, start)]
+        if colon and not rest and name.isalpha() and j < len(self.text) and self.text[j] in '("':
+            hint = "a field is title: or summary:"
+            close = [f for f in FIELDS if _similar(name.lower(), f)]
+            if close:
+                hint = f"did you mean {close[0]}:?"
+            raise self.error(f"unknown field {name}:", start, hint)
+        return [Tok("WORD", word, start)]
+
+
+def _similar(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.lexer = _Lexer(query)
+        self.toks = self.lexer.tokens()
+        self.k = 0
+
+    @property
+    def tok(self) -> Tok:
+        return self.toks[self.k]
+
+    def advance(self) -> Tok:
+        tok = self.toks[self.k]
+        self.k += 1
+        return tok
+
+    def error(self, message: str, pos: int, hint: str | None = None) -> QueryError:
+        return QueryError(message, self.query, pos, hint)
+
+    def parse(self) -> Node:
+        if self.tok.kind == "END":
+            raise self.error("empty query", 1, "write at least one word, e.g. lithium")
+        node = self.parse_or()
+        tok = self.tok
+        if tok.kind == ")":
+            raise self.error(
+                "unbalanced parenthesis", tok.pos, "this ) has no matching (: remove it or add ("
+            )
+        if tok.kind == ",":
+            raise self.error(
+                "unexpected comma", tok.pos, "commas only separate the terms of ATLEAST n (a, b)"
+            )
+        if tok.kind != "END":  # pragma: no cover - every other token starts a term
+            raise self.error(f"unexpected {tok.text!r}", tok.pos)
+        return node
+
+    def parse_or(self) -> Node:
+        first = self.tok
+        if first.kind in ("OR", "AND"):
+            raise self.error(
+                f"{first.kind} needs a term before it", first.pos, "remove it or add a term"
+            )
+        children = [self.parse_and()]
+        while self.tok.kind == "OR":
+            op = self.advance()
+            self._need_operand(op)
+            children.append(self.parse_and())
+        return children[0] if len(children) == 1 else Or(tuple(children), first.pos)
+
+    def _need_operand(self, op: Tok) -> None:
+        nxt = self.tok
+        if nxt.kind in ("END", ")", ",", "OR", "AND", "NEAR"):
+            what = "a term" if nxt.kind in ("END", ")", ",") else f"a term, not {nxt.kind}"
+            raise self.error(
+                f"{op.kind} needs a term after it", op.pos, f"add {what} after {op.kind}"
+            )
+
+    def _starts_term(self) -> bool:
+        return self.tok.kind in ("WORD", "PHRASE", "REGEX", "LIST", "FIELD", "(", "NOT", "ATLEAST")
+
+    def parse_and(self) -> Node:
+        first = self.tok
+        children = [self.parse_near()]
+        while True:
+            if self.tok.kind == "AND":
+                op = self.advance()
+                self._need_operand(op)
+            elif not self._starts_term():
+                break
+            children.append(self.parse_near())
+        return children[0] if len(children) == 1 else And(tuple(children), first.pos)
+
+    def parse_near(self) -> Node:
+        first = self.tok
+        node = self.parse_unary()
+        while self.tok.kind == "NEAR":
+            op = self.advance()
+            self._need_operand(op)
+            node = Near(node, self.parse_unary(), op.number, first.pos)
+        return node
+
+    def parse_unary(self) -> Node:
+        tok = self.tok
+        if tok.kind == "NOT":
+            self.advance()
+            self._need_operand(tok)
+            return Not(self.parse_unary(), tok.pos)
+        return self.parse_primary()
+
+    def parse_primary(self) -> Node:
+        tok = self.advance()
+        kind = tok.kind
+        if kind == "(":
+            return self._group(tok)
+        if kind == "ATLEAST":
+            return self._atleast(tok)
+        if kind == "FIELD":
+            if self.tok.kind in ("END", ")", ",", "OR", "AND", "NEAR"):
+                raise self.error(
+                    f"{tok.text}: needs a term or a group after it",
+                    tok.pos,
+                    f"e.g. {tok.text}:(lithium OR nickel)",
+                )
+            return FieldScope(tok.text, self.parse_primary(), tok.pos)  # type: ignore[arg-type]
+        if kind == "WORD":
+            return self._term(tok)
+        if kind == "PHRASE":
+            return self._phrase(tok)
+        if kind == "REGEX":
+            return self._regex(tok)
+        if kind == "LIST":
+            return ListRef(tok.text, tok.pos)
+        if kind == ")":
+            raise self.error(
+                "unbalanced parenthesis", tok.pos, "this ) has no matching (: remove it or add ("
+            )
+        if kind == "END":
+            raise self.error("the query ends too early", tok.pos, "add a term at the end")
+        if kind == "NEAR":
+            raise self.error("NEAR needs a term before it", tok.pos, "e.g. japan NEAR/5 korea")
+        if kind == ",":
+            raise self.error(
+                "unexpected comma", tok.pos, "commas only separate the terms of ATLEAST n (a, b)"
+            )
+        raise self.error(f"{kind} needs a term before it", tok.pos, "remove it or add a term")
+
+    def _group(self, open_tok: Tok) -> Node:
+        if self.tok.kind == ")":
+            raise self.error("empty parentheses", open_tok.pos, "put a term inside, or remove ()")
+        if self.tok.kind == "END":
+            raise self.error(
+                "unbalanced parenthesis", open_tok.pos, "this ( is never closed: add a )"
+            )
+        node = self.parse_or()
+        if self.tok.kind != ")":
+            if self.tok.kind == ",":
+                raise self.error(
+                    "unexpected comma",
+                    self.tok.pos,
+                    "commas only separate the terms of ATLEAST n (a, b)",
+                )
+            raise self.error(
+                "unbalanced parenthesis", open_tok.pos, "this ( is never closed: add a )"
+            )
+        self.advance()
+        return node
+
+    def _atleast(self, tok: Tok) -> Node:
+        num = self.advance()
+        if num.kind != "WORD" or not num.text.isdigit() or not num.text.isascii():
+            raise self.error("ATLEAST needs a number", tok.pos, ATLEAST_HINT)
+        count = int(num.text)
+        open_tok = self.advance()
+        if open_tok.kind != "(":
+            raise self.error("ATLEAST needs a list in parentheses", tok.pos, ATLEAST_HINT)
+        children = [self.parse_or()]
+        while self.tok.kind == ",":
+            self.advance()
+            children.append(self.parse_or())
+        if self.tok.kind != ")":
+            raise self.error(
+                "unbalanced parenthesis", open_tok.pos, "this ( is never closed: add a )"
+            )
+        self.advance()
+        if count < 1 or count > len(children):
+            n = len(children)
+            raise self.error(
+                f"ATLEAST {count} can never be met by {n} term{'s' if n != 1 else ''}",
+                tok.pos,
+                f"use a number from 1 to {n}",
+            )
+        return AtLeast(count, tuple(children), tok.pos)
+
+    def _term(self, tok: Tok) -> Node:
+        word = tok.text
+        prefix = word.endswith("*")
+        body = word[:-1] if prefix else word
+        self._check_words([body], tok, star_in=body)
+        return Term(body, tok.pos, exact_case=written_in_capitals(body), prefix=prefix)
+
+    def _phrase(self, tok: Tok) -> Node:
+        words = tok.text.split()
+        if not words:
+            raise self.error("empty phrase", tok.pos, 'put words between the quotes, or remove ""')
+        prefix = words[-1].endswith("*")
+        if prefix:
+            words[-1] = words[-1][:-1]
+            if not words[-1]:
+                words.pop()
+        self._check_words(words, tok, star_in=" ".join(words))
+        exact = any(written_in_capitals(w) for w in words)
+        return Phrase(tuple(words), tok.pos, exact_case=exact, prefix=prefix)
+
+    def _check_words(self, words: list[str], tok: Tok, star_in: str) -> None:
+        if "*" in star_in:
+            raise self.error(
+                "a * wildcard only works at the end of a word",
+                tok.pos + max(star_in.find("*"), 0) + (1 if tok.kind == "PHRASE" else 0),
+                "e.g. miner* matches miner, miners, mineral",
+            )
+        if not any(tokenize(w) for w in words):
+            shown = tok.text if tok.kind == "WORD" else f'"{tok.text}"'
+            raise self.error(
+                f"{shown} has no letters or digits to match",
+                tok.pos,
+                "a * wildcard needs letters before it, e.g. miner*"
+                if "*" in tok.text
+                else "remove it, or put it inside a quoted phrase with words",
+            )
+
+    def _regex(self, tok: Tok) -> Node:
+        if not tok.text:
+            raise self.error(
+                "empty regular expression", tok.pos, "write a pattern, e.g. /U\\.S\\./"
+            )
+        try:
+            re.compile(tok.text, re.IGNORECASE)
+        except re.error as exc:
+            col = tok.pos + 1 + (exc.pos or 0)
+            raise self.error(
+                f"invalid regular expression: {exc.msg}",
+                col,
+                "escape special characters with a backslash, e.g. \\. for a dot",
+            ) from None
+        return Regex(tok.text, tok.pos)
+
+
+def parse_query(text: str) -> Node:
+    """Parse a query; raises QueryError(message, query, column, hint) when it is malformed."""
+    return _Parser(text).parse()
