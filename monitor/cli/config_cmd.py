@@ -17,7 +17,7 @@ import click
 
 from monitor.cli.common import AppContext, app
 from monitor.config.feeds import FeedsConfig, load_feeds
-from monitor.config.yamlsrc import did_you_mean
+from monitor.config.yamlsrc import LineDict, LineList, did_you_mean, load_yaml_file
 from monitor.errors import ConfigError, Problem
 
 T = TypeVar("T")
@@ -52,17 +52,31 @@ def _optional_module(name: str) -> ModuleType | None:
         raise
 
 
+def _feed_ref_line(rule_path: str, index: int) -> int:
+    """Line of ``sources: feeds: [...]`` item ``index`` in a rule file; 0 if not found."""
+    try:
+        data = load_yaml_file(Path(rule_path))
+    except ConfigError:
+        return 0
+    sources = data.get("sources") if isinstance(data, LineDict) else None
+    if not isinstance(sources, LineDict):
+        return 0
+    feeds = sources.get("feeds")
+    return feeds.line_of(index) if isinstance(feeds, LineList) else sources.line_of("feeds")
+
+
 def _unknown_feed_problems(book: Any, feeds: FeedsConfig, rules_path: Path) -> list[Problem]:
     """Rules whose source filter names a feed id that feeds.yaml does not define."""
     known = {f.id for f in feeds.feeds}
     problems = []
     for rule in book.rules:
-        for feed_id in rule.sources.feeds:
+        for index, feed_id in enumerate(rule.sources.feeds):
             if feed_id not in known:
                 hint = did_you_mean(feed_id, known) or f"feed ids are listed in {feeds.path}"
                 where = rule.path or str(rules_path)
+                line = _feed_ref_line(rule.path, index) if rule.path else 0
                 problems.append(
-                    Problem(where, 0, f"rule {rule.id!r} names unknown feed {feed_id!r}", hint)
+                    Problem(where, line, f"rule {rule.id!r} names unknown feed {feed_id!r}", hint)
                 )
     return problems
 
