@@ -1,0 +1,233 @@
+"""Turn a parsed query (monitor.rules.ast) into candidate filters for the archive indexes.
+
+Every filter built here is a *superset* of what the query matches: the compiled rule
+matcher confirms each candidate afterwards, so search and rules agree exactly. User text
+never reaches MATCH unquoted: every term is a quoted FTS5 string with ``"`` doubled.
+
+Three forms, tried in order by monitor.store.search:
+
+* ``fts_expression``: a MATCH string for ``items_fts`` (unicode61 words, every item);
+* ``trigram_expression``: a MATCH string for ``items_cjk`` (trigram substrings, items
+  with kana, ideographs or Hangul only); together they cover every item;
+* ``scan_predicate``: an SQL condition on ``i.title``/``i.summary`` with ``instr``, used
+  when either index cannot express the query (a 2-character 日本, a regex, a bare NOT).
+
+``None`` means "cannot narrow" (every item is a candidate); ``NOTHING`` means no item of
+that index can match (a CJK term on the unicode61 side).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from monitor.rules.ast import (
+    And,
+    AtLeast,
+    FieldScope,
+    ListRef,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Term,
+)
+from monitor.rules.termlist import TermList, expand_terms
+
+
+class _Nothing:
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+NOTHING: Final = _Nothing()
+Expr = str | _Nothing | None
+Lists = Mapping[str, TermList]
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3131-\u318e\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_WORD = re.compile(r"\w+")
+_POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
+TRIGRAM_MIN = 3  # the trigram tokenizer matches nothing for shorter strings
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def quote(text: str) -> str:
+    """An FTS5 string literal: the only way user text enters a MATCH expression."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def expand(node: Node, lists: Lists | None) -> Node:
+    """Replace ``@list`` references by an OR of their terms (unknown lists stay as they are)."""
+    if isinstance(node, ListRef):
+        if not lists or node.name not in lists:
+            return node  # compile_query reports unknown lists; here it narrows nothing
+        return Or(tuple(_entry_node(t) for t in expand_terms(node.name, lists)), node.pos)
+    if isinstance(node, And | Or):
+        return type(node)(tuple(expand(c, lists) for c in node.children), node.pos)
+    if isinstance(node, AtLeast):
+        return AtLeast(node.count, tuple(expand(c, lists) for c in node.children), node.pos)
+    if isinstance(node, Not):
+        return Not(expand(node.child, lists), node.pos)
+    if isinstance(node, FieldScope):
+        return FieldScope(node.field, expand(node.child, lists), node.pos)
+    if isinstance(node, Near):
+        return Near(expand(node.left, lists), expand(node.right, lists), node.distance, node.pos)
+    return node
+
+
+def _entry_node(term: str) -> Node:
+    """A list term: one word is a Term, several a Phrase."""
+    words = term.split()
+    if len(words) == 1:
+        return Term(words[0])
+    return Phrase(tuple(words))
+
+
+def _and(parts: list[Expr]) -> Expr:
+    if any(p is NOTHING for p in parts):
+        return NOTHING
+    kept = [p for p in parts if isinstance(p, str)]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else "(" + " AND ".join(kept) + ")"
+
+
+def _or(parts: list[Expr]) -> Expr:
+    if any(p is None for p in parts):
+        return None
+    kept = [p for p in parts if isinstance(p, str)]
+    if not kept:
+        return NOTHING
+    return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
+
+
+def _structure(node: Node, leaf: Callable[[Term | Phrase], Expr]) -> Expr:
+    """The boolean skeleton shared by both indexes; ``leaf`` handles Term and Phrase."""
+    if isinstance(node, Term | Phrase):
+        return leaf(node)
+    if isinstance(node, And):
+        return _and([_structure(c, leaf) for c in node.children])
+    if isinstance(node, Or):
+        return _or([_structure(c, leaf) for c in node.children])
+    if isinstance(node, Near):
+        return _and([_structure(node.left, leaf), _structure(node.right, leaf)])
+    if isinstance(node, AtLeast):
+        parts = [_structure(c, leaf) for c in node.children]
+        if node.count <= 0:
+            return None
+        return _and(parts) if node.count >= len(parts) else _or(parts)
+    if isinstance(node, FieldScope):
+        return _structure(node.child, leaf)
+    # Not, Regex, an unknown @list: no narrowing is safe.
+    return None
+
+
+def _words(node: Term | Phrase) -> list[str]:
+    """The node's words without a possessive 's, which the matcher drops on both sides."""
+    words = [node.text] if isinstance(node, Term) else list(node.words)
+    return [_POSSESSIVE.sub("", w) for w in words]
+
+
+def _fts_leaf(node: Term | Phrase) -> Expr:
+    words = _words(node)
+    if any(has_cjk(w) for w in words):
+        return NOTHING  # an item without CJK text cannot contain it; items_cjk covers the rest
+    words = [w for w in words if _WORD.search(w)]
+    if not words:
+        return None  # only punctuation: unicode61 would index nothing for it
+    quoted = [quote(w) for w in words]
+    if node.prefix:
+        quoted[-1] += "*"
+    if len(quoted) == 1:
+        return quoted[0]
+    # NEAR rather than an FTS phrase: unicode61 splits "Japan's" into two tokens where the
+    # matcher sees one, so "Japan minister" must still find "Japan's minister".
+    return "NEAR(" + " ".join(quoted) + f", {len(quoted)})"
+
+
+def _trigram_leaf(node: Term | Phrase) -> Expr:
+    words = _words(node)
+    parts: list[Expr] = []
+    for word in words:
+        # Match each word-run separately: "Japan–Korea" must also find "Japan-Korea".
+        for run in _WORD.findall(word):
+            parts.append(quote(run) if len(run) >= TRIGRAM_MIN else None)
+    return _and(parts) if parts else None
+
+
+def fts_expression(node: Node, lists: Lists | None = None) -> Expr:
+    """MATCH text for items_fts, or None (cannot narrow) or NOTHING."""
+    return _structure(expand(node, lists), _fts_leaf)
+
+
+def trigram_expression(node: Node, lists: Lists | None = None) -> Expr:
+    """MATCH text for items_cjk (trigram), or None (cannot narrow) or NOTHING."""
+    return _structure(expand(node, lists), _trigram_leaf)
+
+
+Predicate = tuple[str, list[str]] | None
+
+
+def _scan_leaf(node: Term | Phrase) -> Predicate:
+    words = _words(node)
+    clauses: list[str] = []
+    params: list[str] = []
+    for word in words:
+        for run in _WORD.findall(word):
+            if run.isascii():
+                needle, column = run.lower(), "lower(i.{})"
+            elif run.lower() == run.upper():
+                needle, column = run, "i.{}"  # CJK: no case to fold
+            else:
+                continue  # non-ASCII letters with case: SQLite lower() cannot fold them
+            clauses.append(
+                f"(instr({column.format('title')}, ?) > 0"
+                f" OR instr({column.format('summary')}, ?) > 0)"
+            )
+            params += [needle, needle]
+    if not clauses:
+        return None
+    return " AND ".join(clauses), params
+
+
+def _pred_and(parts: list[Predicate]) -> Predicate:
+    kept = [p for p in parts if p is not None]
+    if not kept:
+        return None
+    return "(" + " AND ".join(p[0] for p in kept) + ")", [x for p in kept for x in p[1]]
+
+
+def _pred_or(parts: list[Predicate]) -> Predicate:
+    if not parts or any(p is None for p in parts):
+        return None
+    kept = [p for p in parts if p is not None]
+    return "(" + " OR ".join(p[0] for p in kept) + ")", [x for p in kept for x in p[1]]
+
+
+def _scan(node: Node) -> Predicate:
+    if isinstance(node, Term | Phrase):
+        return _scan_leaf(node)
+    if isinstance(node, And):
+        return _pred_and([_scan(c) for c in node.children])
+    if isinstance(node, Or):
+        return _pred_or([_scan(c) for c in node.children])
+    if isinstance(node, Near):
+        return _pred_and([_scan(node.left), _scan(node.right)])
+    if isinstance(node, AtLeast):
+        parts = [_scan(c) for c in node.children]
+        if node.count <= 0:
+            return None
+        return _pred_and(parts) if node.count >= len(parts) else _pred_or(parts)
+    if isinstance(node, FieldScope):
+        return _scan(node.child)
+    return None
+
+
+def scan_predicate(node: Node, lists: Lists | None = None) -> Predicate:
+    """An SQL condition (with parameters) on items ``i`` that every match satisfies."""
+    return _scan(expand(node, lists))

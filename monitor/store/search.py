@@ -1,0 +1,404 @@
+"""Archive search: the FTS5 indexes find candidates, the rule matcher confirms them.
+
+A search and a rule written with the same text find the same items because every result
+passes ``CompiledQuery.evaluate`` — the indexes only make that fast (monitor.store.ftsquery
+builds their filters from the parsed query, never from user text).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import sqlite_utils
+
+from monitor.rules.ast import Node
+from monitor.store.db import to_db_time
+from monitor.store.ftsquery import (
+    Lists,
+    fts_expression,
+    scan_predicate,
+    trigram_expression,
+)
+
+Sort = Literal["newest", "relevance"]
+TITLE_WEIGHT = 4.0  # bm25 weight of a title hit against a summary hit
+
+
+class QueryResultLike(Protocol):
+    @property
+    def matched(self) -> bool: ...
+
+    @property
+    def hits(self) -> Sequence[Any]: ...  # each with term, field, start, end
+
+
+class Confirmer(Protocol):
+    """What monitor.rules.matcher.compile_query returns."""
+
+    def evaluate(self, title: str, summary: str) -> QueryResultLike: ...
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions shared by search and export (the CLI options map onto these)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    rules: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Span:
+    field: str
+    start: int
+    end: int
+    term: str = ""
+
+
+@dataclass(frozen=True)
+class Found:
+    """One search result."""
+
+    id: str
+    feed_id: str
+    feed: str
+    kind: str
+    country: str
+    lang: str
+    title: str
+    url: str
+    published: str
+    summary: str
+    rules: tuple[str, ...] = ()
+    hits: tuple[Span, ...] = ()
+    rank: float | None = None  # bm25 (lower is better) when sorted by relevance
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "feed": self.feed_id,
+            "feed_name": self.feed,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "summary": self.summary,
+            "lang": self.lang,
+            "rules": list(self.rules),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How candidates are found: two MATCH expressions, or one scan condition."""
+
+    mode: Literal["index", "scan", "all"]
+    fts: str | None = None
+    cjk: str | None = None
+    scan_sql: str = ""
+    scan_params: list[str] = field(default_factory=list)
+
+
+def plan(node: Node | None, lists: Lists | None = None) -> Plan:
+    if node is None:
+        return Plan("all")
+    fts = fts_expression(node, lists)
+    cjk = trigram_expression(node, lists)
+    if fts is None or cjk is None:
+        pred = scan_predicate(node, lists)
+        if pred is None:
+            return Plan("all")
+        return Plan("scan", scan_sql=pred[0], scan_params=pred[1])
+    return Plan(
+        "index",
+        fts=fts if isinstance(fts, str) else None,
+        cjk=cjk if isinstance(cjk, str) else None,
+    )
+
+
+_COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
+    COALESCE(NULLIF(i.lang, ''), f.lang) AS lang, i.title, i.summary, i.url, i.published"""
+
+
+def filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
+    """WHERE clauses (on items ``i`` and feeds ``f``) and their parameters."""
+    where: list[str] = []
+    params: list[Any] = []
+
+    def one_of(column: str, values: tuple[str, ...]) -> None:
+        if values:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+
+    if filters.since:
+        where.append("i.published >= ?")
+        params.append(to_db_time(filters.since))
+    if filters.until:
+        where.append("i.published < ?")
+        params.append(to_db_time(filters.until))
+    one_of("i.feed_id", filters.feeds)
+    one_of("f.kind", filters.kinds)
+    one_of("f.country", tuple(c.upper() for c in filters.countries))
+    one_of("COALESCE(NULLIF(i.lang, ''), f.lang)", tuple(x.lower() for x in filters.langs))
+    if filters.rules:
+        marks = ", ".join("?" * len(filters.rules))
+        where.append(f"i.id IN (SELECT item_id FROM matches WHERE rule_id IN ({marks}))")
+        params.extend(filters.rules)
+    return where, params
+
+
+def _index_union(p: Plan, with_rank: bool) -> tuple[str, list[str]]:
+    rank = f", bm25({{t}}, {TITLE_WEIGHT}, 1.0) AS rank" if with_rank else ""
+    parts: list[str] = []
+    params: list[str] = []
+    for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
+        if expr is not None:
+            parts.append(f"SELECT rowid{rank.format(t=table)} FROM {table} WHERE {table} MATCH ?")
+            params.append(expr)
+    if not parts:
+        parts.append("SELECT NULL AS rowid" + (", 0.0 AS rank" if with_rank else "") + " LIMIT 0")
+    return (" UNION ALL " if with_rank else " UNION ").join(parts), params
+
+
+def candidate_rows(
+    db: sqlite_utils.Database,
+    p: Plan,
+    filters: Filters,
+    sort: Sort = "newest",
+    *,
+    extra_columns: str = "",
+    extra_join: str = "",
+    extra_params: Sequence[Any] = (),
+) -> Iterator[dict[str, Any]]:
+    """Every item the plan admits, filtered, newest first (or best bm25 first), streamed."""
+    where, params = filter_sql(filters)
+    head_params: list[Any] = []
+    source = "items i"
+    order = "i.published DESC, i.rowid DESC"
+    columns = _COLUMNS
+    if p.mode == "index" and sort == "relevance":
+        union, head_params = _index_union(p, with_rank=True)
+        source = f"({union}) c JOIN items i ON i.rowid = c.rowid"
+        order = "c.rank, i.published DESC"
+        columns += ", c.rank AS rank"
+    elif p.mode == "index":
+        union, head_params = _index_union(p, with_rank=False)
+        where.insert(0, f"i.rowid IN ({union})")
+    elif p.mode == "scan":
+        where.insert(0, p.scan_sql)
+        head_params = list(p.scan_params)
+        params = head_params + params
+        head_params = []
+    if extra_columns:
+        columns += ", " + extra_columns
+    sql = (
+        f"SELECT {columns} FROM {source} JOIN feeds f ON f.id = i.feed_id {extra_join}"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + f" ORDER BY {order}"
+    )
+    if p.mode == "index" and sort != "relevance":
+        all_params = [*extra_params, *head_params, *params]
+    else:
+        all_params = [*head_params, *extra_params, *params]
+    cursor = db.execute(sql, all_params)
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))
+
+
+def _spans(hits: Sequence[Any]) -> tuple[Span, ...]:
+    return tuple(
+        Span(str(h.field), int(h.start), int(h.end), str(getattr(h, "term", ""))) for h in hits
+    )
+
+
+def _hit_score(spans: tuple[Span, ...]) -> float:
+    return sum(TITLE_WEIGHT if s.field == "title" else 1.0 for s in spans)
+
+
+def search(
+    db: sqlite_utils.Database,
+    node: Node,
+    confirm: Confirmer,
+    filters: Filters = Filters(),
+    *,
+    limit: int = 20,
+    sort: Sort = "newest",
+    lists: Lists | None = None,
+) -> list[Found]:
+    """The first ``limit`` items the query matches, newest first or by relevance."""
+    p = plan(node, lists)
+    rows = candidate_rows(db, p, filters, sort)
+    found: list[Found] = []
+    if sort == "relevance" and p.mode != "index":
+        # No bm25 without an index: rank by hits (title hits weigh more), newest on ties.
+        scored = heapq.nsmallest(
+            limit,
+            ((-_hit_score(f.hits), n, f) for n, f in enumerate(_confirmed(rows, confirm))),
+        )
+        found = [f for _, _, f in scored]
+    else:
+        seen: set[str] = set()
+        for f in _confirmed(rows, confirm):
+            if f.id in seen:  # an item found by both indexes
+                continue
+            seen.add(f.id)
+            found.append(f)
+            if len(found) >= limit:
+                break
+    rules = matched_rules(db, [f.id for f in found])
+    return [_with_rules(f, rules.get(f.id, ())) for f in found]
+
+
+def _with_rules(f: Found, rules: tuple[str, ...]) -> Found:
+    return Found(**{**f.__dict__, "rules": rules})
+
+
+def _confirmed(rows: Iterator[dict[str, Any]], confirm: Confirmer) -> Iterator[Found]:
+    for row in rows:
+        result = confirm.evaluate(row["title"], row["summary"])
+        if result.matched:
+            yield _found(row, _spans(result.hits))
+
+
+def _found(row: dict[str, Any], spans: tuple[Span, ...]) -> Found:
+    return Found(
+        id=row["id"],
+        feed_id=row["feed_id"],
+        feed=row["feed"],
+        kind=row["kind"],
+        country=row["country"],
+        lang=row["lang"] or "",
+        title=row["title"],
+        url=row["url"],
+        published=row["published"],
+        summary=row["summary"],
+        hits=spans,
+        rank=row.get("rank"),
+    )
+
+
+def matched_rules(db: sqlite_utils.Database, item_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """Stored rule matches per item, best score first."""
+    out: dict[str, list[str]] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for item_id, rule_id in db.execute(
+            f"SELECT item_id, rule_id FROM matches WHERE item_id IN ({marks})"
+            " ORDER BY score DESC, rule_id",
+            chunk,
+        ):
+            out.setdefault(item_id, []).append(rule_id)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+EXPORT_FIELDS = (
+    "item_id",
+    "feed",
+    "kind",
+    "country",
+    "lang",
+    "published",
+    "title",
+    "url",
+    "summary",
+    "rule",
+    "score",
+    "terms",
+    "rule_version",
+    "matched_at",
+)
+
+
+def export_rows(
+    db: sqlite_utils.Database,
+    node: Node | None,
+    confirm: Confirmer | None,
+    filters: Filters = Filters(),
+    *,
+    lists: Lists | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One row per item and matched rule (an unmatched item gives one row with no rule).
+
+    Streams from one SQL cursor: memory stays flat however large the export.
+    """
+    p = plan(node, lists)
+    join = "LEFT JOIN matches m ON m.item_id = i.id"
+    join_params: list[Any] = []
+    if filters.rules:
+        join += f" AND m.rule_id IN ({', '.join('?' * len(filters.rules))})"
+        join_params = list(filters.rules)
+    rows = candidate_rows(
+        db,
+        p,
+        filters,
+        "newest",
+        extra_columns="m.rule_id, m.score, m.hits, m.rule_version, m.matched_at",
+        extra_join=join,
+        extra_params=join_params,
+    )
+    last_id: str | None = None
+    keep = True
+    for row in rows:
+        if row["id"] != last_id:
+            last_id = row["id"]
+            keep = confirm is None or confirm.evaluate(row["title"], row["summary"]).matched
+        if keep:
+            yield {
+                "item_id": row["id"],
+                "feed": row["feed_id"],
+                "kind": row["kind"],
+                "country": row["country"],
+                "lang": row["lang"] or "",
+                "published": row["published"],
+                "title": row["title"],
+                "url": row["url"],
+                "summary": row["summary"],
+                "rule": row["rule_id"] or "",
+                "score": row["score"],
+                "terms": _terms(row["hits"]),
+                "rule_version": row["rule_version"] or "",
+                "matched_at": row["matched_at"] or "",
+            }
+
+
+def _terms(hits_json: str | None) -> str:
+    """Distinct matched terms, in order of first appearance, joined for a spreadsheet cell."""
+    if not hits_json:
+        return ""
+    try:
+        hits = json.loads(hits_json)
+    except ValueError:
+        return ""
+    seen: dict[str, None] = {}
+    for hit in hits:
+        if isinstance(hit, dict) and hit.get("term"):
+            seen.setdefault(str(hit["term"]), None)
+    return "; ".join(seen)
+
+
+def snippet(text: str, spans: Sequence[Span], width: int = 200) -> tuple[str, list[Span]]:
+    """A window of ``text`` around its first span, with spans shifted into the window."""
+    if len(text) <= width:
+        return text, list(spans)
+    first = min((s.start for s in spans), default=0)
+    start = max(0, min(first - width // 3, len(text) - width))
+    end = start + width
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = len(prefix) - start
+    inside = [
+        Span(s.field, s.start + shift, s.end + shift, s.term)
+        for s in spans
+        if s.start >= start and s.end <= end
+    ]
+    return prefix + text[start:end] + suffix, inside

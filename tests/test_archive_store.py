@@ -1,0 +1,273 @@
+"""Archive store: search (FTS candidates confirmed by the rule matcher), show, stats, prune.
+
+The archive is a real SQLite file built from real feed items (tests/data/archive_items.jsonl:
+the first items of nine shipped feed snapshots in tests/data/feeds, in English, Japanese and
+Korean, as plain text — see tests/data/archive_items.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from monitor.errors import MonitorError
+from monitor.rules.compile import compile_query
+from monitor.rules.parser import parse_query
+from monitor.store import archive, search
+from monitor.store.db import open_db
+
+DATA = Path(__file__).parent / "data" / "archive_items.jsonl"
+ITEMS: list[dict[str, Any]] = [json.loads(x) for x in DATA.read_text(encoding="utf-8").splitlines()]
+
+# Stored matches: (item index in ITEMS, rule id, score, hits)
+MATCHES = [
+    (0, "us-defense", 2.0, [{"term": "米国防総省", "field": "title", "start": 0, "end": 5}]),
+    (63, "copper", 3.0, [{"term": "copper", "field": "title", "start": 0, "end": 6}]),
+    (61, "copper", 1.0, [{"term": "copper", "field": "summary", "start": 4, "end": 10}]),
+]
+
+
+def item_id(n: int) -> str:
+    return f"item{n:03d}" + hashlib.sha1(str(n).encode()).hexdigest()[:9]
+
+
+def build_archive(path: Path, items: list[dict[str, Any]] = ITEMS) -> sqlite_utils.Database:
+    """A real archive: feeds, items (FTS kept by the schema's triggers), a few matches."""
+    db = open_db(path)
+    feeds = {it["feed"]: it for it in items}
+    with db.conn:
+        for feed_id, it in feeds.items():
+            db.execute(
+                "INSERT INTO feeds(id, name, url, kind, country, lang) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    feed_id,
+                    feed_id.replace("-", " ").title(),
+                    f"https://example.org/{feed_id}",
+                    it["kind"],
+                    it["country"],
+                    it["lang"],
+                ],
+            )
+        for n, it in enumerate(items):
+            db.execute(
+                "INSERT INTO items(id, feed_id, guid, url, title, summary, published, first_seen,"
+                " lang, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    item_id(n),
+                    it["feed"],
+                    it["guid"],
+                    it["url"],
+                    it["title"],
+                    it["summary"],
+                    it["published"],
+                    it["published"],
+                    it["lang"],
+                    f"h{n}",
+                ],
+            )
+        for n, rule, score, hits in MATCHES:
+            if n < len(items):
+                db.execute(
+                    "INSERT INTO matches(item_id, rule_id, rule_version, score, hits, matched_at)"
+                    " VALUES (?, ?, 'v1', ?, ?, ?)",
+                    [
+                        item_id(n),
+                        rule,
+                        score,
+                        json.dumps(hits, ensure_ascii=False),
+                        items[n]["published"],
+                    ],
+                )
+    return db
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> sqlite_utils.Database:
+    return build_archive(tmp_path_factory.mktemp("archive") / "monitor.db")
+
+
+def brute_force(query: str) -> set[str]:
+    """What the rule matcher alone says, item by item: the truth a search must equal."""
+    compiled = compile_query(parse_query(query))
+    return {
+        item_id(n)
+        for n, it in enumerate(ITEMS)
+        if compiled.evaluate(it["title"], it["summary"]).matched
+    }
+
+
+def run(db: sqlite_utils.Database, query: str, **kw: Any) -> list[search.Found]:
+    node = parse_query(query)
+    return search.search(db, node, compile_query(node), limit=1000, **kw)
+
+
+QUERIES = [
+    "copper",
+    "Trump",
+    "US",
+    "tariff* OR tariffs",
+    '"White House"',
+    "China NOT Taiwan",
+    "日本",
+    "米国",
+    "ロイター",
+    "ロイター AND 米",
+    "미국",
+    "중국 OR 대만",
+    "백악관",
+    "NOT copper",
+    "/[Cc]opper/",
+    "ATLEAST 2 (copper, price, record)",
+    "title:(copper)",
+    "Trump NEAR/5 Putin",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_search_finds_exactly_what_the_matcher_finds(db: sqlite_utils.Database, query: str) -> None:
+    for sort in ("newest", "relevance"):
+        got = [f.id for f in run(db, query, sort=sort)]
+        assert len(got) == len(set(got)), "no item twice"
+        assert set(got) == brute_force(query), (query, sort)
+
+
+def test_queries_used_above_are_not_trivial() -> None:
+    assert all(brute_force(q) for q in ("日本", "米国", "미국", "copper", "Trump", '"White House"'))
+
+
+def test_newest_first_and_limit(db: sqlite_utils.Database) -> None:
+    node = parse_query("Trump")
+    found = search.search(db, node, compile_query(node), limit=3)
+    assert len(found) == 3
+    everything = run(db, "Trump")
+    assert [f.id for f in found] == [f.id for f in everything[:3]]
+    published = [f.published for f in everything]
+    assert published == sorted(published, reverse=True)
+
+
+def test_hits_point_at_the_term(db: sqlite_utils.Database) -> None:
+    for f in run(db, "日本 OR copper"):
+        assert f.hits
+        for h in f.hits:
+            text = f.title if h.field == "title" else f.summary
+            assert text[h.start : h.end].lower() in ("日本", "copper")
+
+
+def test_filters(db: sqlite_utils.Database) -> None:
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    ko = run(db, "미국 OR 중국 OR Trump", filters=search.Filters(langs=("ko",)))
+    assert ko and {f.lang for f in ko} == {"ko"}
+    gov = run(db, "Trump", filters=search.Filters(kinds=("government",)))
+    assert gov and {f.feed_id for f in gov} == {"wh-briefings"}
+    kr = run(db, "미국", filters=search.Filters(countries=("kr",), since=since))
+    assert kr == []  # the Korean items are from 2022
+    rule = run(db, "copper OR price", filters=search.Filters(rules=("copper",)))
+    assert {f.id for f in rule} == {item_id(63), item_id(61)}
+    assert all(f.rules == ("copper",) for f in rule)
+
+
+def test_matched_rules_listed_with_results(db: sqlite_utils.Database) -> None:
+    found = run(db, "米国防総省")
+    assert [(f.id, f.rules) for f in found] == [(item_id(0), ("us-defense",))]
+    assert found[0].as_json()["rules"] == ["us-defense"]
+
+
+def test_export_rows_one_per_item_and_rule(db: sqlite_utils.Database) -> None:
+    rows = list(search.export_rows(db, None, None, search.Filters(rules=("copper",))))
+    assert [(r["item_id"], r["rule"], r["terms"]) for r in rows] == [
+        (item_id(61), "copper", "copper"),  # newest first
+        (item_id(63), "copper", "copper"),
+    ]
+    everything = list(search.export_rows(db, None, None))
+    assert len(everything) == len(ITEMS)
+    assert tuple(everything[0]) == search.EXPORT_FIELDS
+
+
+def test_show_item_with_matches(db: sqlite_utils.Database) -> None:
+    record = archive.find_item(db, "item063")
+    assert record.item["id"] == item_id(63)
+    assert record.feed["id"] == ITEMS[63]["feed"]
+    assert [m["rule_id"] for m in record.matches] == ["copper"]
+    assert record.matches[0]["hits"][0]["term"] == "copper"
+    assert record.deliveries == []
+
+
+def test_show_unknown_and_ambiguous_ids(db: sqlite_utils.Database) -> None:
+    with pytest.raises(MonitorError, match="no item 'nope'"):
+        archive.find_item(db, "nope")
+    with pytest.raises(MonitorError, match="ambiguous"):
+        archive.find_item(db, "item06")
+
+
+def test_show_lists_deliveries(tmp_path: Path) -> None:
+    db = build_archive(tmp_path / "d.db", ITEMS[:70])
+    with db.conn:
+        db.execute(
+            "INSERT INTO deliveries(id, kind, name, channel, message, state, created_at, sent_at)"
+            " VALUES (1, 'digest', 'morning', '#news', '{}', 'sent', '2026-08-22T08:00:00Z',"
+            " '2026-08-22T08:00:02Z')"
+        )
+        db.execute(
+            "INSERT INTO delivery_items(delivery_id, kind, name, item_id, rule_id)"
+            " VALUES (1, 'digest', 'morning', ?, 'copper')",
+            [item_id(63)],
+        )
+    [d] = archive.find_item(db, item_id(63)).deliveries
+    assert (d["kind"], d["name"], d["channel"], d["state"], d["rule_id"]) == (
+        "digest",
+        "morning",
+        "#news",
+        "sent",
+        "copper",
+    )
+
+
+def test_stats(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    s = archive.stats(db, tmp_path / "missing.db", days=3)
+    assert s.items == len(ITEMS) and s.matches == len(MATCHES)
+    assert sum(f["items"] for f in s.per_feed) == len(ITEMS)
+    assert [r["rule"] for r in s.per_rule] == ["copper", "us-defense"]
+    assert s.per_day and all(d["day"] >= "2026-08-20" for d in s.per_day)
+    assert s.size_bytes == 0
+
+
+def test_prune_keeps_matched_and_delivered(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    db = build_archive(path)
+    with db.conn:
+        db.execute(
+            "INSERT INTO deliveries(id, kind, name, channel, message, created_at)"
+            " VALUES (1, 'alert', 'x', '#a', '{}', '2026-08-22T08:00:00Z')"
+        )
+        db.execute(
+            "INSERT INTO delivery_items VALUES (1, 'alert', 'x', ?, 'copper')", [item_id(63)]
+        )
+    cutoff = datetime(2026, 8, 22, tzinfo=UTC)
+    old = sum(1 for it in ITEMS if it["published"] < "2026-08-22T00:00:00Z")
+    dry = archive.prune(db, path, cutoff, dry_run=True)
+    assert (dry.candidates, dry.deleted, dry.kept) == (old, old - 2, 2)  # items 61 and 63
+    assert db.execute("SELECT count(*) FROM items").fetchone()[0] == len(ITEMS)
+    done = archive.prune(db, path, cutoff, include_matched=True)
+    assert (done.deleted, done.kept) == (old - 1, 1)  # the delivered item stays
+    left = {r[0] for r in db.execute("SELECT id FROM items WHERE published < '2026-08-22'")}
+    assert left == {item_id(63)}
+    assert db.execute("SELECT count(*) FROM matches").fetchone()[0] == 2  # 63's and item 0's
+    # the indexes follow the deletes: nothing pruned is still found
+    assert run(db, "copper OR 미국") and all(
+        f.published >= "2026-08-22" or f.id == item_id(63)
+        for f in run(db, "copper OR 미국 OR Trump")
+    )
+    db.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_check_known_suggests() -> None:
+    with pytest.raises(MonitorError) as err:
+        archive.check_known("rule", ["coper"], {"copper", "japan-korea"})
+    assert (err.value.message, err.value.hint) == ("unknown rule 'coper'", "did you mean 'copper'?")
