@@ -1,1 +1,240 @@
-"""Fake Slack Web API server on 127.0.0.1 (filled in by the delivery work)."""
+"""A fake Slack on 127.0.0.1: the real slack_sdk WebClient and WebhookClient talk to it.
+
+``fake_slack`` (pytest fixture) starts a threaded HTTP server on port 0 serving
+``/api/chat.postMessage`` (Web API; point clients at ``fake_slack.api_url`` or set
+``SLACK_API_URL``) and ``/services/T000/B000/hook`` (incoming webhook, ``webhook_url``).
+It checks the bot token, validates each payload against Slack's limits (a bad one gets
+``invalid_blocks``, like Slack), records accepted messages in ``messages``, counts requests
+per endpoint in ``requests``, and on demand misbehaves for the next N requests:
+
+    fake_slack.fail("ratelimited", times=2)   # 429 with Retry-After: 1
+    fake_slack.fail("server_error")           # 500
+    fake_slack.fail("invalid_auth")           # HTTP 200, ok: false
+    fake_slack.fail("channel_not_found")
+    fake_slack.fail("timeout")                # answer only after ``slow_seconds``
+    fake_slack.fail("drop")                   # close the connection without an answer
+    fake_slack.fail("accept_then_drop")       # post the message, then drop the connection
+    fake_slack.fail("hold")                   # keep the request open until release()
+
+Nothing here uses the network beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+TOKEN = "xoxb-test-token"
+WEBHOOK_PATH = "/services/T000/B000/hook"
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+
+
+def payload_problems(body: dict[str, Any]) -> list[str]:
+    """Why Slack would refuse this chat.postMessage payload (empty: it would accept it)."""
+    problems = []
+    blocks = body.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not body.get("text") and not blocks:
+        problems.append("no_text")
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"{len(blocks)} blocks")
+    for i, block in enumerate(blocks):
+        kind = block.get("type")
+        text = block.get("text") or {}
+        if kind == "header" and (
+            text.get("type") != "plain_text" or len(text["text"]) > MAX_HEADER
+        ):
+            problems.append(f"block {i}: bad header")
+        if kind == "section" and len(text.get("text", "")) > MAX_SECTION:
+            problems.append(f"block {i}: section too long")
+        if kind == "context" and not 0 < len(block.get("elements", [])) <= MAX_CONTEXT_ELEMENTS:
+            problems.append(f"block {i}: context elements")
+        if kind not in {"header", "section", "context", "divider"}:
+            problems.append(f"block {i}: unexpected type {kind}")
+    if body.get("link_names") or body.get("parse") == "full":
+        problems.append("link_names/parse=full must never be sent")
+    return problems
+
+
+@dataclass
+class FakeSlack:
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str = TOKEN
+    slow_seconds: float = 3.0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    requests: Counter[str] = field(default_factory=Counter)
+    missing_channels: set[str] = field(default_factory=set)
+    received: threading.Event = field(default_factory=threading.Event)  # a held request arrived
+    _release: threading.Event = field(default_factory=threading.Event)
+    _plan: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api/"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://{self.host}:{self.port}{WEBHOOK_PATH}"
+
+    def env(self, *, webhook: bool = False) -> dict[str, str]:
+        """Environment for a subprocess (or monkeypatch) that should post here."""
+        if webhook:
+            return {"SLACK_WEBHOOK_URL": self.webhook_url}
+        return {"SLACK_BOT_TOKEN": self.token, "SLACK_API_URL": self.api_url}
+
+    def fail(self, scenario: str, times: int = 1) -> None:
+        with self._lock:
+            self._plan.extend([scenario] * times)
+
+    def release(self) -> None:
+        self._release.set()
+
+    def next_scenario(self) -> str | None:
+        with self._lock:
+            return self._plan.pop(0) if self._plan else None
+
+    def record(self, endpoint: str, body: dict[str, Any]) -> str:
+        ts = f"1700000000.{next(self._ts):06d}"
+        with self._lock:
+            self.messages.append({"endpoint": endpoint, "ts": ts, **body})
+        return ts
+
+    def texts(self) -> list[str]:
+        """Every section and context text of every recorded message, in order."""
+        out = []
+        for m in self.messages:
+            for block in m.get("blocks") or []:
+                if block["type"] == "section":
+                    out.append(block["text"]["text"])
+                elif block["type"] == "context":
+                    out += [e.get("text", "") for e in block["elements"]]
+        return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+    def _reply(
+        self, status: int, body: str, ctype: str = "application/json", **headers: str
+    ) -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k.replace("_", "-"), v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _json(self, obj: dict[str, Any], status: int = 200, **headers: str) -> None:
+        self._reply(status, json.dumps(obj), **headers)
+
+    def _body(self) -> dict[str, Any]:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            return json.loads(raw or "{}")
+        return {k: v[0] for k, v in parse_qs(raw).items()}
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        self.connection.shutdown(2)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        fake = self.server.fake
+        path = self.path.split("?")[0]
+        endpoint = path.rsplit("/", 1)[-1] if path.startswith("/api/") else path
+        if path == WEBHOOK_PATH:
+            endpoint = "webhook"
+        fake.requests[endpoint] += 1
+        body = self._body()
+        scenario = fake.next_scenario()
+        if scenario == "hold":
+            fake.received.set()
+            fake._release.wait(30)
+            return self._drop()
+        if scenario == "drop":
+            return self._drop()
+        if scenario == "timeout":
+            time.sleep(fake.slow_seconds)
+            return self._drop()
+        if scenario == "ratelimited":
+            return self._json({"ok": False, "error": "ratelimited"}, 429, Retry_After="1")
+        if scenario == "server_error":
+            return self._reply(500, "<html>Internal Server Error</html>", "text/html")
+        if endpoint == "webhook":
+            return self._webhook(body, scenario)
+        if endpoint != "chat.postMessage":
+            return self._json({"ok": False, "error": "unknown_method"}, 404)
+        if (
+            scenario == "invalid_auth"
+            or self.headers.get("Authorization") != f"Bearer {fake.token}"
+        ):
+            return self._json({"ok": False, "error": "invalid_auth"})
+        if scenario == "channel_not_found" or body.get("channel") in fake.missing_channels:
+            return self._json({"ok": False, "error": "channel_not_found"})
+        problems = payload_problems(body)
+        if problems:
+            return self._json({"ok": False, "error": "invalid_blocks", "errors": problems})
+        ts = fake.record(endpoint, body)
+        if scenario == "accept_then_drop":
+            return self._drop()
+        self._json({"ok": True, "channel": body.get("channel"), "ts": ts})
+
+    def _webhook(self, body: dict[str, Any], scenario: str | None) -> None:
+        if scenario in ("invalid_auth", "channel_not_found"):
+            error = "invalid_token" if scenario == "invalid_auth" else "channel_not_found"
+            return self._reply(403 if scenario == "invalid_auth" else 404, error, "text/plain")
+        problems = payload_problems(body)
+        if problems:
+            return self._reply(400, "invalid_blocks", "text/plain")
+        self.server.fake.record("webhook", body)
+        if scenario == "accept_then_drop":
+            return self._drop()
+        self._reply(200, "ok", "text/plain")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeSlack
+
+
+def start(fake: FakeSlack | None = None) -> tuple[FakeSlack, _Server]:
+    fake = fake or FakeSlack()
+    server = _Server((fake.host, 0), _Handler)
+    server.fake = fake
+    fake.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True, name="fake-slack").start()
+    return fake, server
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake, server = start()
+    try:
+        yield fake
+    finally:
+        fake.release()
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,77 @@
+"""Archive contents for digest and delivery tests: feeds, items and matches in a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.model import Hit, Rule
+from monitor.store.db import open_db, to_db_time
+
+NOW = datetime(2026, 8, 22, 22, 0, tzinfo=UTC)
+
+RULES = (
+    Rule(id="jkus-trilateral", name="Japan–US–Korea trilateral", query="x", priority="high"),
+    Rule(id="japan-korea", name="Japan–Korea relations", query="x"),
+    Rule(id="critical-minerals", name="Critical minerals", query="x", channel="#minerals"),
+)
+
+
+@dataclass
+class Seed:
+    id: str
+    title: str
+    feed: str = "reuters"
+    url: str = ""
+    summary: str = ""
+    age_hours: float = 1.0
+    rules: dict[str, float] = field(default_factory=dict)  # rule id -> score
+    hits: tuple[Hit, ...] = ()
+
+
+def seed(db: sqlite_utils.Database, seeds: list[Seed], now: datetime = NOW) -> None:
+    feeds = {s.feed for s in seeds}
+    for f in sorted(feeds):
+        db.execute(
+            "INSERT OR IGNORE INTO feeds (id, name) VALUES (?, ?)", [f, f.replace("-", " ").title()]
+        )
+    for s in seeds:
+        when = to_db_time(now - timedelta(hours=s.age_hours))
+        db.execute(
+            "INSERT INTO items (id, feed_id, url, title, summary, published, first_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [s.id, s.feed, s.url or f"https://example.com/{s.id}", s.title, s.summary, when, when],
+        )
+        hits = json.dumps([h.__dict__ for h in s.hits])
+        for rule_id, score in s.rules.items():
+            db.execute(
+                "INSERT INTO matches (item_id, rule_id, rule_version, score, hits, matched_at)"
+                " VALUES (?, ?, 'v1', ?, ?, ?)",
+                [s.id, rule_id, score, hits, when],
+            )
+    db.conn.commit()
+
+
+def make_db(tmp_path: Path, seeds: list[Seed], now: datetime = NOW) -> sqlite_utils.Database:
+    db = open_db(tmp_path / "monitor.db")
+    seed(db, seeds, now)
+    return db
+
+
+def many(n: int, rule: str = "jkus-trilateral", feed: str = "reuters") -> list[Seed]:
+    """n distinct stories (titles share no words) with falling scores."""
+    return [
+        Seed(
+            id=f"{rule[:4]}{i:04d}",
+            title=f"Story {i} " + " ".join(f"w{i}x{j}" for j in range(6)),
+            feed=feed,
+            summary=f"Summary {i} about Japan and Korea " + "lorem ipsum " * 10,
+            age_hours=1 + i / 100,
+            rules={rule: 10.0 - i / 1000},
+        )
+        for i in range(n)
+    ]
