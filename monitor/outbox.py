@@ -208,8 +208,8 @@ def send_ops_alerts(
 def flush_pending(db: sqlite_utils.Database, deliverer: Deliverer) -> DeliveryReport:
     """Send every pending message, oldest first, and mark each sent once the destination said ok.
 
-    The attempt is recorded before sending, so after a crash the ledger shows a send may have
-    been under way. A retryable failure (Slack unreachable, rate limits exhausted) stops the
+    Each row is leased before sending (``ledger.take``), so a `monitor digest` beside a running
+    `monitor run` never sends one row twice. A retryable failure (Slack unreachable, rate limits exhausted) stops the
     flush, keeping order; a setup error (unknown channel, bad token) holds back only the
     messages for that channel. Either way the messages stay pending for the next run.
     """
@@ -219,7 +219,8 @@ def flush_pending(db: sqlite_utils.Database, deliverer: Deliverer) -> DeliveryRe
         if row.message.channel in blocked:
             report.pending += 1
             continue
-        ledger.mark_attempt(db, row.id, utcnow())
+        if not ledger.take(db, row.id, utcnow()):
+            continue  # another process is sending it right now
         try:
             result = deliverer.send(row.message)
         except DeliveryError as exc:

@@ -9,11 +9,12 @@ or pending rows that the next run sends (``pending``). See docs/delivery.md.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -160,13 +161,43 @@ def pending(db: sqlite_utils.Database) -> list[PendingDelivery]:
     return [PendingDelivery(r[0], r[1], r[2], Message.from_json(r[3]), r[4]) for r in rows]
 
 
-def mark_attempt(db: sqlite_utils.Database, delivery_id: int, now: datetime) -> None:
-    """Record, before sending, that a send is under way: after a crash we know it may have gone."""
+LEASE = timedelta(minutes=10)  # a send still "under way" after this is taken as abandoned
+
+
+def take(db: sqlite_utils.Database, delivery_id: int, now: datetime) -> bool:
+    """Lease a pending row for sending, recording the attempt first; False if another live
+    process is sending it. After a crash the ledger shows a send may have been under way."""
     with db.atomic():
+        row = db.execute(
+            "SELECT state, sender, attempted_at FROM deliveries WHERE id = ?", [delivery_id]
+        ).fetchone()
+        if row is None or row[0] != "pending":
+            return False
+        sender, attempted_at = row[1], row[2]
+        if (
+            sender
+            and sender != os.getpid()
+            and attempted_at
+            and now - from_db_time(attempted_at) < LEASE
+            and _alive(sender)
+        ):
+            return False
         db.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, attempted_at = ? WHERE id = ?",
-            [to_db_time(now), delivery_id],
+            """UPDATE deliveries SET attempts = attempts + 1, attempted_at = ?, sender = ?
+               WHERE id = ?""",
+            [to_db_time(now), os.getpid(), delivery_id],
         )
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def mark_sent(
@@ -175,7 +206,7 @@ def mark_sent(
     with db.atomic():
         db.execute(
             """UPDATE deliveries SET state = 'sent', ts = ?, destination = ?, sent_at = ?,
-                                     last_error = NULL
+                                     last_error = NULL, sender = NULL
                WHERE id = ?""",
             [ts, destination, to_db_time(now), delivery_id],
         )
@@ -184,7 +215,9 @@ def mark_sent(
 def mark_failed(db: sqlite_utils.Database, delivery_id: int, error: str) -> None:
     """Keep the row pending (it is retried on the next run) and remember why it failed."""
     with db.atomic():
-        db.execute("UPDATE deliveries SET last_error = ? WHERE id = ?", [error, delivery_id])
+        db.execute(
+            "UPDATE deliveries SET last_error = ?, sender = NULL WHERE id = ?", [error, delivery_id]
+        )
 
 
 def last_period_end(db: sqlite_utils.Database, kind: str, name: str) -> datetime | None:
@@ -215,7 +248,21 @@ def ledger(db: sqlite_utils.Database, limit: int = 50) -> list[dict[str, Any]]:
            FROM deliveries ORDER BY id DESC LIMIT ?""",
         [limit],
     ).fetchall()
-    keys = ["id", "kind", "name", "channel", "part", "parts", "items", "state", "ts", "attempts", "last_error", "created_at", "sent_at"]
+    keys = [
+        "id",
+        "kind",
+        "name",
+        "channel",
+        "part",
+        "parts",
+        "items",
+        "state",
+        "ts",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 

@@ -217,3 +217,9 @@ def _archive_view(db: sqlite_utils.Database) -> None:
         LEFT JOIN matches m ON m.item_id = i.id;
         """
     )
+
+
+@migrations(name="0201_delivery_sender")
+def _delivery_sender(db: sqlite_utils.Database) -> None:
+    # The pid of the process sending a pending row, so two processes never send one row at once.
+    db.execute("ALTER TABLE deliveries ADD COLUMN sender INTEGER")
