@@ -1,7 +1,185 @@
-"""Commands filled in by their issue."""
+"""`monitor demo`: the whole pipeline, offline, on real feed snapshots shipped in the package."""
 
 from __future__ import annotations
 
-import click
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-commands: list[click.Command] = []
+import click
+from rich.table import Table
+
+from monitor.cli.common import AppContext, app
+from monitor.cli.poll import load_rules, progress_bar, stdout_console, summary_table
+from monitor.demo import DEMO_FEEDS, demo_sources
+from monitor.demo.server import SnapshotServer
+from monitor.errors import ConfigError, MonitorError
+from monitor.store.db import open_db
+from monitor.store.items import count_by_feed, latest_items
+from monitor.store.lock import ArchiveLock
+from monitor.store.writer import Database
+
+if TYPE_CHECKING:  # the pipeline pulls in httpx and feedparser: import on use
+    from monitor.pipeline import PollSummary, Rules
+
+
+def _fresh(db_path: Path) -> None:
+    """Delete the demo archive and its WAL files: every demo starts from nothing."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+def _rules(a: AppContext) -> tuple[Rules | None, str | None]:
+    """The rules, or a sentence saying why the demo runs without them."""
+    try:
+        rules = load_rules(a.rules_path)
+    except ConfigError as exc:
+        return (
+            None,
+            f"rules in {a.rules_path} not loaded ({exc.message}; see `monitor rules check`)",
+        )
+    if rules is None:
+        return None, f"no rules loaded from {a.rules_path}: items are stored but not matched"
+    return rules, None
+
+
+def print_stored(db: Database, summary: PollSummary) -> None:
+    counts = count_by_feed(db)
+    table = Table(title="Stored per feed", show_edge=False, pad_edge=False)
+    table.add_column("Feed")
+    table.add_column("Name")
+    table.add_column("Items", justify="right")
+    for f in DEMO_FEEDS:
+        table.add_row(f.id, f.name, str(counts.get(f.id, 0)))
+    console = stdout_console()
+    console.print(table)
+    failed = [o for o in summary.outcomes if o.status == "failed"]
+    if failed:
+        console.print(summary_table(replace(summary, outcomes=failed)))
+    console.print()
+    latest = Table(title="Latest item of each feed", show_edge=False, pad_edge=False)
+    latest.add_column("Published (UTC)", no_wrap=True)
+    latest.add_column("Feed", no_wrap=True)
+    latest.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=100)
+    for f in DEMO_FEEDS:
+        for item in latest_items(db, limit=1, feed_ids=[f.id]):
+            latest.add_row(f"{item.published:%Y-%m-%d %H:%M}", item.feed_id, item.title)
+    console.print(latest)
+
+
+def print_matches(db: Database, rules: Rules | None, note: str | None) -> None:
+    console = stdout_console()
+    console.print()
+    if rules is None:
+        click.echo(f"Matches: {note}")
+        return
+    rows = list(
+        db.query(
+            """SELECT m.rule_id, count(*) AS n,
+                      (SELECT i.title FROM matches m2 JOIN items i ON i.id = m2.item_id
+                       WHERE m2.rule_id = m.rule_id ORDER BY m2.score DESC, i.published DESC
+                       LIMIT 1) AS top
+               FROM matches m GROUP BY m.rule_id ORDER BY m.rule_id"""
+        )
+    )
+    table = Table(title="Matches per rule", show_edge=False, pad_edge=False)
+    table.add_column("Rule")
+    table.add_column("Items", justify="right")
+    table.add_column("Best match", overflow="ellipsis", no_wrap=True, max_width=100)
+    for row in rows:
+        table.add_row(str(row["rule_id"]), str(row["n"]), str(row["top"] or ""))
+    if not rows:
+        table.add_row("(none)", "0", "")
+    console.print(table)
+
+
+def print_digest(a: AppContext, db_path: Path, rules: Rules | None) -> None:
+    """The digest the demo archive would produce. Filled in by the digest work."""
+
+
+@click.command("demo")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65_535),
+    default=0,
+    show_default=True,
+    help="Port for the snapshot server on 127.0.0.1 (0: any free port).",
+)
+@click.option(
+    "--db",
+    "demo_db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="data/demo.db",
+    show_default=True,
+    help="Demo archive; deleted and rebuilt on every run.",
+)
+@click.option(
+    "--keep-serving", is_flag=True, help="Keep serving the snapshots after the demo, until Ctrl-C."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Parser processes (default: one per CPU; 0 parses in this process).",
+)
+@click.pass_context
+def demo_command(
+    ctx: click.Context, port: int, demo_db: Path, keep_serving: bool, workers: int | None
+) -> None:
+    """Run the whole pipeline offline on real feed snapshots shipped with the monitor.
+
+    Serves the snapshots on 127.0.0.1, polls them once into a fresh archive (the file
+    given by --db is deleted first) with the same code as `monitor run`, then prints
+    what was stored and what the rules in --rules matched. No network access needed.
+
+    \b
+    Example:
+      monitor demo
+      monitor demo --keep-serving --port 8765
+      monitor --db data/demo.db search gallium
+    """
+    from monitor.pipeline import poll_once
+
+    a = app(ctx)
+    rules, note = _rules(a)
+    try:
+        server = SnapshotServer(port)
+    except OSError as exc:
+        raise MonitorError(
+            f"cannot serve the demo feeds on 127.0.0.1:{port}: {exc.strerror}",
+            "pass --port 0 to let the system choose a free port",
+        ) from None
+    with ArchiveLock(demo_db), server:
+        _fresh(demo_db)
+        sources = demo_sources(server.url)
+        click.echo(
+            f"Serving {len(sources)} real feed snapshots on http://127.0.0.1:{server.port}/ "
+            f"and polling them into {demo_db} …"
+        )
+        with progress_bar(len(sources), "Polling") as progress:
+            summary = poll_once(demo_db, sources, rules=rules, progress=progress, workers=workers)
+        click.echo(summary.line())
+        click.echo()
+        db = open_db(demo_db, readonly=True)
+        try:
+            print_stored(db, summary)
+            print_matches(db, rules, note)
+        finally:
+            db.close()
+        print_digest(a, demo_db, rules)
+        click.echo(
+            f"\nThe archive is in {demo_db}: pass `--db {demo_db}` to search, show or export it."
+        )
+        if keep_serving:
+            click.echo(f"Serving on http://127.0.0.1:{server.port}/ until Ctrl-C:")
+            for source in sources:
+                click.echo(f"  {source.url}")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+
+
+commands: list[click.Command] = [demo_command]

@@ -1,7 +1,173 @@
-"""Commands filled in by their issue."""
+"""`monitor feeds status`: the health of every feed, from the archive's feed state."""
 
 from __future__ import annotations
 
-import click
+import json
+from dataclasses import dataclass
+from datetime import datetime
 
-commands: list[click.Command] = []
+import click
+from rich.table import Table
+
+from monitor.cli.common import app
+from monitor.cli.poll import stdout_console
+from monitor.config.feeds import load_feeds
+from monitor.store.db import open_db, to_db_time, utcnow
+from monitor.store.feeds import RULES_ERROR_KEY, FeedState, get_state_value, load_states
+from monitor.store.items import count_by_feed
+
+
+def ago(when: datetime | None, now: datetime) -> str:
+    """A short relative time: "just now", "5m ago", "in 2h", "3d ago"."""
+    if when is None:
+        return "never"
+    seconds = int((when - now).total_seconds())
+    future, seconds = seconds > 0, abs(seconds)
+    if seconds < 60:
+        return "now" if future else "just now"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            amount = f"{seconds // size}{unit}"
+            return f"in {amount}" if future else f"{amount} ago"
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    id: str
+    name: str
+    status: str  # ok, failing, disabled, never polled, off (enabled: false), not listed
+    enabled: bool
+    items: int
+    state: FeedState | None
+
+
+def _status(state: FeedState | None, configured: bool, enabled: bool) -> str:
+    if not configured:
+        return "not listed"
+    if not enabled:
+        return "off"
+    if state is None or state.last_polled_at is None:
+        return "never polled"
+    if state.disabled_reason:
+        return "disabled"
+    if state.consecutive_failures:
+        return "failing"
+    return "ok"
+
+
+def _time(value: datetime | None) -> str | None:
+    return to_db_time(value) if value is not None else None
+
+
+def _as_json(h: FeedHealth) -> dict[str, object]:
+    s = h.state or FeedState(id=h.id)
+    return {
+        "id": h.id,
+        "name": h.name,
+        "status": h.status,
+        "enabled": h.enabled,
+        "items": h.items,
+        "last_success": _time(s.last_success_at),
+        "last_polled": _time(s.last_polled_at),
+        "last_error": s.last_error,
+        "last_error_kind": s.last_error_kind,
+        "error_since": _time(s.error_since),
+        "consecutive_failures": s.consecutive_failures,
+        "next_poll": _time(s.next_poll_at),
+        "retry_after_until": _time(s.retry_after_until),
+        "disabled_reason": s.disabled_reason,
+        "warnings": list(s.warnings),
+    }
+
+
+@click.group("feeds")
+def feeds_group() -> None:
+    """Inspect the configured feeds.
+
+    \b
+    Example:
+      monitor feeds status
+    """
+
+
+@feeds_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Health of every feed: last success, last error, failures, items stored, next poll.
+
+    Reads the archive written by `monitor run` or `monitor poll --once`. Disabled feeds
+    are listed with the reason, and a rules reload that failed while `monitor run` was
+    running is shown at the end.
+
+    \b
+    Example:
+      monitor feeds status
+      monitor feeds status --json | jq '.feeds[] | select(.status != "ok")'
+    """
+    a = app(ctx)
+    config = load_feeds(a.feeds_path)
+    db = open_db(a.db_path, readonly=True)
+    states = load_states(db)
+    counts = count_by_feed(db)
+    rules_error = get_state_value(db, RULES_ERROR_KEY)
+    db.close()
+
+    health = [
+        FeedHealth(f.id, f.name, _status(states.get(f.id), True, f.enabled), f.enabled,
+                   counts.get(f.id, 0), states.get(f.id))
+        for f in config.feeds
+    ]  # fmt: skip
+    configured = {f.id for f in config.feeds}
+    health += [
+        FeedHealth(s.id, s.name, "not listed", False, counts.get(s.id, 0), s)
+        for s in states.values()
+        if s.id not in configured
+    ]
+
+    if as_json:
+        doc = {
+            "feeds": [_as_json(h) for h in health],
+            "rules_error": (
+                {"message": rules_error[0], "since": to_db_time(rules_error[1])}
+                if rules_error
+                else None
+            ),
+        }
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+
+    now = utcnow()
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("Feed", "Status", "Last success", "Last error", "Failures", "Items"):
+        table.add_column(column, justify="right" if column in ("Failures", "Items") else "left")
+    table.add_column("Next poll")
+    for h in health:
+        s = h.state
+        table.add_row(
+            h.id,
+            h.status,
+            ago(s.last_success_at if s else None, now),
+            (s.last_error or "") if s else "",
+            str(s.consecutive_failures if s else 0),
+            str(h.items),
+            ago(s.blocked_until(), now) if s and h.status not in ("off", "not listed") else "",
+        )
+    stdout_console().print(table)
+    disabled = [h for h in health if h.state and h.state.disabled_reason]
+    if disabled:
+        click.echo("\nDisabled feeds (fix the URL in feeds.yaml to re-enable):")
+        for h in disabled:
+            assert h.state is not None
+            click.echo(f"  {h.id}: {h.state.disabled_reason}")
+    if rules_error:
+        click.echo(
+            f"\nRules: the reload at {to_db_time(rules_error[1])} failed; "
+            "the last good set stays in force:"
+        )
+        for line in rules_error[0].splitlines():
+            click.echo(f"  {line}")
+
+
+commands: list[click.Command] = [feeds_group]

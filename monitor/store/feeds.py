@@ -24,6 +24,7 @@ NOT_FOUND_GRACE = timedelta(days=3)
 
 GONE_REASON = "the server says the feed is gone (HTTP 410)"
 NOT_FOUND_REASON = "not found (HTTP 404) for more than 3 days"
+RULES_ERROR_KEY = "rules_error"  # state key: the last failed rules reload, for `feeds status`
 
 
 @dataclass(frozen=True)

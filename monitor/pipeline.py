@@ -1,0 +1,530 @@
+"""The one orchestrator: the only module that knows the order of the steps.
+
+    fetch (asyncio, monitor.reader.fetch) ─► parse + normalise (worker processes)
+        ─► store new / changed items ─► match them against the rules ─► save matches
+
+``Poller`` holds what lives across cycles (fetcher, worker pool, writer thread, rules);
+``poll_feed`` is one feed through every step and ``poll`` is one cycle over many feeds.
+``monitor poll --once`` and the ``monitor run`` daemon both go through ``poll_feed``.
+
+Parsing runs in a process pool because feedparser costs tens of milliseconds a feed and,
+inside the event loop, stalls every fetch in flight. Writes go through one writer thread
+(monitor.store.writer), a feed's items and its new state in one transaction, so a crash
+never leaves a feed marked as read without its items. One feed's failure, of any kind, is
+recorded on that feed and never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Protocol
+
+from monitor.errors import ConfigError, FetchError, ParseError
+from monitor.model import FeedSource, FetchResult, Item, Match
+from monitor.reader.fetch import Fetcher
+from monitor.reader.normalize import normalize_entries
+from monitor.reader.parse import parse_feed
+from monitor.store.db import utcnow
+from monitor.store.feeds import (
+    RULES_ERROR_KEY,
+    FeedState,
+    load_state,
+    load_states,
+    record_failure,
+    record_success,
+    sync_feeds,
+)
+from monitor.store.feeds import set_state_value as store_state_value
+from monitor.store.items import store_items
+from monitor.store.writer import ArchiveWriter, Database
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["scheduled", "once", "forced"]
+Status = Literal["ok", "not_modified", "unchanged", "failed", "skipped"]
+MAX_IN_FLIGHT = 200  # feeds fetched-but-not-yet-written at once: bounds memory on big lists
+
+
+# ── matching seam ────────────────────────────────────────────────────────────────────────
+
+
+class Matcher(Protocol):
+    def match(self, item: Item, feed: FeedSource | None) -> list[Match]: ...
+
+
+class RuleBookLike(Protocol):
+    @property
+    def matcher(self) -> Matcher: ...
+
+
+def _save_matches(db: Database, matches: list[Match], matched_at: datetime) -> int:
+    from monitor.store.matches import save_matches  # the rules work owns this module
+
+    return save_matches(db, matches, matched_at)
+
+
+def _rule_files(rules_dir: Path) -> dict[str, float]:
+    if not rules_dir.is_dir():
+        return {}
+    return {
+        str(p): p.stat().st_mtime
+        for p in sorted(rules_dir.rglob("*"))
+        if p.suffix in (".yaml", ".yml") and p.is_file()
+    }
+
+
+def load_rulebook(rules_dir: Path) -> RuleBookLike:
+    """Every rule and list under ``rules_dir``; raises ConfigError listing every problem."""
+    from monitor.config.rules import load_rules
+
+    book: RuleBookLike = load_rules(rules_dir)
+    return book
+
+
+class Rules:
+    """The rule set in force, reloaded only when the whole new set is valid.
+
+    ``reload()`` compares file modification times (or is forced, on SIGHUP); a broken set
+    leaves the last good one in force and is reported in ``error`` for `feeds status`.
+    """
+
+    def __init__(
+        self, rules_dir: Path, loader: Callable[[Path], RuleBookLike] = load_rulebook
+    ) -> None:
+        self.rules_dir = rules_dir
+        self._loader = loader
+        self._seen: dict[str, float] = {}
+        self.book: RuleBookLike | None = None
+        self.error: str | None = None
+
+    @property
+    def matcher(self) -> Matcher | None:
+        return self.book.matcher if self.book is not None else None
+
+    def load(self) -> None:
+        """First load: a broken set raises ConfigError, so `monitor run` refuses to start."""
+        self._seen = _rule_files(self.rules_dir)
+        self.book = self._loader(self.rules_dir)
+        self.error = None
+
+    def reload(self, *, force: bool = False) -> bool:
+        """Reload if a rule file changed (or ``force``). True when a new set took effect."""
+        seen = _rule_files(self.rules_dir)
+        if seen == self._seen and not force:
+            return False
+        self._seen = seen
+        try:
+            book = self._loader(self.rules_dir)
+        except ConfigError as exc:
+            self.error = "\n".join(p.format() for p in exc.problems) or exc.message
+            log.error("rules not reloaded, the last good set stays in force:\n%s", self.error)
+            return False
+        self.book, self.error = book, None
+        log.info("rules reloaded from %s", self.rules_dir)
+        return True
+
+
+# ── parse step, run in worker processes ──────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a worker sends back. Errors travel as fields: exceptions with custom
+    constructors do not survive pickling."""
+
+    items: tuple[Item, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error_kind: str | None = None
+    error: str | None = None
+
+
+def parse_body(
+    source: FeedSource, body: bytes, headers: dict[str, str], url: str, now: datetime
+) -> Parsed:
+    """Parse and normalise one fetched body. Module-level so worker processes can run it."""
+    try:
+        parsed = parse_feed(body, headers, url)
+        items = normalize_entries(source, parsed, now=now)
+    except ParseError as exc:
+        return Parsed(error_kind=exc.kind, error=exc.message)
+    except Exception as exc:  # a parser bug must not take the cycle down
+        return Parsed(error_kind="internal", error=f"could not read the feed: {exc}")
+    return Parsed(items=tuple(items), warnings=tuple(parsed.warnings))
+
+
+def _warm_up() -> None:
+    """Runs once in each worker so imports happen before the first body arrives."""
+
+
+# ── results ──────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    feed_id: str
+    status: Status
+    new: int = 0
+    updated: int = 0
+    matches: int = 0
+    error: str | None = None  # a sentence: why it failed or was skipped
+    error_kind: str | None = None
+    disabled: bool = False  # this failure disabled the feed
+
+
+@dataclass
+class PollSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    started: datetime | None = None
+    finished: datetime | None = None
+
+    def count(self, *statuses: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status in statuses)
+
+    @property
+    def ok(self) -> int:
+        return self.count("ok")
+
+    @property
+    def not_modified(self) -> int:
+        return self.count("not_modified", "unchanged")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def updated_items(self) -> int:
+        return sum(o.updated for o in self.outcomes)
+
+    @property
+    def matches(self) -> int:
+        return sum(o.matches for o in self.outcomes)
+
+    def line(self) -> str:
+        """One sentence, for logs and the end of `monitor poll --once`."""
+        n = len(self.outcomes)
+        parts = [f"{self.ok} ok", f"{self.not_modified} not modified", f"{self.failed} failed"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped")
+        return (
+            f"{n} feed{'s' if n != 1 else ''}: {', '.join(parts)}; "
+            f"{self.new_items} new item{'s' if self.new_items != 1 else ''}, "
+            f"{self.updated_items} updated, {self.matches} match"
+            f"{'es' if self.matches != 1 else ''}"
+        )
+
+
+Progress = Callable[[FeedOutcome], None]
+
+
+# ── the orchestrator ─────────────────────────────────────────────────────────────────────
+
+
+def _skip_reason(state: FeedState | None, mode: Mode, now: datetime, slack: float) -> str | None:
+    """Why a feed is not fetched now, or None. ``forced`` (an explicit --feed) always runs."""
+    if state is None or mode == "forced":
+        return None
+    if state.disabled_reason:
+        return f"disabled: {state.disabled_reason}"
+    if state.retry_after_until and state.retry_after_until > now:
+        return f"the server asked us to wait until {state.retry_after_until:%Y-%m-%d %H:%M} UTC"
+    if (
+        mode == "scheduled"
+        and state.consecutive_failures
+        and state.next_poll_at
+        and state.next_poll_at > now + timedelta(seconds=slack)
+    ):
+        return f"backing off after {state.consecutive_failures} failures"
+    return None
+
+
+class Poller:
+    """Polls feeds into one archive. Use as ``async with Poller(db_path) as poller``."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        rules: Rules | None = None,
+        workers: int | None = None,
+        fetcher: Fetcher | None = None,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.rules = rules
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._fetcher = fetcher
+        self._own_fetcher = fetcher is None
+        self._pool: ProcessPoolExecutor | None = None
+        self._writer: ArchiveWriter | None = None
+        self._in_flight: set[asyncio.Task[object]] = set()
+        self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._closing = False
+
+    async def __aenter__(self) -> Poller:
+        self._writer = await asyncio.to_thread(ArchiveWriter, self.db_path)
+        if self._fetcher is None:
+            self._fetcher = Fetcher()
+        if self._own_fetcher:
+            await self._fetcher.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.drain()
+        if self._own_fetcher and self._fetcher is not None:
+            await self._fetcher.__aexit__(exc_type, exc, tb)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
+
+    @property
+    def writer(self) -> ArchiveWriter:
+        assert self._writer is not None, "use Poller inside `async with`"
+        return self._writer
+
+    def _parse_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: workers start from a clean process, not a fork of this one with its
+            # writer thread and event loop; the monitor modules are imported once, up front.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["monitor.pipeline"])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return self._pool
+
+    async def _parse(self, feed: FeedSource, result: FetchResult, now: datetime) -> Parsed:
+        body = result.body or b""
+        if self.workers <= 0:  # in-process, for tiny lists (tests, a single --feed)
+            return await asyncio.to_thread(parse_body, feed, body, result.headers, result.url, now)
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._parse_pool()
+            try:
+                return await loop.run_in_executor(
+                    pool, parse_body, feed, body, result.headers, result.url, now
+                )
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): start a fresh pool and try once more,
+                # so one crash does not fail every feed of this and later cycles.
+                if self._pool is pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    return Parsed(error_kind="internal", error="the parser process crashed")
+        raise AssertionError("unreachable")
+
+    async def sync(self, feeds: Iterable[FeedSource]) -> None:
+        """Give every configured feed a row before polling it."""
+        sources = list(feeds)
+        await self.writer.run(lambda db: sync_feeds(db, sources))
+
+    async def record_rules_error(self) -> None:
+        """Store (or clear) the rules reload error so `monitor feeds status` can show it."""
+        error = self.rules.error if self.rules is not None else None
+        await self.writer.run(lambda db: store_state_value(db, RULES_ERROR_KEY, error, utcnow()))
+
+    async def reload_rules(self, *, force: bool = False) -> None:
+        """Scheduled every minute and on SIGHUP; does nothing when no rule file changed."""
+        if self.rules is None:
+            return
+        before = self.rules.error
+        self.rules.reload(force=force)
+        if self.rules.error != before:
+            await self.record_rules_error()
+
+    async def poll(
+        self,
+        feeds: Sequence[FeedSource],
+        *,
+        mode: Mode = "once",
+        progress: Progress | None = None,
+    ) -> PollSummary:
+        """One cycle over ``feeds``, concurrently. Never raises for a single feed's trouble."""
+        summary = PollSummary(started=utcnow())
+        await self.sync(feeds)
+        states = await self.writer.run(load_states)
+
+        async def one(feed: FeedSource) -> FeedOutcome:
+            outcome = await self.poll_feed(feed, mode=mode, state=states.get(feed.id))
+            if progress is not None:
+                progress(outcome)
+            return outcome
+
+        summary.outcomes = list(await asyncio.gather(*(one(f) for f in feeds)))
+        summary.finished = utcnow()
+        return summary
+
+    async def poll_feed(
+        self, feed: FeedSource, *, mode: Mode = "scheduled", state: FeedState | None = None
+    ) -> FeedOutcome:
+        """One feed through every step. The daemon's job for each feed calls this."""
+        if self._closing:
+            return FeedOutcome(feed.id, "skipped", error="shutting down")
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            async with self._limit:
+                return await self._poll_feed(feed, mode, state)
+        except Exception as exc:  # a bug in one feed's path must not stop the others
+            log.exception("feed %s: unexpected error", feed.id)
+            return FeedOutcome(feed.id, "failed", error=str(exc), error_kind="internal")
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _poll_feed(
+        self, feed: FeedSource, mode: Mode, state: FeedState | None
+    ) -> FeedOutcome:
+        if state is None:
+            state = await self.writer.run(lambda db: load_state(db, feed.id))
+            if state is None:
+                await self.sync([feed])
+        now = utcnow()
+        skip = _skip_reason(state, mode, now, slack=min(60.0, feed.interval * 0.1))
+        if skip is not None:
+            return FeedOutcome(feed.id, "skipped", error=skip)
+        assert self._fetcher is not None
+        try:
+            result = await self._fetcher.fetch(
+                feed,
+                etag=state.etag if state else None,
+                last_modified=state.last_modified if state else None,
+                body_hash=state.body_hash if state else None,
+            )
+        except FetchError as exc:
+            return await self._failed(feed, exc.kind, exc.message, exc.status, exc.retry_after)
+        now = utcnow()
+        if result.status != "ok":
+            await self.writer.run(
+                lambda db: record_success(db, feed.id, result, now=now, interval=feed.interval)
+            )
+            return FeedOutcome(feed.id, result.status)
+        parsed = await self._parse(feed, result, now)
+        if parsed.error is not None:
+            return await self._failed(feed, parsed.error_kind or "parse", parsed.error)
+        matcher = self.rules.matcher if self.rules is not None else None
+        return await self.writer.run(
+            lambda db: _write_items(db, feed, result, parsed, matcher, now)
+        )
+
+    async def _failed(
+        self,
+        feed: FeedSource,
+        kind: str,
+        message: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> FeedOutcome:
+        now = utcnow()
+        update = await self.writer.run(
+            lambda db: record_failure(
+                db,
+                feed.id,
+                kind=kind,
+                message=message,
+                status=status,
+                retry_after=retry_after,
+                now=now,
+                interval=feed.interval,
+            )
+        )
+        log.warning("feed %s: %s", feed.id, message)
+        return FeedOutcome(
+            feed.id,
+            "failed",
+            error=message,
+            error_kind=kind,
+            disabled=update.disabled_reason is not None,
+        )
+
+    async def drain(self) -> None:
+        """Refuse new feeds and wait for those in flight to commit (clean shutdown)."""
+        self._closing = True
+        current = asyncio.current_task()
+        pending = [t for t in self._in_flight if t is not current]
+        if pending:
+            await asyncio.wait(pending)
+
+
+def _write_items(
+    db: Database,
+    feed: FeedSource,
+    result: FetchResult,
+    parsed: Parsed,
+    matcher: Matcher | None,
+    now: datetime,
+) -> FeedOutcome:
+    """Runs on the writer thread: items, matches and the feed's new state commit together."""
+    written = store_items(db, parsed.items, now=now)
+    saved = 0
+    if matcher is not None:
+        matches: list[Match] = []
+        for item in [*written.new, *written.updated]:
+            try:
+                matches.extend(matcher.match(item, feed))
+            except Exception:  # one odd item must not lose the feed's other items
+                log.exception("matching item %s of feed %s failed", item.id, feed.id)
+        if matches:
+            saved = _save_matches(db, matches, now)
+    record_success(db, feed.id, result, now=now, interval=feed.interval, warnings=parsed.warnings)
+    return FeedOutcome(
+        feed.id, "ok", new=len(written.new), updated=len(written.updated), matches=saved
+    )
+
+
+# ── entry points ─────────────────────────────────────────────────────────────────────────
+
+
+async def poll_all(
+    db_path: str | Path,
+    feeds: Sequence[FeedSource],
+    *,
+    rules: Rules | None = None,
+    mode: Mode = "once",
+    progress: Progress | None = None,
+    workers: int | None = None,
+    fetcher: Fetcher | None = None,
+) -> PollSummary:
+    """One cycle over ``feeds`` with a fresh Poller: `monitor poll --once` and the demo."""
+    async with Poller(db_path, rules=rules, workers=workers, fetcher=fetcher) as poller:
+        if rules is not None:
+            await poller.record_rules_error()
+        return await poller.poll(feeds, mode=mode, progress=progress)
+
+
+def poll_once(
+    db_path: str | Path,
+    feeds: Sequence[FeedSource],
+    *,
+    rules: Rules | None = None,
+    mode: Mode = "once",
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> PollSummary:
+    """Blocking wrapper around ``poll_all``."""
+    return asyncio.run(
+        poll_all(db_path, feeds, rules=rules, mode=mode, progress=progress, workers=workers)
+    )
