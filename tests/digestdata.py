@@ -75,3 +75,38 @@ def many(n: int, rule: str = "jkus-trilateral", feed: str = "reuters") -> list[S
         )
         for i in range(n)
     ]
+
+
+def write_config(tmp_path: Path, settings: str | None = None) -> dict[str, str]:
+    """Rule files for RULES and a monitor.yaml; returns the env that points the CLI at them."""
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir(exist_ok=True)
+    for rule in RULES:
+        text = f"id: {rule.id}\nname: {rule.name}\nquery: Japan\npriority: {rule.priority}\n"
+        if rule.channel:
+            text += f'channel: "{rule.channel}"\n'
+        (rules_dir / f"{rule.id}.yaml").write_text(text, encoding="utf-8")
+    settings_path = tmp_path / "monitor.yaml"
+    settings_path.write_text(
+        settings
+        or (
+            "timezone: Asia/Tokyo\n"
+            "digests:\n"
+            "  - name: daily\n"
+            '    schedule: "0 8 * * *"\n'
+            '    channel: "#watch"\n'
+            "    max_items: 5\n"
+            "alerts:\n"
+            '  channel: "#alerts"\n'
+            "ops:\n"
+            '  channel: "#ops"\n'
+            "  failing_hours: 2\n"
+        ),
+        encoding="utf-8",
+    )
+    return {
+        "MONITOR_DB": str(tmp_path / "monitor.db"),
+        "MONITOR_RULES": str(rules_dir),
+        "MONITOR_SETTINGS": str(settings_path),
+        "MONITOR_FEEDS": str(tmp_path / "feeds.yaml"),
+    }

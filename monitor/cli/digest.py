@@ -1,7 +1,155 @@
-"""Commands filled in by their issue."""
+"""`monitor digest`: send a digest now, or preview exactly what Slack would receive."""
 
 from __future__ import annotations
 
-import click
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-commands: list[click.Command] = []
+import click
+import sqlite_utils
+
+from monitor.cli.common import AppContext, app
+from monitor.config.rules import load_rules
+from monitor.config.settings import (
+    Settings,
+    load_settings,
+    parse_duration,
+    slack_credentials_from_env,
+)
+from monitor.deliver import deliverer_for
+from monitor.deliver.blocks import payload
+from monitor.deliver.console import as_text
+from monitor.errors import DeliveryError
+from monitor.model import Rule
+from monitor.outbox import DeliveryReport, draft_digest, send_digest
+from monitor.store.db import open_db
+
+
+class Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+NAME = click.option(
+    "--name", metavar="NAME", help="Digest name from monitor.yaml (default: the first)."
+)
+SINCE = click.option(
+    "--since",
+    type=Duration(),
+    help="Only items first seen within this long, e.g. 24h or 7d (default: all undelivered).",
+)
+
+
+def _load(a: AppContext) -> tuple[Settings, list[Rule]]:
+    settings = load_settings(a.settings_path)
+    return settings, list(load_rules(a.rules_path).rules)
+
+
+def _open_existing(path: Path) -> sqlite_utils.Database:
+    # A preview must not create an empty archive; open_db(readonly) explains what to do.
+    return open_db(path, readonly=not path.exists())
+
+
+@click.group("digest", invoke_without_command=True)
+@NAME
+@click.option("--dry-run", is_flag=True, help="Show what would be posted; claim and send nothing.")
+@SINCE
+@click.pass_context
+def digest_group(
+    ctx: click.Context, name: str | None, dry_run: bool, since: timedelta | None
+) -> None:
+    """Send one digest now: to Slack with SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL, else print it.
+
+    Every match goes out once: what earlier digests delivered is skipped, and messages left
+    pending by an outage or a crash are sent first. Exit code 1 when Slack could not be
+    reached (the messages stay pending and are retried), 2 for a setup problem.
+
+    \b
+    Example:
+      monitor digest                      # the first digest in monitor.yaml, now
+      monitor digest --name daily --dry-run
+      monitor digest --since 24h
+      monitor digest preview --json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    a = app(ctx)
+    settings, rules = _load(a)
+    if dry_run:
+        _print_text(a, settings, rules, name, since)
+        click.echo("Dry run: nothing was claimed or sent.", err=True)
+        return
+    credentials = slack_credentials_from_env()
+    deliverer = deliverer_for(credentials)
+    spec = settings.digest(name)
+    db = open_db(a.db_path)
+    report = send_digest(db, settings, rules, deliverer, name=spec.name, since=since)
+    _finish(report, f"{spec.name} digest", deliverer.name)
+
+
+def _finish(report: DeliveryReport, what: str, destination: str) -> None:
+    where = {"slack": "Slack", "webhook": "the Slack webhook", "console": "the terminal"}
+    if report.reserved == 0 and report.sent == 0 and not report.errors:
+        click.echo(f"{what}: nothing new to send.", err=True)
+        return
+    click.echo(
+        f"{what}: {report.sent} message{'s' if report.sent != 1 else ''} sent to "
+        f"{where.get(destination, destination)}"
+        + (f", {report.pending} pending" if report.pending else "")
+        + ".",
+        err=True,
+    )
+    if report.errors:
+        error = report.errors[-1]
+        failed = DeliveryError(error.message, retryable=error.retryable, hint=error.hint)
+        failed.exit_code = 1 if error.retryable else 2
+        if error.retryable and not error.hint:
+            failed.hint = "the messages stay pending and are retried on the next run"
+        raise failed
+
+
+def _print_text(
+    a: AppContext, settings: Settings, rules: list[Rule], name: str | None, since: timedelta | None
+) -> None:
+    draft = draft_digest(_open_existing(a.db_path), settings, rules, name=name, since=since)
+    if not draft.messages:
+        click.echo(f"{draft.spec.name} digest: nothing new to send.")
+    for message in draft.messages:
+        click.echo(as_text(message))
+        click.echo()
+
+
+@digest_group.command("preview")
+@NAME
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the chat.postMessage payloads (Block Kit)."
+)
+@SINCE
+@click.pass_context
+def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelta | None) -> None:
+    """Render the next digest exactly as Slack would receive it; send and claim nothing.
+
+    \b
+    Example:
+      monitor digest preview
+      monitor digest preview --name daily --json > payload.json
+    """
+    a = app(ctx)
+    settings, rules = _load(a)
+    if not as_json:
+        _print_text(a, settings, rules, name, since)
+        return
+    draft = draft_digest(_open_existing(a.db_path), settings, rules, name=name, since=since)
+    click.echo(json.dumps([payload(m) for m in draft.messages], ensure_ascii=False, indent=2))
+
+
+commands: list[click.Command] = [digest_group]

@@ -115,7 +115,8 @@ def render_digest(
         body = Context((f"No new matches · {escape(period)}",))
         return [Message(channel, f"{name} digest: nothing new", (header, body))]
     messages = []
-    for target, mine in channels.items():
+    # the digest's own channel first, then channels that rules route to, in rule order
+    for target, mine in sorted(channels.items(), key=lambda kv: kv[0] != channel):
         messages += _pack(target, mine, name, period, tz, rules, search_hint)
     return messages
 
