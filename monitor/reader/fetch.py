@@ -1,0 +1,415 @@
+"""Fetch step: one HTTP GET per feed, turned into a FetchResult or a typed FetchError.
+
+The only module importing httpx, so swapping the HTTP client is a one-file change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import http
+import math
+import socket
+import ssl
+import zlib
+from datetime import UTC, datetime
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from monitor import __version__
+from monitor.errors import FetchError
+from monitor.model import FeedSource, FetchResult
+
+DEFAULT_USER_AGENT = f"jkus-monitor/{__version__} (+https://github.com/jkus-monitor; news monitor)"
+
+# One client's pool gets slower per request as it grows (httpx #3215): several small
+# clients, each owning the hosts hashed to it, beat one pool of 50 (libraries.md).
+_SHARD_SIZE = 10
+_REDIRECTS = {301, 302, 303, 307, 308}
+_RETRY_STATUSES = {429, 503}
+
+
+class Fetcher:
+    """Async context manager; one per poll cycle. Bounded overall, per shard and per host."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 50,
+        per_host: int = 4,
+        user_agent: str = DEFAULT_USER_AGENT,
+        max_redirects: int = 5,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 15.0,
+    ) -> None:
+        self.max_connections = max(1, max_connections)
+        self.per_host = max(1, per_host)
+        self.user_agent = user_agent
+        self.max_redirects = max_redirects
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        shards = math.ceil(self.max_connections / _SHARD_SIZE)
+        base, extra = divmod(self.max_connections, shards)
+        self._sizes = [base + (1 if i < extra else 0) for i in range(shards)]
+        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._shard_slots = [asyncio.Semaphore(n) for n in self._sizes]
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._ssl: ssl.SSLContext | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    async def fetch(
+        self,
+        source: FeedSource,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
+    ) -> FetchResult:
+        """GET the feed; waiting for a free slot does not count against source.timeout."""
+        host = _host(source.url)
+        shard = _shard_of(host, len(self._sizes))
+        async with self._host_slot(host), self._shard_slots[shard]:
+            progress = _Progress()
+            try:
+                async with asyncio.timeout(source.timeout):
+                    return await self._get(shard, source, etag, last_modified, body_hash, progress)
+            except TimeoutError:
+                raise _deadline_error(source.timeout, progress) from None
+            except httpx.HTTPError as exc:
+                raise _classify(exc, self) from exc
+
+    def _host_slot(self, host: str) -> asyncio.Semaphore:
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = asyncio.Semaphore(self.per_host)
+        return slot
+
+    def _client(self, shard: int) -> httpx.AsyncClient:
+        client = self._clients.get(shard)
+        if client is None:
+            if self._ssl is None:
+                self._ssl = httpx.create_ssl_context()  # loading CA certs once, not per shard
+            size = self._sizes[shard]
+            client = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                timeout=httpx.Timeout(
+                    connect=self.connect_timeout,
+                    read=self.read_timeout,
+                    write=self.read_timeout,
+                    pool=None,  # the shard semaphore already bounds the wait
+                ),
+                headers={"user-agent": self.user_agent, "accept-encoding": "gzip, deflate"},
+                follow_redirects=False,  # followed by hand: loop detection, scheme check
+                verify=self._ssl,
+            )
+            self._clients[shard] = client
+        return client
+
+    async def _get(
+        self,
+        shard: int,
+        source: FeedSource,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+        progress: _Progress,
+    ) -> FetchResult:
+        client = self._client(shard)
+        headers = {"accept": "application/rss+xml, application/atom+xml, application/xml, */*"}
+        if etag:
+            headers["if-none-match"] = etag
+        if last_modified:
+            headers["if-modified-since"] = last_modified
+        url = source.url
+        seen = {url}
+        for _hop in range(self.max_redirects + 1):
+            request = client.build_request("GET", url, headers=headers)
+            response = await client.send(request, stream=True)
+            progress.answered = True
+            try:
+                if response.status_code not in _REDIRECTS:
+                    return await _finish(
+                        response, source, url, etag, last_modified, body_hash, progress
+                    )
+                url = _next_url(response, url)
+            finally:
+                await response.aclose()
+            if url in seen:
+                raise FetchError("redirects", f"redirect loop: the server sent us back to {url}")
+            seen.add(url)
+        raise FetchError("redirects", f"gave up after {self.max_redirects} redirects")
+
+
+class _Progress:
+    """What had happened when the deadline struck, for a precise message."""
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.received = 0
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _shard_of(host: str, shards: int) -> int:
+    # crc32, not hash(): stable across processes, so a host always lands in one pool.
+    return zlib.crc32(host.encode("utf-8")) % shards
+
+
+def _next_url(response: httpx.Response, current: str) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise FetchError(
+            "protocol", f"HTTP {response.status_code} redirect without a Location header"
+        )
+    target = urljoin(current, location.strip())
+    if urlsplit(target).scheme not in ("http", "https"):
+        raise FetchError("redirects", f"redirect to a non-web address ({target[:80]})")
+    return target
+
+
+async def _finish(
+    response: httpx.Response,
+    source: FeedSource,
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None,
+    progress: _Progress,
+) -> FetchResult:
+    status = response.status_code
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    if status == 304:
+        return FetchResult(
+            feed_id=source.id,
+            status="not_modified",
+            url=url,
+            http_status=status,
+            body=None,
+            headers=headers,
+            etag=headers.get("etag", etag),
+            last_modified=headers.get("last-modified", last_modified),
+            body_hash=body_hash,
+        )
+    if not 200 <= status < 300:
+        raise _status_error(response)
+    body = await _read_body(response, source.max_bytes, progress)
+    digest = hashlib.sha256(body).hexdigest()
+    same = body_hash is not None and digest == body_hash
+    return FetchResult(
+        feed_id=source.id,
+        status="unchanged" if same else "ok",
+        url=url,
+        http_status=status,
+        body=None if same else body,
+        headers=headers,
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        body_hash=digest,
+    )
+
+
+def _status_error(response: httpx.Response) -> FetchError:
+    status = response.status_code
+    words = f"HTTP {status} {_phrase(response)}"
+    if status == 410:
+        return FetchError("gone", f"{words}: the publisher removed this feed", status=status)
+    if status in _RETRY_STATUSES:
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        if wait is not None:
+            words += f"; the server asked us to wait {wait:.0f} s"
+        return FetchError("http_status", words, status=status, retry_after=wait)
+    if status < 400:
+        return FetchError("protocol", f"{words}: not a response a feed should give", status=status)
+    return FetchError("http_status", words, status=status)
+
+
+def _phrase(response: httpx.Response) -> str:
+    try:
+        return http.HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return response.reason_phrase or "(unknown status)"
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+async def _read_body(response: httpx.Response, cap: int, progress: _Progress) -> bytes:
+    """Read raw bytes and decompress them ourselves, so the cap holds for a gzip bomb."""
+    decoder = _decoder(response.headers.get("content-encoding", ""))
+    declared = response.headers.get("content-length", "")
+    if decoder is None and declared.isdigit() and int(declared) > cap:
+        raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_raw():
+        progress.received += len(chunk)
+        for piece in decoder.feed(chunk, cap - total) if decoder else (chunk,):
+            total += len(piece)
+            if total > cap:
+                raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+            parts.append(piece)
+    if decoder:
+        tail = decoder.finish()
+        if total + len(tail) > cap:
+            raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+        parts.append(tail)
+    return b"".join(parts)
+
+
+class _Inflater:
+    """Incremental gzip/deflate decoding that never produces more than asked for."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        self._z = zlib.decompressobj(wbits)
+        self._first = True
+        self._fed = False
+
+    def feed(self, data: bytes, room: int) -> list[bytes]:
+        out: list[bytes] = []
+        produced = 0
+        self._fed = self._fed or bool(data)
+        while data:
+            try:
+                piece = self._z.decompress(data, max(0, room - produced) + 1)
+            except zlib.error:
+                if self._first and self.encoding == "deflate":
+                    # Some servers send raw deflate without the zlib header.
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._first = False
+                    continue
+                raise FetchError("decode", f"the {self.encoding} body is corrupt") from None
+            self._first = False
+            out.append(piece)
+            produced += len(piece)
+            if produced > room:
+                break  # the caller sees the overflow and stops
+            data = self._z.unconsumed_tail
+        return out
+
+    def finish(self) -> bytes:
+        if self._fed and not self._z.eof:
+            raise FetchError("decode", f"the {self.encoding} body ended before its end marker")
+        return self._z.flush()
+
+
+def _decoder(header: str) -> _Inflater | None:
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise FetchError(
+            "decode", f"the server stacked compressions ({', '.join(codings)}); refusing the body"
+        )
+    coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
+    if coding not in ("gzip", "deflate"):
+        raise FetchError(
+            "decode", f"the server used {coding} compression, which we did not ask for"
+        )
+    return _Inflater(coding)
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:g} KB"
+    return f"{n} bytes"
+
+
+def _deadline_error(limit: float, progress: _Progress) -> FetchError:
+    if progress.received:
+        why = "the server sent the body too slowly"
+    elif progress.answered:
+        why = "the server sent headers but no body"
+    else:
+        why = "the server did not answer"
+    return FetchError("timeout", f"gave up after {limit:g} s: {why}")
+
+
+def _classify(exc: httpx.HTTPError, fetcher: Fetcher) -> FetchError:
+    """Turn an httpx exception into a FetchError with a plain sentence."""
+    host = _host(str(exc.request.url)) if _has_request(exc) else "the server"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchError(
+            "timeout", f"could not connect to {host} within {fetcher.connect_timeout:g} s"
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError(
+            "timeout", f"{host} sent nothing for {fetcher.read_timeout:g} s, so we gave up"
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return _connect_error(exc, host)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return FetchError("protocol", "the feed URL does not start with http:// or https://")
+    if isinstance(exc, httpx.InvalidURL):
+        return FetchError("protocol", "the feed URL is not a valid web address")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return FetchError("redirects", "too many redirects")
+    detail = str(exc) or type(exc).__name__
+    return FetchError("protocol", f"the connection to {host} broke: {detail}")
+
+
+def _connect_error(exc: httpx.ConnectError, host: str) -> FetchError:
+    cause = _root(exc)
+    text = str(exc)
+    if isinstance(cause, socket.gaierror) or "name or service not known" in text.lower():
+        return FetchError("dns", f"could not resolve the host name {host}")
+    if isinstance(cause, ssl.SSLError) or "ssl" in text.lower() or "certificate" in text.lower():
+        reason = getattr(cause, "reason", None) or text
+        return FetchError("tls", f"the secure connection to {host} failed ({reason})")
+    reason = getattr(cause, "strerror", None) or text or "refused"
+    return FetchError("connect", f"could not connect to {host} ({str(reason).lower()})")
+
+
+def _root(exc: BaseException) -> BaseException:
+    seen: set[int] = set()
+    while True:
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None or id(nxt) in seen:
+            return exc
+        seen.add(id(exc))
+        exc = nxt
+
+
+def _has_request(exc: httpx.HTTPError) -> bool:
+    try:
+        exc.request  # noqa: B018  (raises RuntimeError when unset)
+    except RuntimeError:
+        return False
+    return True
