@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -527,11 +527,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     click.echo(
         f"Serving {actx.db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True
     )
-    try:
-        code = subprocess.call(args)
-    except KeyboardInterrupt:
-        code = 0
-    sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become Datasette: signals (Ctrl-C, SIGTERM from a supervisor) reach it directly.
+    os.execv(args[0], args)
 
 
 commands: list[click.Command] = [search, show, export, stats, prune, serve]

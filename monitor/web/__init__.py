@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -36,8 +37,10 @@ def datasette_command(db_path: Path, host: str, port: int) -> list[str]:
             "Datasette is not installed, so the archive cannot be served",
             "install the web extra: pip install '.[web]' (or pip install datasette)",
         )
-    folder = Path(tempfile.mkdtemp(prefix="monitor-serve-"))
-    meta_path = folder / "metadata.json"
+    # One file per user and archive name, rewritten each start: nothing piles up in /tmp.
+    folder = Path(tempfile.gettempdir()) / f"monitor-serve-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    meta_path = folder / f"{db_path.stem}-metadata.json"
     meta_path.write_text(json.dumps(metadata_for(db_path), ensure_ascii=False), encoding="utf-8")
     return [
         sys.executable,
