@@ -68,8 +68,11 @@ class RuleBookLike(Protocol):
 
 
 def _save_matches(db: Database, matches: list[Match], matched_at: datetime) -> int:
-    from monitor.store.matches import save_matches  # the rules work owns this module
-
+    try:
+        from monitor.store.matches import save_matches  # the rules work owns this module
+    except ImportError:
+        log.warning("monitor.store.matches is missing: %d matches not saved", len(matches))
+        return 0
     return save_matches(db, matches, matched_at)
 
 

@@ -1,0 +1,264 @@
+"""The orchestrator end to end: real HTTP on 127.0.0.1, real parsing, a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+import unicodedata
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.model import FeedSource
+from monitor.pipeline import PollSummary, Rules, poll_once
+from monitor.store.db import open_db, utcnow
+from monitor.store.feeds import GONE_REASON, RULES_ERROR_KEY, get_state_value, load_state
+from tests.feedserver import LEGACY_CJK_TITLES, SMALL_FEED, FeedServer
+
+DATA = Path(__file__).parent / "data" / "feeds"
+# (file, entries) from tests/data/SOURCES.md; every entry has its own id in these feeds
+REAL = {
+    "japantimes-latest_2023-11-24.xml": 30,
+    "chosun-international-ko_2022-07-30.xml": 100,
+    "gov-online-ministries-ja_2026-08-22.rss": 40,
+    "wsj-world_2026-02-06.xml": 73,
+}
+
+
+def source(server: FeedServer, path: str, feed_id: str, **changes: object) -> FeedSource:
+    feed = FeedSource(
+        id=feed_id,
+        name=feed_id,
+        url=server.url(path),
+        kind="news",
+        country="JP",
+        lang="en",
+        interval=900,
+        timeout=2.0,
+    )
+    return dataclasses.replace(feed, **changes)  # type: ignore[arg-type]
+
+
+def rows(db_path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db_path) as conn:
+        return list(conn.execute(sql, params))
+
+
+def serve_real(server: FeedServer) -> list[FeedSource]:
+    feeds = []
+    for n, name in enumerate(REAL):
+        server.add_file(f"/{name}", (DATA / name).read_bytes())
+        feeds.append(source(server, f"/{name}", f"real-{n}"))
+    return feeds
+
+
+def test_a_cycle_stores_every_item_once_and_a_second_stores_nothing(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    feeds = serve_real(feed_server)
+    first = poll_once(db, feeds, workers=2)  # the process-pool path
+    assert (first.ok, first.not_modified, first.failed) == (4, 0, 0)
+    assert first.new_items == sum(REAL.values())
+    stored = dict(rows(db, "SELECT feed_id, count(*) FROM items GROUP BY feed_id"))
+    assert stored == {f"real-{n}": count for n, count in enumerate(REAL.values())}
+
+    second = poll_once(db, feeds, workers=0)
+    assert (second.ok, second.not_modified, second.new_items, second.updated_items) == (0, 4, 0, 0)
+    assert rows(db, "SELECT count(*) FROM items") == [(sum(REAL.values()),)]
+    # the second request of each feed was conditional
+    conditional = [h for _, p, h in feed_server.requests if "if-none-match" in h]
+    assert len(conditional) == 4
+
+
+def test_same_body_without_validators_is_not_parsed_again(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    feeds = serve_real(feed_server)[:1]
+    poll_once(db, feeds, workers=0)
+    rows(db, "UPDATE feeds SET etag = NULL, last_modified = NULL")
+    summary = poll_once(db, feeds, workers=0)
+    assert [o.status for o in summary.outcomes] == ["unchanged"]
+    assert summary.new_items == 0
+
+
+def test_a_changed_item_is_updated_with_a_new_revision(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    feed_server.add_file("/small.xml", SMALL_FEED)
+    feeds = [source(feed_server, "/small.xml", "small")]
+    assert poll_once(db, feeds, workers=0).new_items == 1
+    edited = SMALL_FEED.replace(b"agree on critical minerals", b"sign critical minerals pact")
+    feed_server.add_file("/small.xml", edited)
+    summary = poll_once(db, feeds, workers=0)
+    assert (summary.new_items, summary.updated_items) == (0, 1)
+    assert rows(db, "SELECT title, revision FROM items") == [
+        ("Japan and Korea sign critical minerals pact", 1)
+    ]
+
+
+FAILURES = {
+    # scenario: (error kind stored on the feed, words the message contains)
+    "status_500": ("http_status", "500"),
+    "retry_after_429": ("http_status", "429"),
+    "status_503": ("http_status", "503"),
+    "timeout": ("timeout", ""),
+    "trickle": ("timeout", ""),
+    "too_large": ("too_large", ""),
+    "gzip_bomb": ("too_large", ""),
+    "redirect_loop": ("redirects", ""),
+    "html_page": (None, "HTML"),
+    "empty": (None, "empty"),
+    "gone_410": ("gone", "410"),
+    "not_found_404": ("http_status", "404"),
+}
+
+
+def test_one_bad_feed_never_stops_the_others(feed_server: FeedServer, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    feeds = serve_real(feed_server)[:2]
+    feed_server.add_scenario("/legacy.xml", "legacy_cjk")
+    feeds.append(source(feed_server, "/legacy.xml", "legacy", lang="ko"))
+    for name in FAILURES:
+        feed_server.add_scenario(f"/{name}.xml", name)
+        feeds.append(
+            source(
+                feed_server, f"/{name}.xml", name.replace("_", "-"), timeout=1.0, max_bytes=50_000
+            )
+        )
+    summary = poll_once(db, feeds, workers=0)
+
+    by_id = {o.feed_id: o for o in summary.outcomes}
+    assert (summary.ok, summary.failed) == (3, len(FAILURES))
+    assert by_id["legacy"].new == len(LEGACY_CJK_TITLES)
+    titles = {t for (t,) in rows(db, "SELECT title FROM items WHERE feed_id = 'legacy'")}
+    assert titles == {unicodedata.normalize("NFKC", t) for t in LEGACY_CJK_TITLES}
+
+    archive = open_db(db)
+    for name, (kind, words) in FAILURES.items():
+        state = load_state(archive, name.replace("_", "-"))
+        assert state is not None
+        assert state.consecutive_failures == 1, name
+        assert state.last_error and words in state.last_error, (name, state.last_error)
+        assert "\n" not in state.last_error, name  # one line, in words
+        if kind is not None:
+            assert state.last_error_kind == kind, (name, state.last_error_kind)
+    gone = load_state(archive, "gone-410")
+    assert gone is not None and gone.disabled_reason == GONE_REASON
+    assert by_id["gone-410"].disabled
+    throttled = load_state(archive, "retry-after-429")
+    assert throttled is not None and throttled.retry_after_until is not None
+    assert throttled.retry_after_until >= utcnow() + timedelta(seconds=100)
+
+
+def test_disabled_and_throttled_feeds_wait_unless_named(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    feed_server.add_scenario("/gone.xml", "gone_410")
+    feed_server.add_scenario("/busy.xml", "retry_after_429")
+    feeds = [source(feed_server, "/gone.xml", "gone"), source(feed_server, "/busy.xml", "busy")]
+    poll_once(db, feeds, workers=0)
+
+    again = poll_once(db, feeds, workers=0)
+    assert [(o.status, o.error) for o in again.outcomes] == [
+        ("skipped", f"disabled: {GONE_REASON}"),
+        (
+            "skipped",
+            again.outcomes[1].error,
+        ),
+    ]
+    assert (again.outcomes[1].error or "").startswith("the server asked us to wait until ")
+    assert feed_server.count("/gone.xml") == feed_server.count("/busy.xml") == 1
+
+    forced = poll_once(db, feeds, mode="forced", workers=0)
+    assert [o.status for o in forced.outcomes] == ["failed", "failed"]
+    assert feed_server.count("/gone.xml") == feed_server.count("/busy.xml") == 2
+
+
+def test_scheduled_polls_back_off_after_failures(feed_server: FeedServer, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    feed_server.add_scenario("/broken.xml", "status_500")
+    feeds = [source(feed_server, "/broken.xml", "broken")]
+    poll_once(db, feeds, workers=0)
+    scheduled = poll_once(db, feeds, mode="scheduled", workers=0)
+    assert [(o.status, o.error) for o in scheduled.outcomes] == [
+        ("skipped", "backing off after 1 failures")
+    ]
+    # a manual cycle does not wait for the backoff
+    assert [o.status for o in poll_once(db, feeds, workers=0).outcomes] == ["failed"]
+    assert feed_server.count("/broken.xml") == 2
+
+
+def test_summary_line() -> None:
+    summary = PollSummary()
+    assert (
+        summary.line()
+        == "0 feeds: 0 ok, 0 not modified, 0 failed; 0 new items, 0 updated, 0 matches"
+    )
+
+
+RULE = """\
+id: jk-test
+name: Japan and Korea
+query: Japan AND Korea
+"""
+
+
+def write_rule(rules_dir: Path, text: str = RULE) -> None:
+    rules_dir.mkdir(exist_ok=True)
+    (rules_dir / "jk-test.yaml").write_text(text, encoding="utf-8")
+
+
+def test_new_items_are_matched_and_saved(feed_server: FeedServer, tmp_path: Path) -> None:
+    pytest.importorskip("monitor.store.matches")
+    db = tmp_path / "archive.db"
+    write_rule(tmp_path / "rules")
+    rules = Rules(tmp_path / "rules")
+    rules.load()
+    feed_server.add_file("/small.xml", SMALL_FEED)
+    summary = poll_once(db, [source(feed_server, "/small.xml", "small")], rules=rules, workers=0)
+    assert summary.matches == 1
+    assert rows(db, "SELECT rule_id FROM matches") == [("jk-test",)]
+
+
+def test_rules_reload_only_when_the_whole_set_is_valid(tmp_path: Path) -> None:
+    rules_dir = tmp_path / "rules"
+    write_rule(rules_dir)
+    rules = Rules(rules_dir)
+    rules.load()
+    first = rules.book
+    assert rules.reload() is False  # nothing changed
+    assert rules.book is first
+
+    write_rule(rules_dir, RULE.replace("Japan AND Korea", "Japan AND (Korea"))
+    assert rules.reload(force=True) is False
+    assert rules.book is first  # the last good set stays in force
+    assert rules.error is not None and "jk-test.yaml:3" in rules.error
+
+    write_rule(rules_dir, RULE.replace("Japan AND Korea", "Japan AND Seoul"))
+    assert rules.reload(force=True) is True
+    assert rules.book is not first and rules.error is None
+
+
+def test_a_rules_error_is_recorded_for_feeds_status(tmp_path: Path) -> None:
+    from monitor.pipeline import Poller
+
+    db = tmp_path / "archive.db"
+    rules_dir = tmp_path / "rules"
+    write_rule(rules_dir)
+    rules = Rules(rules_dir)
+    rules.load()
+
+    async def scenario() -> None:
+        async with Poller(db, rules=rules, workers=0) as poller:
+            write_rule(rules_dir, "id: jk-test\nname: x\nquery: Japan AND (Korea\n")
+            await poller.reload_rules(force=True)
+
+    asyncio.run(scenario())
+    recorded = get_state_value(open_db(db), RULES_ERROR_KEY)
+    assert recorded is not None and "jk-test.yaml:3" in recorded[0]
