@@ -626,7 +626,8 @@ class _Compiler:
             p = words_pattern([node.text], node.prefix, to_text(node))
             return Lit(to_text(node), [self.pattern(p)] if p else [])
         if isinstance(node, ast.Phrase):
-            p = words_pattern(node.words, node.prefix, " ".join(node.words))
+            shown = " ".join(node.words) + ("*" if node.prefix else "")
+            p = words_pattern(node.words, node.prefix, shown)
             return Lit(to_text(node), [self.pattern(p)] if p else [])
         if isinstance(node, ast.Regex):
             return Rx(to_text(node), node.pattern)

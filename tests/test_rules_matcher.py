@@ -1,0 +1,329 @@
+"""Matching semantics: operators, case, normalisation, CJK, NEAR, hits, scores, the Matcher."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.model import FeedSource, Hit, Item, Rule, SourceFilter
+from monitor.rules.compile import compile_query
+from monitor.rules.matcher import Matcher
+from monitor.rules.parser import parse_query
+from monitor.rules.termlist import TermList
+
+LISTS = {
+    "japan": TermList("japan", ("Japan", "Tokyo", "日本", "일본")),
+    "korea": TermList("korea", ("South Korea", "ROK", "Seoul", "한국", "韓国"), ("korea-leaders",)),
+    "korea-leaders": TermList("korea-leaders", ("Yoon Suk Yeol", "Lee Jae-myung")),
+    "minerals": TermList("minerals", ("lithium", "rare earth*", "graphite")),
+}
+
+
+def matches(query: str, title: str, summary: str = "") -> bool:
+    return compile_query(parse_query(query), LISTS, query=query).evaluate(title, summary).matched
+
+
+def hits(query: str, title: str, summary: str = "") -> list[tuple[str, str, str]]:
+    result = compile_query(parse_query(query), LISTS, query=query).evaluate(title, summary)
+    text = {"title": title, "summary": summary}
+    return [(h.term, h.field, text[h.field][h.start : h.end]) for h in result.hits]
+
+
+# --- operators --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query,title,expected",
+    [
+        ("lithium", "LITHIUM prices", True),
+        ("lithium", "lithiumion", False),  # whole words only
+        ("lithium nickel", "lithium and nickel", True),
+        ("lithium nickel", "lithium only", False),
+        ("lithium AND nickel", "nickel, then lithium", True),
+        ("lithium OR nickel", "nickel only", True),
+        ("lithium OR nickel", "cobalt only", False),
+        ("NOT lithium", "cobalt", True),
+        ("NOT lithium", "lithium", False),
+        ("lithium NOT medicine", "lithium medicine", False),
+        ("(lithium OR nickel) mine", "nickel mine closes", True),
+        ("miner*", "Minerals", True),
+        ("miner*", "undermine", False),
+        ('"rare earth"', "rare-earth magnets", True),
+        ('"rare earth"', "earth is rare", False),
+        ('"rare earth*"', "rare earths", True),
+        ("ATLEAST 2 (a1, b1, c1)", "a1 c1", True),
+        ("ATLEAST 2 (a1, b1, c1)", "a1 a1", False),
+        ("ATLEAST 2 (a1, (b1 OR c1), d1 e1)", "d1 x e1 c1", True),
+        (r"/lithium[- ]ion/", "Lithium-ion cells", True),
+        (r"/lithium[- ]ion/", "lithium cells", False),
+        ("@minerals", "Rare earths export curbs", True),
+        ("@korea", "President Yoon Suk Yeol", True),  # via include
+    ],
+)
+def test_operators(query: str, title: str, expected: bool) -> None:
+    assert matches(query, title) is expected
+
+
+def test_fields() -> None:
+    assert matches("title:lithium", "Lithium deal", "")
+    assert not matches("title:lithium", "Deal", "lithium")
+    assert matches("summary:lithium", "Deal", "lithium")
+    assert matches("title:deal summary:lithium", "Deal", "lithium")
+    assert matches("lithium nickel", "lithium", "nickel")  # AND spans fields
+    assert not matches("title:(lithium nickel)", "lithium", "nickel")
+
+
+# --- case ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Let us go", "Tell us more", "us", "Join US later? no: us", "bonus", "U-S ties"],
+)
+def test_capital_terms_never_match_lower_case(title: str) -> None:
+    if "US" in title.split():
+        pytest.skip("contains the capital word")
+    assert not matches("US", title)
+
+
+def test_capital_terms_match_their_case() -> None:
+    assert matches("US", "US and Japan")
+    assert matches("US", "The US-Japan alliance")
+    assert matches("US", "US's chips")
+    assert matches("ROK", "ROK Navy")
+    assert not matches("ROK", "Rok Navy")
+    assert matches("U.S.", "The U.S. said")
+    assert not matches("U.S.", "Call u.s. now")
+    assert matches('"US envoy"', "US envoy visits")
+    assert not matches('"US envoy"', "us envoy visits")
+    assert matches('"US envoy"', "US Envoy visits")  # only the capitals word is exact
+    assert matches("@korea", "ROK Navy") and not matches("@korea", "rok navy")
+    assert matches("METI*", "METI's plan") and not matches("METI*", "meticulous")
+
+
+def test_lower_case_terms_match_any_case() -> None:
+    assert matches("japan", "JAPAN")
+    assert matches("Japan", "japan")
+
+
+# --- normalisation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query,title",
+    [
+        ('"Japan-South Korea"', "Japan–South Korea summit"),
+        ('"Japan-South Korea"', "Japan—South Korea summit"),
+        ('"Japan–South Korea"', "Japan-South Korea summit"),
+        ('"Japan South Korea"', "Japan‐South Korea summit"),
+        ("Japan", "Japan's envoy"),
+        ("Japan", "Japan’s envoy"),
+        ('"Japan envoy"', "Japan’s envoy"),
+        ('"Japan\'s envoy"', "Japan envoy"),
+        ("Japan", "ＪＡＰＡＮ"),
+        ("ｊａｐａｎ", "Japan"),
+        ("don't", "They don’t agree"),
+        ("Straße", "STRASSE news"),
+        ("café", "Cafe\u0301 owners"),
+    ],
+)
+def test_normalisation_on_both_sides(query: str, title: str) -> None:
+    assert matches(query, title)
+
+
+# --- CJK ----------------------------------------------------------------------------------------
+
+
+def test_cjk_terms_match_inside_runs() -> None:
+    assert matches("한국", "한국은 일본과")
+    assert matches("한국", "대한민국 한국정부")
+    assert not matches("한국", "대한민국")  # 대한민국 is 대-한-민-국: no 한국 inside
+    assert matches("日本", "日本政府は")
+    assert matches("@korea", "韓国政府")
+    assert matches("@japan AND @korea", "日本と韓国")
+    assert matches("ｶﾀｶﾅ", "カタカナ")  # half-width katakana is NFKC-normalised
+    assert not matches("日本", "中国")
+
+
+def test_near_counts_characters_in_cjk() -> None:
+    assert matches("@japan NEAR/1 @korea", "日本と韓国")  # one character between
+    assert not matches("@japan NEAR/0 @korea", "日本と韓国")
+    assert matches("@japan NEAR/0 @korea", "日本韓国")
+    assert matches("일본 NEAR/3 한국", "한국과 일본은")
+    assert not matches("일본 NEAR/3 한국", "한국 정부는 오늘 일본")
+
+
+# --- NEAR ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        ("Japan and Korea", True),
+        ("Korea and Japan", True),  # either order
+        ("Japan meets with the Korea team", True),  # 3 words between
+        ("Japan meets with the new Korea team", False),  # 4 words between
+        ("Japan", False),
+    ],
+)
+def test_near_both_orders(title: str, expected: bool) -> None:
+    assert matches("japan NEAR/3 korea", title) is expected
+
+
+def test_near_with_phrases_and_groups() -> None:
+    assert matches('"rare earth" NEAR/2 "export controls"', "export controls on rare earth")
+    assert matches('"rare earth" NEAR/2 "export controls"', "rare earth magnets export controls")
+    assert not matches(
+        '"rare earth" NEAR/2 "export controls"', "rare earth and lots of other export controls"
+    )
+    assert matches("(lithium OR nickel) NEAR/1 (mine OR refinery)", "nickel refinery")
+    assert matches("@japan NEAR/3 @korea", "South Korea and Japan")
+    assert not matches("title:japan NEAR/3 korea", "x", "japan korea")
+
+
+def test_near_stays_within_one_field() -> None:
+    assert not matches("japan NEAR/3 korea", "Japan", "Korea")
+    assert matches("japan NEAR/3 korea", "Japan", "Korea and Japan")
+
+
+def test_one_occurrence_is_not_near_itself() -> None:
+    assert not matches("seoul NEAR/3 @korea", "Seoul acts")
+    assert matches("seoul NEAR/3 @korea", "Seoul and Tokyo and South Korea")
+
+
+# --- hits ---------------------------------------------------------------------------------------
+
+
+def test_hits_carry_term_field_and_original_span() -> None:
+    assert hits("@japan NEAR/3 @korea", "Japan–South Korea talks") == [
+        ("Japan", "title", "Japan"),
+        ("South Korea", "title", "South Korea"),
+    ]
+    assert hits("lithium", "Lithium", "more lithium here") == [
+        ("lithium", "title", "Lithium"),
+        ("lithium", "summary", "lithium"),
+    ]
+
+
+def test_hit_offsets_survive_normalisation_that_changes_length() -> None:
+    title = "ﬁrst: Straße Café\u0301 — ＪＡＰＡＮ’s 한국 deal"
+    got = hits('japan OR straße OR café OR 한국 OR "first"', title)
+    assert ("japan", "title", "ＪＡＰＡＮ") in got
+    assert ("straße", "title", "Straße") in got
+    assert ("café", "title", "Café\u0301") in got
+    assert ("한국", "title", "한국") in got
+    assert ('"first"'.strip('"'), "title", "ﬁrst") in got
+
+
+def test_hits_leave_out_negated_terms() -> None:
+    assert hits("lithium NOT (medicine NOT mine)", "lithium mine") == [
+        ("lithium", "title", "lithium")
+    ]
+
+
+def test_regex_hits() -> None:
+    assert hits(r"/U\.S\./", "The U.S. says") == [(r"/U\.S\./", "title", "U.S.")]
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+def test_score_counts_distinct_terms_title_double_and_near_bonus() -> None:
+    def score(q: str, t: str, s: str = "") -> float:
+        return compile_query(parse_query(q), LISTS).evaluate(t, s).score
+
+    assert score("lithium", "lithium lithium") == 2.0
+    assert score("lithium", "x", "lithium") == 1.0
+    assert score("lithium nickel", "lithium", "nickel") == 3.0
+    assert score("japan NEAR/3 korea", "japan korea") == 5.0  # 2 + 2 + (4 - 0) / 4
+    assert score("japan NEAR/3 korea", "japan a b korea") == 4.5  # 2 + 2 + (4 - 2) / 4
+
+
+# --- the Matcher --------------------------------------------------------------------------------
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def item(title: str, summary: str = "", lang: str | None = None, item_id: str = "i1") -> Item:
+    return Item(item_id, "f", None, "", title, summary, NOW, NOW, lang=lang)
+
+
+def feed(kind: str = "news", country: str = "KR", lang: str = "en", fid: str = "yna") -> FeedSource:
+    return FeedSource(fid, fid, "http://x", kind, country, lang, 900)  # type: ignore[arg-type]
+
+
+def rule(rid: str, query: str, **kw: object) -> Rule:
+    return replace(Rule(rid, rid, query), version=f"v-{rid}", **kw)  # type: ignore[arg-type]
+
+
+def test_matcher_matches_and_orders_by_score() -> None:
+    m = Matcher(
+        [
+            rule("jk", "@japan NEAR/5 @korea"),
+            rule("min", "@minerals", weight=0.5),
+            rule("nothing", "zzz"),
+        ],
+        LISTS,
+    )
+    got = m.match(item("Japan and South Korea talk lithium"))
+    assert [(x.rule_id, x.score, x.rule_version) for x in got] == [
+        ("jk", 4.833, "v-jk"),  # 2 + 2 + (6 - 1) / 6
+        ("min", 1.0, "v-min"),
+    ]
+    assert got[0].hits == (Hit("Japan", "title", 0, 5), Hit("South Korea", "title", 10, 21))
+    assert m.match(item("nothing here")) == []
+
+
+def test_matcher_exclude_min_score_and_sources() -> None:
+    m = Matcher(
+        [
+            rule("ex", "japan", exclude="baseball"),
+            rule("min", "japan", min_score=3),
+            rule("kr", "japan", sources=SourceFilter(countries=("KR",), kinds=("news",))),
+            rule("ko", "japan", sources=SourceFilter(langs=("ko",))),
+            rule("feed", "japan", sources=SourceFilter(feeds=("other",))),
+        ],
+        LISTS,
+    )
+
+    def ids(it: Item, fd: FeedSource | None = None) -> list[str]:
+        return sorted(x.rule_id for x in m.match(it, fd))
+
+    assert ids(item("Japan")) == ["ex", "feed", "ko", "kr"]  # no feed: only langs apply
+    assert ids(item("Japan", "baseball")) == ["feed", "ko", "kr"]
+    assert ids(item("Japan Japan", "japan tokyo")) == ["ex", "feed", "ko", "kr"]
+    assert ids(item("Japan"), feed(country="KR", lang="ko")) == ["ex", "ko", "kr"]
+    assert ids(item("Japan"), feed(country="JP", lang="en")) == ["ex"]
+    assert ids(item("Japan", lang="ko"), feed(country="JP", lang="en")) == ["ex", "ko"]
+    assert ids(item("Japan"), feed(kind="government")) == ["ex"]
+    assert ids(item("Japan", "Korea japanese"), feed(fid="other")) == ["ex", "feed", "kr"]
+
+
+def test_presearcher_evaluates_only_candidate_rules() -> None:
+    rules = [rule(f"r{i}", f"(word{i} OR other{i}) AND the") for i in range(200)]
+    rules.append(rule("neg", "NOT zzz"))
+    rules.append(rule("rx", r"/\bword7\b/"))
+    m = Matcher(rules, LISTS)
+    ctx = m.context("word7 and the things", "")
+    candidates = [m.compiled[i].rule.id for i in m.candidates(ctx)]
+    assert sorted(candidates) == ["neg", "r7", "rx"]  # indexed by the rarer side of the AND
+    assert [x.rule_id for x in m.match(item("word7 and the things"))] == ["r7", "rx", "neg"]
+
+
+def test_search_and_rule_share_one_implementation() -> None:
+    query = '@japan NEAR/5 @korea NOT "baseball"'
+    m = Matcher([rule("r", query)], LISTS)
+    compiled = compile_query(parse_query(query), LISTS, query=query)
+    for title in ["Japan and Korea", "Seoul and Tokyo", "Japan Korea baseball", "日本と韓国"]:
+        assert bool(m.match(item(title))) is compiled.evaluate(title, "").matched
+
+
+def test_literal_and_required_terms_for_prefilters() -> None:
+    compiled = compile_query(parse_query('(lithium OR "rare earth*") mine NOT medicine'), LISTS)
+    assert compiled.literal_terms() == ("lithium", "rare earth*", "mine")
+    assert compiled.required_terms() == (("lithium", "rare earth*"), ("mine",))
+    assert compile_query(parse_query("NOT a")).required_terms() is None
+    listed = compile_query(parse_query("@japan"), LISTS).required_terms()
+    assert listed == (("Japan", "Tokyo", "日本", "일본"),)
