@@ -256,6 +256,21 @@ def test_one_mistake_one_message(
     assert problems == [f"{path}:{line_of(text, at)}: {expected}"]
 
 
+def test_the_same_url_twice(tmp_path: Path) -> None:
+    path, text = broken(
+        tmp_path, ("url: https://im-mining.com/feed/", "url: https://www.mining.com/feed/")
+    )
+    first, second = [
+        i + 1
+        for i, line in enumerate(text.splitlines())
+        if line == "    url: https://www.mining.com/feed/"
+    ]
+    assert problems_of(path) == [
+        f"{path}:{second}: feed 'im-mining': same url as feed 'mining-com' "
+        f"(line {first}; poll each URL once, remove one of them)"
+    ]
+
+
 def test_missing_required_keys(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -430,6 +430,7 @@ def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
         c.add(doc.line_of("feeds"), "feeds must be a non-empty list", "add - id: … entries")
     else:
         first_line: dict[str, int] = {}
+        first_url: dict[str, tuple[str, int]] = {}
         for index, entry in enumerate(entries):
             line = entries.line_of(index)
             raw_id = entry.get("id") if isinstance(entry, LineDict) else None
@@ -445,8 +446,19 @@ def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
                 else:
                     first_line[raw_id] = id_line
             feed = _read_feed(entry, line, label, defaults, default_keys, c)
-            if feed is not None:
-                feeds.append(feed)
+            if feed is None:
+                continue
+            url_line = entry.line_of("url")
+            if feed.url in first_url:
+                other_id, other_line = first_url[feed.url]
+                c.add(
+                    url_line,
+                    f"{label}: same url as feed {other_id!r}",
+                    f"line {other_line}; poll each URL once, remove one of them",
+                )
+            else:
+                first_url[feed.url] = (feed.id, url_line)
+            feeds.append(feed)
     if c.problems:
         c.problems.sort(key=lambda p: p.line)
         raise ConfigError(c.problems)
