@@ -363,7 +363,7 @@ def _items_from_url(url: str) -> Iterator[tuple[Item, FeedSource | None]]:
 
     async def fetch() -> Any:
         async with Fetcher() as fetcher:
-            return await fetcher.fetch(feed, None)
+            return await fetcher.fetch(feed)
 
     result = asyncio.run(fetch())
     yield from _items_from_feed(result.body or b"", result.headers, result.url, "url")
