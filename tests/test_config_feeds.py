@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.config.feeds import (
     FeedDefaults,
@@ -420,3 +422,55 @@ def test_format_interval() -> None:
         "1m30s",
         "0s",
     ]
+
+
+# ------------------------------------------------------------------ never a crash
+
+SNIPPET = (
+    "defaults:\n  interval: 15m\n  kind: news\n  lang: en\nfeeds:\n"
+    "  - id: japan-times\n    name: The Japan Times\n    url: https://www.japantimes.co.jp/feed/\n"
+    "    country: JP\n    tags: [japan]\n    timeout: 20s\n    max_bytes: 10MB\n"
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(SNIPPET)),
+            st.integers(0, 6),
+            st.text(alphabet=":-[]{}\"' \n#&*!|>%@`,?abcJP0159mhds日", max_size=4),
+        ),
+        max_size=4,
+    )
+)
+def test_mangled_files_give_problems_never_crashes(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, int, str]]
+) -> None:
+    text = SNIPPET
+    for at, cut, insert in edits:
+        at = min(at, len(text))
+        text = text[:at] + insert + text[at + cut :]
+    path = tmp_path_factory.mktemp("fuzz") / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        config = load_feeds(path)
+    except ConfigError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+    else:
+        assert all(f.url.startswith(("http://", "https://")) for f in config.feeds)
+
+
+@given(st.text(max_size=12))
+def test_parse_interval_returns_seconds_or_value_error(text: str) -> None:
+    try:
+        seconds = parse_interval(text)
+    except ValueError as exc:
+        assert str(exc)
+    else:
+        assert seconds > 0 and parse_interval(format_interval(seconds)) == seconds
+
+
+@given(st.integers(1, 10**7))
+def test_format_then_parse_round_trips(seconds: int) -> None:
+    assert parse_interval(format_interval(seconds)) == seconds
