@@ -1,14 +1,16 @@
 """Slack: chat.postMessage with a bot token (WebClient) or an incoming webhook (WebhookClient).
 
-Retries are slack_sdk's own handlers: rate limits honour Retry-After, connection errors and
-500/503 are retried a few times with backoff. A read timeout is *not* retried here: Slack
-may already have posted the message, and the ledger's next run decides (docs/delivery.md).
+Retries are slack_sdk's own handlers: rate limits honour Retry-After; failures to connect or
+send, and 500/503 answers, are retried a few times with backoff. A timeout or a dropped
+connection while awaiting the answer is *not* retried here: Slack may already have posted the
+message, so it stays pending in the ledger for the next run (docs/delivery.md).
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError
@@ -51,7 +53,11 @@ def retry_handlers(retries: int = 2, backoff: float = 0.5) -> list[RetryHandler]
     interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
     return [
         RateLimitErrorRetryHandler(max_retry_count=retries),
-        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
+        # Only URLError: raised when the request could not be sent, so Slack cannot have
+        # posted it. A reset or timeout while awaiting the answer is left to the ledger.
+        ConnectionErrorRetryHandler(
+            max_retry_count=retries, interval_calculator=interval, error_types=[URLError]
+        ),
         ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
     ]
 
@@ -96,8 +102,10 @@ class SlackWebDeliverer:
         try:
             response = self.client.chat_postMessage(**payload(message))
         except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-            raise _problem(error, "Slack") from None
+            status = exc.response.status_code
+            if status == 429 or status >= 500:  # retries exhausted: Slack is down or busy
+                raise DeliveryError(f"Slack answered HTTP {status} (retried)") from None
+            raise _problem(str(exc.response.get("error") or f"HTTP {status}"), "Slack") from None
         except (OSError, ValueError) as exc:  # URLError, timeouts, dropped connections
             raise _unreachable(exc, "Slack") from None
         ts = response.get("ts")
