@@ -454,7 +454,7 @@ class Poller:
                 interval=feed.interval,
             )
         )
-        log.warning("feed %s: %s", feed.id, message)
+        log.info("feed %s: %s", feed.id, message)
         return FeedOutcome(
             feed.id,
             "failed",

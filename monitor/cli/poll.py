@@ -236,7 +236,8 @@ def daemon_jobs(
     async def poll(feed: FeedSource) -> FeedOutcome:
         outcome = await poller.poll_feed(feed, mode="scheduled")
         if outcome.status != "skipped":
-            log.info(
+            log.log(
+                logging.WARNING if outcome.status == "failed" else logging.INFO,
                 "feed %s: %s, %d new, %d updated, %d matches%s",
                 feed.id,
                 STATUS_WORDS[outcome.status],
