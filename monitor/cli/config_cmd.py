@@ -148,9 +148,9 @@ def config_group() -> None:
 @config_group.command("check")
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate feeds.yaml, the rules folder and monitor.yaml; list every problem.
+    """Validate feeds.yaml, rules and monitor.yaml.
 
-    Each problem is printed as FILE:LINE: message (hint). Exit code 0 when all files are
+    Every problem in the three is listed, not just the first. Each problem is printed as FILE:LINE: message (hint). Exit code 0 when all files are
     valid, 2 when any problem is found. `monitor run` and `monitor poll` run the same check
     before they start.
 
