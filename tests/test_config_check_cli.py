@@ -187,3 +187,18 @@ def test_help_has_an_example(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0
     assert "Example:\n    monitor config check\n" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["poll", "--once"], ["run"]])
+def test_bad_file_stops_poll_and_run_before_anything_is_written(
+    in_tmp: Path, command: list[str]
+) -> None:
+    text = write_broken(in_tmp, ("url: https://www.mining.com/feed/", "url: ftp://mining.com/"))
+    code, out, err = run("--db", "data/monitor.db", *command)
+    assert code == 2
+    assert err == (
+        f"feeds.yaml:{line_of(text, 'ftp://')}: feed 'mining-com': url scheme 'ftp' is not "
+        "allowed (use an http:// or https:// URL)\n"
+        "Error: 1 problem found\n"
+    )
+    assert not (in_tmp / "data").exists()  # no archive, no lock file
