@@ -67,7 +67,7 @@ def many(n: int, rule: str = "jkus-trilateral", feed: str = "reuters") -> list[S
     return [
         Seed(
             id=f"{rule[:4]}{i:04d}",
-            title=f"Story {i} " + " ".join(f"w{i}x{j}" for j in range(6)),
+            title=f"Story {i} " + " ".join(f"{rule[:3]}{i}x{j}" for j in range(6)),
             feed=feed,
             summary=f"Summary {i} about Japan and Korea " + "lorem ipsum " * 10,
             age_hours=1 + i / 100,

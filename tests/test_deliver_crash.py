@@ -1,0 +1,92 @@
+"""A `monitor digest` killed with SIGKILL after claiming its matches, before Slack answered.
+
+The rerun must post every claimed match exactly once: nothing lost, nothing repeated.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from monitor.store.db import open_db
+from tests.digestdata import many, make_db, write_config
+from tests.fakeslack import FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _digest(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "digest"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sigkill_between_claim_and_send_loses_and_repeats_nothing(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    env = {**write_config(tmp_path), **fake_slack.env()}
+    make_db(
+        tmp_path, many(12, "jkus-trilateral") + many(3, "critical-minerals", feed="mining")
+    ).close()
+    fake_slack.fail("hold")  # the first request arrives and hangs, unanswered
+
+    proc = _digest(env)
+    try:
+        assert fake_slack.received.wait(30), proc.stderr.read() if proc.stderr else ""
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    fake_slack.release()
+    assert proc.returncode == -signal.SIGKILL
+
+    db = open_db(Path(env["MONITOR_DB"]))
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    pending = db.execute(
+        "SELECT COUNT(*), SUM(attempts) FROM deliveries WHERE state = 'pending'"
+    ).fetchone()
+    assert pending == (2, 1)  # both messages reserved, the first one's send under way
+    claimed = db.execute("SELECT COUNT(*) FROM delivery_items").fetchone()[0]
+    assert claimed == 15
+    assert fake_slack.messages == []
+
+    rerun = subprocess.run(
+        [sys.executable, "-m", "monitor", "digest"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stderr == "daily digest: 2 messages sent to Slack.\n"
+    assert [m["channel"] for m in fake_slack.messages] == ["#watch", "#minerals"]
+    shown = [t for t in fake_slack.texts() if t.startswith("*<")]
+    assert len(shown) == 5 + 3  # max_items 5 shown for the big rule, the rest counted
+    assert any("…and 7 more for this rule" in t for t in fake_slack.texts()), fake_slack.texts()
+    rows = db.execute(
+        """SELECT COUNT(*) FROM matches m WHERE NOT EXISTS (
+               SELECT 1 FROM delivery_items di JOIN deliveries d ON d.id = di.delivery_id
+               WHERE di.item_id = m.item_id AND di.rule_id = m.rule_id AND d.state = 'sent')"""
+    ).fetchone()
+    assert rows == (0,)  # every match confirmed delivered
+
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor", "digest"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.stderr == "daily digest: nothing new to send.\n"
+    assert len(fake_slack.messages) == 2
