@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from monitor.store.db import open_db
-from tests.digestdata import many, make_db, write_config
+from tests.digestdata import make_db, many, write_config
 from tests.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
