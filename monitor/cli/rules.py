@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+from rich.tree import Tree
 
+from monitor.cli.archive import TimeSpec
 from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.config.rules import RuleBook, load_rules
 from monitor.errors import ConfigError, MonitorError, Problem
-from monitor.model import FeedSource, Item, Match, Rule
-from monitor.rules.explain import describe, explain_rule
+from monitor.model import FeedSource, Hit, Item, Match, Rule
+from monitor.rules.compile import Explanation
+from monitor.rules.explain import describe, explain_rule, segments
 
 
 def _book(ctx: click.Context) -> RuleBook:
@@ -314,6 +320,170 @@ def eval_cmd(ctx: click.Context, file: Path, as_json: bool, show_errors: bool) -
         for rule_id, kind, rec in errors:
             what = "false positive" if kind == "fp" else "false negative"
             click.echo(f"{rule_id} {what}: {rec.item.id} [{rec.item.lang or '?'}] {rec.item.title}")
+
+
+# --- explain / backtest --------------------------------------------------------------------------
+
+
+def feed_from_row(row: dict[str, Any]) -> FeedSource | None:
+    """The FeedSource a stored item came from, enough for source filters."""
+    if row.get("feed_kind") is None:
+        return None
+    return FeedSource(
+        id=str(row["feed_id"]),
+        name=str(row.get("feed_name") or row["feed_id"]),
+        url=str(row.get("feed_url") or ""),
+        kind=row["feed_kind"],
+        country=str(row.get("feed_country") or ""),
+        lang=str(row.get("feed_lang") or ""),
+        interval=0,
+    )
+
+
+def _tree(expl: Explanation, label: str) -> Tree:
+    tree = Tree(label)
+
+    def add(node: Explanation, parent: Tree) -> None:
+        mark = "[green]✓[/]" if node.value else "[red]✗[/]"
+        text = f"{mark} {escape(node.label)}"
+        if node.found:
+            text += "  [dim]found:[/] " + escape(", ".join(node.found))
+        branch = parent.add(text)
+        for child in node.children:
+            add(child, branch)
+
+    add(expl, tree)
+    return tree
+
+
+def _highlighted(text: str, hits: tuple[Hit, ...], field: str) -> Text:
+    out = Text()
+    for piece, lit in segments(text, hits, field):
+        out.append(piece, style="bold yellow" if lit else "")
+    return out
+
+
+@rules_group.command("explain")
+@click.argument("rule_id", metavar="RULE")
+@click.argument("item_id")
+@click.pass_context
+def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
+    """Why an archived item did or did not match a rule: each clause, terms found, snippet.
+
+    \b
+    Example:
+      monitor rules explain jkus-trilateral 3f9a2c1d0b7e4a55
+    """
+    from monitor.store.archive import find_item
+    from monitor.store.db import open_db
+    from monitor.store.matches import item_with_feed, matches_for_item
+
+    book = _book(ctx)
+    rule = book.get(rule_id)
+    db = open_db(app(ctx).db_path, readonly=True)
+    found = item_with_feed(db, str(find_item(db, item_id).item["id"]))
+    assert found is not None  # find_item raised otherwise
+    item, row = found
+    feed = feed_from_row(row)
+    result = explain_rule(book.matcher, rule.id, item, feed)
+    console = Console(highlight=False)
+    o = result.outcome
+    verdict = "[green]matches[/]" if o.matched else "[red]does not match[/]"
+    console.print(f"[bold]{escape(rule.id)}[/] {verdict} item {escape(item.id)}", end="")
+    console.print(f" (score {o.score:g})" if o.result.matched else "")
+    for reason in result.reasons:
+        console.print(f"  because {escape(reason)}")
+    console.print(_tree(result.query, "[bold]query[/]"))
+    if result.exclude is not None:
+        console.print(_tree(result.exclude, "[bold]exclude[/]"))
+    source = (
+        f"{feed.name} ({feed.kind}, {feed.country or '-'}, {feed.lang or '-'})" if feed else "?"
+    )
+    console.print(f"[dim]feed:[/] {escape(source)}  [dim]lang:[/] {escape(item.lang or '-')}")
+    hits = o.result.hits
+    console.print(Text("title:   ", style="dim") + _highlighted(item.title, hits, "title"))
+    if item.summary:
+        console.print(Text("summary: ", style="dim") + _highlighted(item.summary, hits, "summary"))
+    stored = [m for m in matches_for_item(db, item.id) if m.rule_id == rule.id]
+    if stored:
+        m = stored[0]
+        same = "same as now" if m.rule_version == rule.version else f"now {rule.version}"
+        console.print(
+            f"[dim]stored match:[/] score {m.score:g}, rule version {m.rule_version} ({same})"
+        )
+    else:
+        console.print("[dim]stored match: none[/]")
+
+
+@rules_group.command("backtest")
+@click.argument("rule_id", metavar="[RULE]", required=False)
+@click.option(
+    "--since",
+    type=TimeSpec(),
+    default="90d",
+    show_default=True,
+    help="Items published at or after (90d, 12h, 2026-06-01).",
+)
+@click.option("--show", "show", default=5, show_default=True, help="Items listed per change.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def backtest_cmd(
+    ctx: click.Context, rule_id: str | None, since: datetime, show: int, as_json: bool
+) -> None:
+    """Run the rules as they are now over the archive: items gained and lost per rule.
+
+    Compares with the stored matches; writes nothing. Use it before committing an edit.
+
+    \b
+    Example:
+      monitor rules backtest
+      monitor rules backtest critical-minerals --since 30d --show 20
+    """
+    from monitor.store.db import open_db
+    from monitor.store.matches import items_since, stored_pairs
+
+    book = _book(ctx)
+    rules = [book.get(rule_id)] if rule_id else list(book.rules)
+    wanted = {r.id for r in rules}
+    db = open_db(app(ctx).db_path, readonly=True)
+    stored = stored_pairs(db, since, sorted(wanted))
+    now: dict[str, set[str]] = {r: set() for r in wanted}
+    titles: dict[str, str] = {}
+    scanned = 0
+    for item, row in items_since(db, since):
+        scanned += 1
+        titles[item.id] = item.title
+        for m in book.matcher.match(item, feed_from_row(row)):
+            if m.rule_id in wanted:
+                now[m.rule_id].add(item.id)
+    report: list[dict[str, Any]] = []
+    for rule in rules:
+        before, after = stored.get(rule.id, set()), now[rule.id]
+        report.append(
+            {
+                "rule": rule.id,
+                "version": rule.version,
+                "stored": len(before),
+                "now": len(after),
+                "gained": sorted(after - before),
+                "lost": sorted(before - after),
+            }
+        )
+    if as_json:
+        click.echo(json.dumps({"items": scanned, "since": since.isoformat(), "rules": report}))
+        return
+    click.echo(f"{scanned} archived items since {since:%Y-%m-%d %H:%M} UTC")
+    for entry in report:
+        click.echo(
+            f"{entry['rule']}: stored {entry['stored']}, now {entry['now']}, "
+            f"+{len(entry['gained'])} gained, -{len(entry['lost'])} lost"
+        )
+        for sign, key in (("+", "gained"), ("-", "lost")):
+            ids = entry[key]
+            for item_id in ids[:show]:
+                click.echo(f"  {sign} {item_id} {titles.get(item_id, '')}")
+            if len(ids) > show:
+                click.echo(f"  {sign} … and {len(ids) - show} more (--show {len(ids)})")
 
 
 # --- match ----------------------------------------------------------------------------------------

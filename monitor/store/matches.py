@@ -1,0 +1,138 @@
+"""Stored rule matches: save new ones, read them back for backtests and explanations.
+
+A match is stored once per (item, rule) with the rule version that produced it. Saving never
+overwrites a stored match: editing a rule does not rewrite history (backtest shows the effect
+of an edit without writing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from monitor.model import Hit, Item, Match
+from monitor.store.db import from_db_time, to_db_time
+from monitor.store.items import item_from_row
+
+
+def hits_json(hits: Sequence[Hit]) -> str:
+    return json.dumps(
+        [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in hits],
+        ensure_ascii=False,
+    )
+
+
+def hits_from_json(text: str | None) -> tuple[Hit, ...]:
+    try:
+        raw = json.loads(text or "[]")
+    except ValueError:
+        return ()
+    out = []
+    for h in raw if isinstance(raw, list) else []:
+        if isinstance(h, dict) and h.get("field") in ("title", "summary"):
+            out.append(Hit(str(h.get("term", "")), h["field"], int(h["start"]), int(h["end"])))
+    return tuple(out)
+
+
+def save_matches(db: sqlite_utils.Database, matches: Iterable[Match], matched_at: datetime) -> int:
+    """Insert matches not stored yet, in one transaction; returns how many were new.
+
+    An (item, rule) pair already stored is left as it is, whatever the rule version now.
+    """
+    when = to_db_time(matched_at)
+    rows = [
+        (m.item_id, m.rule_id, m.rule_version, m.score, hits_json(m.hits), when) for m in matches
+    ]
+    if not rows:
+        return 0
+    saved = 0
+    with db.atomic():
+        for row in rows:
+            cursor = db.execute(
+                "INSERT INTO matches (item_id, rule_id, rule_version, score, hits, matched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(item_id, rule_id) DO NOTHING",
+                list(row),
+            )
+            saved += max(cursor.rowcount, 0)
+    return saved
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    item_id: str
+    rule_id: str
+    rule_version: str
+    score: float
+    hits: tuple[Hit, ...]
+    matched_at: datetime
+
+
+def _stored(row: dict[str, object]) -> StoredMatch:
+    return StoredMatch(
+        str(row["item_id"]),
+        str(row["rule_id"]),
+        str(row["rule_version"]),
+        float(row["score"]),  # type: ignore[arg-type]
+        hits_from_json(row["hits"]),  # type: ignore[arg-type]
+        from_db_time(str(row["matched_at"])),
+    )
+
+
+def matches_for_item(db: sqlite_utils.Database, item_id: str) -> list[StoredMatch]:
+    rows = db.query(
+        "SELECT * FROM matches WHERE item_id = ? ORDER BY score DESC, rule_id", [item_id]
+    )
+    return [_stored(r) for r in rows]
+
+
+def stored_pairs(
+    db: sqlite_utils.Database, since: datetime, rule_ids: Sequence[str] | None = None
+) -> dict[str, set[str]]:
+    """rule id -> ids of items published since ``since`` that it matched, as stored."""
+    where, params = "i.published >= ?", [to_db_time(since)]
+    if rule_ids:
+        where += f" AND m.rule_id IN ({','.join('?' * len(rule_ids))})"
+        params.extend(rule_ids)
+    out: dict[str, set[str]] = {}
+    for rule_id, item_id in db.execute(
+        f"SELECT m.rule_id, m.item_id FROM matches m JOIN items i ON i.id = m.item_id WHERE {where}",
+        params,
+    ):
+        out.setdefault(rule_id, set()).add(item_id)
+    return out
+
+
+_ITEM_SQL = (
+    "SELECT i.*, f.name AS feed_name, f.kind AS feed_kind, f.country AS feed_country,"
+    " f.lang AS feed_lang, f.url AS feed_url FROM items i LEFT JOIN feeds f ON f.id = i.feed_id"
+)
+
+
+def items_since(
+    db: sqlite_utils.Database, since: datetime, batch: int = 1000
+) -> Iterator[tuple[Item, dict[str, object]]]:
+    """Archived items published since ``since``, oldest first, with their feed's row
+    (kind, country, lang) for source filters; streamed in batches."""
+    sql = _ITEM_SQL + " WHERE i.published >= ? ORDER BY i.published, i.id"
+    cursor = db.execute(sql, [to_db_time(since)])
+    names = [d[0] for d in cursor.description]
+    while True:
+        rows = cursor.fetchmany(batch)
+        if not rows:
+            return
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
+            yield item_from_row(row), row
+
+
+def item_with_feed(
+    db: sqlite_utils.Database, item_id: str
+) -> tuple[Item, dict[str, object]] | None:
+    rows = list(db.query(_ITEM_SQL + " WHERE i.id = ?", [item_id]))
+    if not rows:
+        return None
+    return item_from_row(rows[0]), rows[0]
