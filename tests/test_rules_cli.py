@@ -98,7 +98,7 @@ def test_test_passes_and_fails_with_explanations(rules_dir: Path) -> None:
         "4 examples in 1 rule: 3 passed, 1 failed\n"
     )
     code, out = run(rules_dir, "rules", "test", "jj")
-    assert code == 2 and "Error: unknown rule 'jj'\nHint: known rules: jk, minerals\n" == out
+    assert code == 2 and out == "Error: unknown rule 'jj'\nHint: known rules: jk, minerals\n"
 
 
 def test_eval_report_json_and_bad_input(rules_dir: Path, tmp_path: Path) -> None:
