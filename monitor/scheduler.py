@@ -135,3 +135,24 @@ async def serve(
         for sig in installed:
             loop.remove_signal_handler(sig)
     log.info("stopped")
+
+
+def digest_jobs(
+    digests: Iterable[tuple[str, str]],
+    timezone: str,
+    send: Callable[[str], Awaitable[object]],
+) -> list[JobSpec]:
+    """One cron job per digest, ``(name, crontab)``, firing in ``timezone`` (DST-aware)."""
+
+    def job(name: str, cron: str) -> JobSpec:
+        async def run() -> object:
+            return await send(name)
+
+        return JobSpec(id=f"digest:{name}", func=run, cron=cron, timezone=timezone)
+
+    return [job(name, cron) for name, cron in digests]
+
+
+def alert_job(every: float, check: Callable[[], Awaitable[object]]) -> JobSpec:
+    """The alert and feed-health check: every ``every`` seconds, so within one poll cycle."""
+    return JobSpec(id="alerts:check", func=check, every=every)
