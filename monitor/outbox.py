@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
-
 from monitor.config.settings import DigestSpec, Settings
 from monitor.deliver.base import Deliverer
 from monitor.digest.message import Message
@@ -30,6 +28,7 @@ from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow
+from monitor.store.writer import Database
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def digest_rules(spec: DigestSpec, rules: Sequence[Rule]) -> list[Rule]:
 
 
 def draft_digest(
-    db: sqlite_utils.Database,
+    db: Database,
     settings: Settings,
     rules: Sequence[Rule],
     *,
@@ -105,7 +104,7 @@ def draft_digest(
 
 
 def send_digest(
-    db: sqlite_utils.Database,
+    db: Database,
     settings: Settings,
     rules: Sequence[Rule],
     deliverer: Deliverer,
@@ -132,7 +131,7 @@ def send_digest(
 
 
 def send_alerts(
-    db: sqlite_utils.Database,
+    db: Database,
     settings: Settings,
     rules: Sequence[Rule],
     deliverer: Deliverer,
@@ -165,7 +164,7 @@ def send_alerts(
 
 
 def send_ops_alerts(
-    db: sqlite_utils.Database,
+    db: Database,
     settings: Settings,
     deliverer: Deliverer,
     *,
@@ -205,7 +204,7 @@ def send_ops_alerts(
     return report
 
 
-def flush_pending(db: sqlite_utils.Database, deliverer: Deliverer) -> DeliveryReport:
+def flush_pending(db: Database, deliverer: Deliverer) -> DeliveryReport:
     """Send every pending message, oldest first, and mark each sent once the destination said ok.
 
     Each row is leased before sending (``ledger.take``), so a `monitor digest` beside a running

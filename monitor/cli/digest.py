@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlite_utils
 
 from monitor.cli.common import AppContext, app
 from monitor.config.rules import load_rules
@@ -25,6 +24,7 @@ from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.outbox import DeliveryReport, draft_digest, send_digest
 from monitor.store.db import open_db
+from monitor.store.writer import Database
 
 
 class Duration(click.ParamType):
@@ -54,7 +54,7 @@ def _load(a: AppContext) -> tuple[Settings, list[Rule]]:
     return settings, list(load_rules(a.rules_path).rules)
 
 
-def _open_existing(path: Path) -> sqlite_utils.Database:
+def _open_existing(path: Path) -> Database:
     # A preview must not create an empty archive; open_db(readonly) explains what to do.
     return open_db(path, readonly=not path.exists())
 
