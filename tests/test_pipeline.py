@@ -8,6 +8,7 @@ import sqlite3
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def source(server: FeedServer, path: str, feed_id: str, **changes: object) -> Fe
     return dataclasses.replace(feed, **changes)  # type: ignore[arg-type]
 
 
-def rows(db_path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+def rows(db_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db_path) as conn:
         return list(conn.execute(sql, params))
 
