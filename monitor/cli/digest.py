@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,10 @@ from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.outbox import DeliveryReport, draft_digest, send_digest
 from monitor.store.db import open_db
+
+if TYPE_CHECKING:  # the pipeline and scheduler pull in httpx, feedparser, APScheduler
+    from monitor import scheduler
+    from monitor.pipeline import Rules
 from monitor.store.writer import Database
 
 
@@ -153,3 +157,19 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
 
 
 commands: list[click.Command] = [digest_group]
+
+
+def delivery_jobs(a: AppContext, rules: Rules | None) -> list[scheduler.JobSpec]:
+    """The digest cron jobs and the alert/feed-health check for `monitor run`."""
+    from monitor import scheduler
+    from monitor.pipeline import Dispatcher
+
+    settings = load_settings(a.settings_path)
+    credentials = slack_credentials_from_env()
+    dispatcher = Dispatcher(a.db_path, settings, rules, deliverer_for(credentials))
+    jobs = scheduler.digest_jobs(
+        [(d.name, d.schedule) for d in settings.digests], settings.timezone, dispatcher.digest
+    )
+    if settings.alerts.enabled or settings.ops.enabled:
+        jobs.append(scheduler.alert_job(settings.alerts.check_every, dispatcher.alerts))
+    return jobs

@@ -259,6 +259,7 @@ async def _daemon(
     a: AppContext, feeds: Sequence[FeedSource], rules: Rules | None, workers: int | None
 ) -> None:
     from monitor import scheduler
+    from monitor.cli.digest import delivery_jobs
     from monitor.pipeline import Poller
     from monitor.store.feeds import load_states
 
@@ -277,9 +278,8 @@ async def _daemon(
             await poller.reload_rules(force=True)
 
         log.info("polling %d feeds into %s; Ctrl-C stops", len(feeds), a.db_path)
-        await scheduler.serve(
-            daemon_jobs(poller, feeds, first_runs), drain=poller.drain, on_reload=hangup
-        )
+        jobs = daemon_jobs(poller, feeds, first_runs) + delivery_jobs(a, rules)
+        await scheduler.serve(jobs, drain=poller.drain, on_reload=hangup)
 
 
 @click.command("run")
