@@ -1,0 +1,106 @@
+"""`monitor demo`: shipped snapshots served on 127.0.0.1 and polled into a fresh archive."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from monitor.cli import cli
+from monitor.demo import DEMO_FEEDS, snapshots
+
+EXPECTED = {  # entries per snapshot (monitor/demo/snapshots/SOURCES.md)
+    "japan-times": 30,
+    "chosun-intl": 100,
+    "joongang-intl": 28,
+    "donga-politics": 50,
+    "reuters": 100,
+    "wsj-world": 73,
+    "bloomberg-politics": 20,
+    "gnews-ja-wires": 100,
+    "mining-com": 4,
+    "whitehouse": 9,
+    "gov-online-ja": 40,
+}
+
+
+def demo(tmp_path: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli,
+        ["--rules", str(tmp_path / "rules"), "demo", "--db", str(tmp_path / "demo.db"), *args],
+        catch_exceptions=False,
+    )
+
+
+def test_snapshots_are_listed_with_provenance_and_small() -> None:
+    folder = snapshots()
+    files = sorted(e.name for e in folder.iterdir() if e.name != "SOURCES.md")
+    assert files == sorted(f.file for f in DEMO_FEEDS)
+    sources = (folder / "SOURCES.md").read_text(encoding="utf-8")
+    for name in files:
+        assert f"| `{name}` |" in sources
+    assert sum(len((folder / name).read_bytes()) for name in files) < 1_200_000
+
+
+def test_demo_polls_every_snapshot_into_a_fresh_archive(tmp_path: Path) -> None:
+    (tmp_path / "demo.db").write_bytes(b"an old demo archive, or anything else")
+    (tmp_path / "rules").mkdir()
+    result = demo(tmp_path)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("Serving 11 real feed snapshots on http://127.0.0.1:")
+    assert f"11 feeds: 11 ok, 0 not modified, 0 failed; {sum(EXPECTED.values())} new items" in out
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        stored = dict(conn.execute("SELECT feed_id, count(*) FROM items GROUP BY feed_id"))
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert stored == EXPECTED
+    for feed_id, count in EXPECTED.items():  # the per-feed table
+        assert any(
+            line.startswith(feed_id + " ") and line.rstrip().endswith(f" {count}")
+            for line in out.splitlines()
+        ), feed_id
+    assert "Latest item of each feed" in out
+    assert f"The archive is in {tmp_path / 'demo.db'}" in out
+
+    # a second demo starts again from nothing: the same items, stored once
+    again = demo(tmp_path)
+    assert f"{sum(EXPECTED.values())} new items" in again.stdout
+
+
+def test_demo_shows_matches_per_rule(tmp_path: Path) -> None:
+    pytest.importorskip("monitor.store.matches")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "korea.yaml").write_text("id: korea\nname: Korea\nquery: Korea OR 한국\n")
+    result = demo(tmp_path)
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "demo.db") as conn:
+        matched = conn.execute("SELECT count(*) FROM matches WHERE rule_id = 'korea'").fetchone()[0]
+    assert matched > 0
+    row = next(line for line in result.stdout.splitlines() if line.startswith("korea "))
+    assert f" {matched} " in row
+
+
+def test_demo_without_rules_says_so(tmp_path: Path) -> None:
+    result = demo(tmp_path)
+    assert result.exit_code == 0
+    assert (
+        f"Matches: no rules loaded from {tmp_path / 'rules'}: items are stored but not matched"
+        in result.stdout
+    )
+
+
+def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = demo(tmp_path, "--port", str(port))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot serve the demo feeds on 127.0.0.1:{port}: Address already in use\n"
+        "Hint: pass --port 0 to let the system choose a free port\n"
+    )
