@@ -95,7 +95,12 @@ def print_matches(db: Database, rules: Rules | None, note: str | None) -> None:
 
 
 def print_digest(a: AppContext, db_path: Path, rules: Rules | None) -> None:
-    """The digest the demo archive would produce. Filled in by the digest work."""
+    """The digest the demo archive would produce: a preview, nothing claimed or sent."""
+    from monitor.cli.digest import print_preview
+
+    click.echo()
+    book = rules.book if rules is not None else None
+    print_preview(a.settings_path, db_path, list(getattr(book, "rules", ())))
 
 
 @click.command("demo")

@@ -173,3 +173,24 @@ def delivery_jobs(a: AppContext, rules: Rules | None) -> list[scheduler.JobSpec]
     if settings.alerts.enabled or settings.ops.enabled:
         jobs.append(scheduler.alert_job(settings.alerts.check_every, dispatcher.alerts))
     return jobs
+
+
+def print_preview(settings_path: Path, db_path: Path, rules: list[Rule]) -> None:
+    """What the first digest would post from this archive (for `monitor demo`)."""
+    settings = load_settings(settings_path)
+    db = open_db(db_path, readonly=True)
+    try:
+        draft = draft_digest(db, settings, rules)
+    finally:
+        db.close()
+    where = "Slack" if slack_credentials_from_env() else "the terminal"
+    click.echo(
+        f"The {draft.spec.name} digest `monitor digest` would post to {where} now"
+        " (preview: nothing sent):"
+    )
+    click.echo()
+    if not draft.messages:
+        click.echo("  (no matches to deliver)")
+    for message in draft.messages:
+        click.echo(as_text(message))
+        click.echo()
