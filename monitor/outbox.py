@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.config.settings import DigestSpec, Settings
 from monitor.deliver.base import Deliverer
+from monitor.digest.cluster import WINDOW
 from monitor.digest.message import Message
 from monitor.digest.render import (
     render_alert,
@@ -23,7 +24,7 @@ from monitor.digest.render import (
     render_feed_failing,
     render_feed_recovered,
 )
-from monitor.digest.select import alert_rules, eligible, plan_digest, stories
+from monitor.digest.select import Entry, alert_rules, eligible, sections_of, split_covered, stories
 from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.store import deliveries as ledger
@@ -57,6 +58,8 @@ class DigestDraft:
     messages: list[Message]
     start: datetime
     end: datetime
+    # Later copies of stories an earlier message told: (entry, that message's delivery id).
+    covered: list[tuple[Entry, int]] = field(default_factory=list)
 
 
 def digest_rules(spec: DigestSpec, rules: Sequence[Rule]) -> list[Rule]:
@@ -87,9 +90,10 @@ def draft_digest(
     start = lower or ledger.last_period_end(db, "digest", spec.name)
     if start is None:
         start = min((c.published for c in found), default=now - timedelta(days=1))
-    sections = plan_digest(
-        found, chosen, channel=spec.channel, max_items=spec.max_items, min_score=spec.min_score
-    )
+    entries = stories(eligible(found, chosen, min_score=spec.min_score), chosen)
+    told = ledger.told_stories(db, kind="digest", name=spec.name, since=now - WINDOW)
+    fresh, covered = split_covered(entries, told)
+    sections = sections_of(fresh, chosen, channel=spec.channel, max_items=spec.max_items)
     messages = render_digest(
         sections,
         name=spec.name,
@@ -100,7 +104,7 @@ def draft_digest(
         rules={r.id: r for r in rules},
         post_when_empty=spec.post_when_empty,
     )
-    return DigestDraft(spec, messages, min(start, now), now)
+    return DigestDraft(spec, messages, min(start, now), now, covered)
 
 
 def send_digest(
@@ -125,6 +129,8 @@ def send_digest(
             now=now,
             period=(draft.start, draft.end),
         )
+        for entry, delivery_id in draft.covered:
+            ledger.attach(db, delivery_id, kind="digest", name=draft.spec.name, claims=entry.claims)
     report = flush_pending(db, deliverer)
     report.reserved = len(ids)
     return report
@@ -154,9 +160,13 @@ def send_alerts(
                 rule_ids=[r.id for r in chosen],
                 since=now - spec.max_age,
             )
-            for entry in stories(eligible(found, chosen), chosen):
+            told = ledger.told_stories(db, kind="alert", name=ALERTS, since=now - WINDOW)
+            fresh, covered = split_covered(stories(eligible(found, chosen), chosen), told)
+            for entry in fresh:
                 channel = by_id[entry.rule_id].channel or spec.channel
                 messages.append(render_alert(entry, channel=channel, tz=tz, rules=by_id))
+            for entry, delivery_id in covered:
+                ledger.attach(db, delivery_id, kind="alert", name=ALERTS, claims=entry.claims)
             ledger.reserve(db, kind="alert", name=ALERTS, messages=messages, now=now)
     report = flush_pending(db, deliverer)
     report.reserved = len(messages)

@@ -249,3 +249,48 @@ def test_ops_hears_once_when_a_feed_fails_and_once_when_it_recovers(
     assert "has recovered" in fake_slack.messages[1]["text"]
     assert send_ops_alerts(db, SETTINGS, deliverer, now=NOW + timedelta(minutes=70)).sent == 0
     assert [m["channel"] for m in fake_slack.messages] == ["#ops", "#ops"]
+
+
+def test_a_later_copy_of_a_told_story_is_not_posted_again(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    title = "Japan, South Korea and US agree trilateral chip pact"
+    db = make_db(tmp_path, [Seed("first", title, feed="reuters", rules={"jkus-trilateral": 6.0})])
+    assert send_alerts(db, SETTINGS, RULES, web(fake_slack), now=NOW).sent == 1
+    assert send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW).sent == 1
+    # an hour later Yonhap carries the same story, and another outlet a different one
+    seed(
+        db,
+        [
+            Seed(
+                "copy",
+                title + " - Yonhap",
+                feed="yonhap",
+                rules={"jkus-trilateral": 5.0},
+                age_hours=0,
+            ),
+            Seed(
+                "other",
+                "Seoul and Tokyo sign fisheries accord quietly",
+                rules={"jkus-trilateral": 2.0},
+                age_hours=0,
+            ),
+        ],
+        now=NOW + timedelta(hours=1),
+    )
+    later = NOW + timedelta(hours=1, minutes=1)
+    assert send_alerts(db, SETTINGS, RULES, web(fake_slack), now=later).sent == 1
+    assert send_digest(db, SETTINGS, RULES, web(fake_slack), now=later).sent == 1
+    titles = posted_titles(fake_slack)
+    assert titles.count(title) == 2  # once as an alert, once in the first digest
+    assert not any("Yonhap" in t for t in titles)
+    assert titles.count("Seoul and Tokyo sign fisheries accord quietly") == 2
+    # the copy is recorded as carried by the messages that told the story
+    rows = db.execute(
+        "SELECT di.kind, d.id FROM delivery_items di JOIN deliveries d ON d.id = di.delivery_id"
+        " WHERE di.item_id = 'copy' ORDER BY di.kind"
+    ).fetchall()
+    firsts = db.execute(
+        "SELECT di.kind, di.delivery_id FROM delivery_items di WHERE di.item_id = 'first' ORDER BY di.kind"
+    ).fetchall()
+    assert rows == firsts

@@ -119,6 +119,13 @@ def plan_digest(
 ) -> list[RuleSection]:
     """The digest's sections in rule order; only rules with entries. ``rules``: the digest's."""
     entries = stories(eligible(candidates, rules, min_score=min_score), rules)
+    return sections_of(entries, rules, channel=channel, max_items=max_items)
+
+
+def sections_of(
+    entries: Sequence[Entry], rules: Sequence[Rule], *, channel: str, max_items: int
+) -> list[RuleSection]:
+    """Ranked entries grouped under their rules, in rule order, routed to their channels."""
     sections = []
     for rule in rules:
         mine = tuple(e for e in entries if e.rule_id == rule.id)
@@ -135,3 +142,30 @@ def alert_rules(rules: Sequence[Rule], chosen: Sequence[str] | None) -> list[Rul
         return [r for r in rules if r.priority == "high"]
     wanted = set(chosen)
     return [r for r in rules if r.id in wanted]
+
+
+def split_covered(
+    entries: Sequence[Entry], previous: Sequence[tuple[StoryKey, int]]
+) -> tuple[list[Entry], list[tuple[Entry, int]]]:
+    """Separate stories already told by an earlier message (``previous``: the items it
+    carried, with its delivery id) from new ones, so a later copy of a story from another
+    feed is recorded against that message instead of being posted again."""
+    if not previous:
+        return list(entries), []
+    owner = {key.id: delivery for key, delivery in previous}
+    keys = [k for k, _ in previous]
+    for e in entries:
+        keys += [StoryKey(c.item_id, c.url, c.title, c.published) for c in (e.lead, *e.others)]
+    told: dict[str, int] = {}
+    for group in cluster(keys):
+        delivery = next((owner[i] for i in group if i in owner), None)
+        if delivery is not None:
+            told.update(dict.fromkeys(group, delivery))
+    fresh, covered = [], []
+    for e in entries:
+        delivery = told.get(e.lead.item_id)
+        if delivery is None:
+            fresh.append(e)
+        else:
+            covered.append((e, delivery))
+    return fresh, covered

@@ -19,8 +19,9 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.digest.cluster import StoryKey
 from monitor.digest.message import Message
-from monitor.digest.select import Candidate
+from monitor.digest.select import Candidate, Claim
 from monitor.errors import StoreError
 from monitor.model import Hit
 from monitor.store.db import from_db_time, to_db_time
@@ -151,6 +152,33 @@ def reserve(
             ) from None
         ids.append(delivery_id)
     return ids
+
+
+def told_stories(
+    db: sqlite_utils.Database, *, kind: str, name: str, since: datetime
+) -> list[tuple[StoryKey, int]]:
+    """Items carried by (kind, name) messages created since ``since``, with their delivery id."""
+    rows = db.execute(
+        """SELECT DISTINCT i.id, i.url, i.title, i.published, di.delivery_id
+           FROM delivery_items di
+           JOIN deliveries d ON d.id = di.delivery_id
+           JOIN items i ON i.id = di.item_id
+           WHERE di.kind = ? AND di.name = ? AND d.created_at >= ?
+           ORDER BY di.delivery_id, i.id""",
+        [kind, name, to_db_time(since)],
+    ).fetchall()
+    return [(StoryKey(r[0], r[1], r[2], from_db_time(r[3])), r[4]) for r in rows]
+
+
+def attach(
+    db: sqlite_utils.Database, delivery_id: int, *, kind: str, name: str, claims: Sequence[Claim]
+) -> None:
+    """Record matches as carried by an earlier message (the same story, told already)."""
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO delivery_items (delivery_id, kind, name, item_id, rule_id)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(delivery_id, kind, name, item, rule) for item, rule in claims],
+    )
 
 
 def pending(db: sqlite_utils.Database) -> list[PendingDelivery]:
