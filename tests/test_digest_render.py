@@ -196,8 +196,10 @@ def test_big_digests_split_within_limits_and_lose_nothing(n: int) -> None:
         assert any("(continued)" in t for t in _all_text(messages[1:]))
     # ranking survives the split
     order = [
-        re.search(r"Story (\d+)", t).group(1) for t in _all_text(messages) if t.startswith("*<")
-    ]  # type: ignore[union-attr]
+        found.group(1)
+        for t in _all_text(messages)
+        if (found := re.match(r"\*<[^|]+\|Story (\d+)", t))
+    ]
     assert order == [str(k) for k in range(n)]
 
 
