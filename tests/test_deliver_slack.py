@@ -10,7 +10,7 @@ import sqlite_utils
 
 from monitor.config.settings import AlertSpec, DigestSpec, OpsSpec, Settings
 from monitor.deliver.slack import SlackWebDeliverer, SlackWebhookDeliverer
-from monitor.outbox import flush_pending, send_alerts, send_digest, send_ops_alerts
+from monitor.outbox import draft_digest, flush_pending, send_alerts, send_digest, send_ops_alerts
 from monitor.store.db import to_db_time
 from tests.digestdata import NOW, RULES, Seed, make_db, many, seed
 from tests.fakeslack import FakeSlack
@@ -294,3 +294,32 @@ def test_a_later_copy_of_a_told_story_is_not_posted_again(
         "SELECT di.kind, di.delivery_id FROM delivery_items di WHERE di.item_id = 'first' ORDER BY di.kind"
     ).fetchall()
     assert rows == firsts
+
+
+def test_since_limits_the_digest_to_recently_seen_items(tmp_path: Path) -> None:
+    db = make_db(
+        tmp_path,
+        [
+            Seed(
+                "new",
+                "Fresh trilateral statement from Seoul",
+                rules={"jkus-trilateral": 1.0},
+                age_hours=2,
+            ),
+            Seed(
+                "old",
+                "Older trilateral statement from Tokyo",
+                rules={"jkus-trilateral": 9.0},
+                age_hours=30,
+            ),
+        ],
+    )
+    draft = draft_digest(db, SETTINGS, RULES, since=timedelta(hours=24), now=NOW)
+    claims = {c for m in draft.messages for c in m.claims}
+    assert claims == {("new", "jkus-trilateral")}
+    assert draft.start == NOW - timedelta(hours=24)
+    everything = draft_digest(db, SETTINGS, RULES, now=NOW)
+    assert {c for m in everything.messages for c in m.claims} == {
+        ("new", "jkus-trilateral"),
+        ("old", "jkus-trilateral"),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from monitor import scheduler
 
@@ -74,3 +75,20 @@ def test_alert_check_runs_every_interval() -> None:
     assert first is not None
     second = trigger.get_next_fire_time(first, first)
     assert second is not None and second - first == timedelta(seconds=60)
+
+
+def test_monitor_run_gets_the_shipped_digest_and_alert_jobs(tmp_path: Path) -> None:
+    from monitor.cli.common import AppContext
+    from monitor.cli.digest import delivery_jobs
+
+    root = Path(__file__).resolve().parent.parent
+    a = AppContext(
+        feeds_path=root / "feeds.yaml",
+        rules_path=root / "rules",
+        settings_path=root / "monitor.yaml",
+        db_path=tmp_path / "monitor.db",
+    )
+    jobs = delivery_jobs(a, None)
+    assert [j.id for j in jobs] == ["digest:daily", "alerts:check"]
+    assert (jobs[0].cron, jobs[0].timezone) == ("0 8 * * *", "Australia/Sydney")
+    assert jobs[1].every == 60
