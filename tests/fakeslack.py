@@ -4,7 +4,8 @@
 ``/api/chat.postMessage`` (Web API; point clients at ``fake_slack.api_url`` or set
 ``SLACK_API_URL``) and ``/services/T000/B000/hook`` (incoming webhook, ``webhook_url``).
 It checks the bot token, validates each payload against Slack's limits (a bad one gets
-``invalid_blocks``, like Slack), records accepted messages in ``messages``, counts requests
+``invalid_blocks``, like Slack), records accepted messages in ``messages`` (and in
+``injected`` any mention or non-http link Slack would act on), counts requests
 per endpoint in ``requests``, and on demand misbehaves for the next N requests:
 
     fake_slack.fail("ratelimited", times=2)   # 429 with Retry-After: 1
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -40,6 +42,8 @@ MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_CONTEXT_ELEMENTS = 10
+MAX_TOTAL = 13000  # Slack answers msg_blocks_too_long around here
+MENTION = re.compile(r"<[!@#][^>]*>")
 
 
 def payload_problems(body: dict[str, Any]) -> list[str]:
@@ -67,7 +71,35 @@ def payload_problems(body: dict[str, Any]) -> list[str]:
             problems.append(f"block {i}: unexpected type {kind}")
     if body.get("link_names") or body.get("parse") == "full":
         problems.append("link_names/parse=full must never be sent")
+    if sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks) > MAX_TOTAL:
+        problems.append("msg_blocks_too_long")
     return problems
+
+
+def mentions(body: dict[str, Any]) -> list[str]:
+    """Everything Slack would turn into a mention or a link we did not make: <!…>, <@…>, <#…>,
+    and links to other than http(s)."""
+    found = []
+    for text in _texts(body):
+        found += MENTION.findall(text)
+        found += [
+            t
+            for t in re.findall(r"<([^<>|]+)\|", text)
+            if not t.startswith(("http://", "https://"))
+        ]
+    return found
+
+
+def _texts(body: dict[str, Any]) -> list[str]:
+    out = [str(body.get("text") or "")]
+    blocks = body.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    for block in blocks:
+        if isinstance(block.get("text"), dict):
+            out.append(block["text"].get("text", ""))
+        out += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
+    return out
 
 
 @dataclass
@@ -77,6 +109,7 @@ class FakeSlack:
     token: str = TOKEN
     slow_seconds: float = 3.0
     messages: list[dict[str, Any]] = field(default_factory=list)
+    injected: list[str] = field(default_factory=list)  # mentions/links found in accepted text
     requests: Counter[str] = field(default_factory=Counter)
     missing_channels: set[str] = field(default_factory=set)
     received: threading.Event = field(default_factory=threading.Event)  # a held request arrived
@@ -114,6 +147,7 @@ class FakeSlack:
         ts = f"1700000000.{next(self._ts):06d}"
         with self._lock:
             self.messages.append({"endpoint": endpoint, "ts": ts, **body})
+            self.injected += mentions(body)
         return ts
 
     def texts(self) -> list[str]:

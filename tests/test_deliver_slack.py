@@ -249,6 +249,13 @@ def test_ops_hears_once_when_a_feed_fails_and_once_when_it_recovers(
     assert "has recovered" in fake_slack.messages[1]["text"]
     assert send_ops_alerts(db, SETTINGS, deliverer, now=NOW + timedelta(minutes=70)).sent == 0
     assert [m["channel"] for m in fake_slack.messages] == ["#ops", "#ops"]
+    assert fake_slack.injected == []
+
+
+def test_the_fake_slack_notices_a_raw_mention(fake_slack: FakeSlack) -> None:
+    # proves the `injected == []` checks above can fail
+    web(fake_slack).client.chat_postMessage(channel="#x", text="hi <!channel> <javascript:x|y>")
+    assert fake_slack.injected == ["<!channel>", "javascript:x"]
 
 
 def test_a_later_copy_of_a_told_story_is_not_posted_again(

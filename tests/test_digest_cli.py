@@ -93,6 +93,7 @@ def test_posts_to_slack_when_a_token_is_set(env: dict[str, str], fake_slack: Fak
     assert code == 0, err
     assert err == "daily digest: 2 messages sent to Slack.\n"
     assert [m["channel"] for m in fake_slack.messages] == ["#watch", "#minerals"]
+    assert fake_slack.injected == []  # "Lithium prices <!channel> slump" mentions nobody
     code, _, err = run({**env, **fake_slack.env()}, "digest")
     assert err == "daily digest: nothing new to send.\n"
     assert fake_slack.requests["chat.postMessage"] == 2
