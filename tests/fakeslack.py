@@ -259,7 +259,9 @@ def start(fake: FakeSlack | None = None) -> tuple[FakeSlack, _Server]:
     server = _Server((fake.host, 0), _Handler)
     server.fake = fake
     fake.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True, name="fake-slack").start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-slack"
+    ).start()
     return fake, server
 
 

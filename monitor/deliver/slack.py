@@ -9,6 +9,7 @@ message, so it stays pending in the ledger for the next run (docs/delivery.md).
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
 from urllib.error import URLError
 
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 
 from monitor.deliver.base import SendResult
 from monitor.deliver.blocks import payload
@@ -49,8 +51,18 @@ _SETUP_ERRORS = {
 }
 
 
+class _Jitter(Jitter):
+    """Up to ``backoff`` seconds of random extra wait (slack_sdk's default adds up to 1 s)."""
+
+    def __init__(self, backoff: float) -> None:
+        self.backoff = backoff
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.backoff
+
+
 def retry_handlers(retries: int = 2, backoff: float = 0.5) -> list[RetryHandler]:
-    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
+    interval = BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=_Jitter(backoff))
     return [
         RateLimitErrorRetryHandler(max_retry_count=retries),
         # Only URLError: raised when the request could not be sent, so Slack cannot have
