@@ -29,11 +29,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol
 
-from monitor.errors import ConfigError, FetchError, ParseError
+from monitor.errors import ConfigError, FetchError
 from monitor.model import FeedSource, FetchResult, Item, Match
+from monitor.parse_worker import Parsed, parse_body
 from monitor.reader.fetch import Fetcher
-from monitor.reader.normalize import normalize_entries
-from monitor.reader.parse import parse_feed
 from monitor.store.db import utcnow
 from monitor.store.feeds import (
     RULES_ERROR_KEY,
@@ -135,38 +134,6 @@ class Rules:
         self.book, self.error = book, None
         log.info("rules reloaded from %s", self.rules_dir)
         return True
-
-
-# ── parse step, run in worker processes ──────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """What a worker sends back. Errors travel as fields: exceptions with custom
-    constructors do not survive pickling."""
-
-    items: tuple[Item, ...] = ()
-    warnings: tuple[str, ...] = ()
-    error_kind: str | None = None
-    error: str | None = None
-
-
-def parse_body(
-    source: FeedSource, body: bytes, headers: dict[str, str], url: str, now: datetime
-) -> Parsed:
-    """Parse and normalise one fetched body. Module-level so worker processes can run it."""
-    try:
-        parsed = parse_feed(body, headers, url)
-        items = normalize_entries(source, parsed, now=now)
-    except ParseError as exc:
-        return Parsed(error_kind=exc.kind, error=exc.message)
-    except Exception as exc:  # a parser bug must not take the cycle down
-        return Parsed(error_kind="internal", error=f"could not read the feed: {exc}")
-    return Parsed(items=tuple(items), warnings=tuple(parsed.warnings))
-
-
-def _warm_up() -> None:
-    """Runs once in each worker so imports happen before the first body arrives."""
 
 
 # ── results ──────────────────────────────────────────────────────────────────────────────
@@ -313,7 +280,7 @@ class Poller:
             # forkserver: workers start from a clean process, not a fork of this one with its
             # writer thread and event loop; the monitor modules are imported once, up front.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["monitor.pipeline"])
+            context.set_forkserver_preload(["monitor.parse_worker"])
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._pool
 
