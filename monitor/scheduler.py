@@ -153,6 +153,12 @@ def digest_jobs(
     return [job(name, cron) for name, cron in digests]
 
 
-def alert_job(every: float, check: Callable[[], Awaitable[object]]) -> JobSpec:
-    """The alert and feed-health check: every ``every`` seconds, so within one poll cycle."""
-    return JobSpec(id="alerts:check", func=check, every=every)
+def alert_job(
+    every: float, check: Callable[[], Awaitable[object]], *, first_run: datetime | None = None
+) -> JobSpec:
+    """The alert and feed-health check: every ``every`` seconds, so within one poll cycle.
+
+    It also sends messages left pending by a crash or an outage, so start it at once
+    (``first_run``) after a restart.
+    """
+    return JobSpec(id="alerts:check", func=check, every=every, first_run=first_run)

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from monitor.store.db import open_db
@@ -90,3 +91,46 @@ def test_sigkill_between_claim_and_send_loses_and_repeats_nothing(
     )
     assert again.stderr == "daily digest: nothing new to send.\n"
     assert len(fake_slack.messages) == 2
+
+
+def test_monitor_run_sends_what_an_outage_left_pending_as_soon_as_it_starts(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    env = {**write_config(tmp_path), **fake_slack.env()}
+    (tmp_path / "feeds.yaml").write_text(
+        "feeds:\n  - id: dead\n    name: Dead feed\n    url: http://127.0.0.1:9/feed.xml\n"
+        "    kind: news\n    country: JP\n    lang: en\n    interval: 1h\n",
+        encoding="utf-8",
+    )
+    make_db(tmp_path, many(3)).close()
+    fake_slack.fail("server_error", times=3)  # Slack is down for the whole first attempt
+    first = subprocess.run(
+        [sys.executable, "-m", "monitor", "digest"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert first.returncode == 1
+    assert "Error: Slack answered HTTP 500 (retried)" in first.stderr
+    assert fake_slack.messages == []
+
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--workers", "0"],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(300):  # up to 30 s; the check runs at start-up
+            if fake_slack.messages or daemon.poll() is not None:
+                break
+            time.sleep(0.1)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=30)
+    assert [m["channel"] for m in fake_slack.messages] == ["#watch"], err
+    assert daemon.returncode == 0, err

@@ -23,7 +23,7 @@ from monitor.deliver.console import as_text
 from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.outbox import DeliveryReport, draft_digest, send_digest
-from monitor.store.db import open_db
+from monitor.store.db import open_db, utcnow
 
 if TYPE_CHECKING:  # the pipeline and scheduler pull in httpx, feedparser, APScheduler
     from monitor import scheduler
@@ -170,8 +170,11 @@ def delivery_jobs(a: AppContext, rules: Rules | None) -> list[scheduler.JobSpec]
     jobs = scheduler.digest_jobs(
         [(d.name, d.schedule) for d in settings.digests], settings.timezone, dispatcher.digest
     )
-    if settings.alerts.enabled or settings.ops.enabled:
-        jobs.append(scheduler.alert_job(settings.alerts.check_every, dispatcher.alerts))
+    # Always scheduled, and at once: besides alerts and feed health it flushes messages a
+    # crash or an outage left pending.
+    jobs.append(
+        scheduler.alert_job(settings.alerts.check_every, dispatcher.alerts, first_run=utcnow())
+    )
     return jobs
 
 
