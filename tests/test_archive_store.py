@@ -271,3 +271,26 @@ def test_check_known_suggests() -> None:
     with pytest.raises(MonitorError) as err:
         archive.check_known("rule", ["coper"], {"copper", "japan-korea"})
     assert (err.value.message, err.value.hint) == ("unknown rule 'coper'", "did you mean 'copper'?")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 9, 50])
+def test_newest_is_exact_whatever_the_storage_order(tmp_path: Path, limit: int) -> None:
+    """Phase 1 walks rowids; items stored in shuffled publication order must not fool it."""
+    import random
+
+    shuffled = ITEMS[:]
+    random.Random(limit).shuffle(shuffled)
+    db = build_archive(tmp_path / "s.db", shuffled)
+    for query in ("Trump OR 미국 OR 日本", "ロイター", "copper OR gold"):
+        node = parse_query(query)
+        got = search.search(db, node, compile_query(node), limit=limit)
+        compiled = compile_query(node)
+        truth = sorted(
+            (
+                it["published"]
+                for it in shuffled
+                if compiled.evaluate(it["title"], it["summary"]).matched
+            ),
+            reverse=True,
+        )[:limit]
+        assert [f.published for f in got] == truth, query

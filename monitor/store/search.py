@@ -8,6 +8,7 @@ builds their filters from the parsed query, never from user text).
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -236,8 +237,12 @@ def search(
 ) -> list[Found]:
     """The first ``limit`` items the query matches, newest first or by relevance."""
     p = plan(node, lists)
+    if sort == "newest" and p.mode == "index":
+        found = _newest_indexed(db, p, filters, confirm, limit)
+        rules = matched_rules(db, [f.id for f in found])
+        return [_with_rules(f, rules.get(f.id, ())) for f in found]
     rows = candidate_rows(db, p, filters, sort)
-    found: list[Found] = []
+    found = []
     if sort == "relevance" and p.mode != "index":
         # No bm25 without an index: rank by hits (title hits weigh more), newest on ties.
         scored = heapq.nsmallest(
@@ -256,6 +261,105 @@ def search(
                 break
     rules = matched_rules(db, [f.id for f in found])
     return [_with_rules(f, rules.get(f.id, ())) for f in found]
+
+
+def _rowids_desc(db: sqlite_utils.Database, p: Plan) -> Iterator[int]:
+    """Candidate rowids, highest first, merged from both indexes (FTS5 streams these lazily)."""
+    streams = [
+        (
+            r[0]
+            for r in db.execute(f"SELECT rowid FROM {t} WHERE {t} MATCH ? ORDER BY rowid DESC", [e])
+        )
+        for t, e in (("items_fts", p.fts), ("items_cjk", p.cjk))
+        if e is not None
+    ]
+    last = None
+    for rowid in heapq.merge(*streams, reverse=True):
+        if rowid != last:
+            yield rowid
+            last = rowid
+
+
+def _rows_by_rowid(
+    db: sqlite_utils.Database, rowids: list[int], filters: Filters
+) -> list[dict[str, Any]]:
+    where, params = filter_sql(filters)
+    marks = ", ".join("?" * len(rowids))
+    sql = (
+        f"SELECT {_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f" WHERE i.rowid IN ({marks})" + "".join(f" AND {w}" for w in where)
+    )
+    cursor = db.execute(sql, [*rowids, *params])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _newest_indexed(
+    db: sqlite_utils.Database, p: Plan, filters: Filters, confirm: Confirmer, limit: int
+) -> list[Found]:
+    """Exact newest-first results without sorting every candidate.
+
+    Phase 1 walks candidates from the newest rowid down (items are stored roughly in
+    publication order) until ``limit`` are confirmed; the oldest of those bounds the answer.
+    Phase 2 takes every candidate published at or after that bound — the FTS5 query limited
+    to the rowid range of those items — and returns them in publication order. Exact whatever
+    the storage order; fast when it follows publication, as it does when feeds are polled.
+    """
+    verdicts: dict[int, Found | None] = {}
+    confirmed: list[tuple[str, int, Found]] = []
+    stream = _rowids_desc(db, p)
+    size = limit
+    exhausted = True
+    while exhausted and (batch := list(itertools.islice(stream, size))):
+        rows = sorted(_rows_by_rowid(db, batch, filters), key=lambda r: r["rowid"], reverse=True)
+        for row in rows:
+            f = _confirm_row(row, confirm)  # the costly step: stop as soon as enough
+            verdicts[row["rowid"]] = f
+            if f is not None:
+                confirmed.append((f.published, row["rowid"], f))
+                if len(confirmed) >= limit:
+                    exhausted = False
+                    break
+        size = min(size * 2, 4096)
+    confirmed.sort(key=lambda c: (c[0], c[1]), reverse=True)
+    if exhausted:
+        return [f for _, _, f in confirmed[:limit]]
+    bound = confirmed[limit - 1][0]
+    lo, hi = db.execute(
+        "SELECT min(rowid), max(rowid) FROM items WHERE published >= ?", [bound]
+    ).fetchone()
+    union: list[str] = []
+    params: list[Any] = []
+    for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
+        if expr is not None:
+            union.append(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?"
+            )
+            params += [expr, lo, hi]
+    where, filter_params = filter_sql(filters)
+    sql = (
+        f"SELECT {_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f" WHERE i.rowid IN ({' UNION '.join(union)}) AND i.published >= ?"
+        + "".join(f" AND {w}" for w in where)
+        + " ORDER BY i.published DESC, i.rowid DESC"
+    )
+    cursor = db.execute(sql, [*params, bound, *filter_params])
+    names = [d[0] for d in cursor.description]
+    found: list[Found] = []
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        rowid = row["rowid"]
+        f = verdicts[rowid] if rowid in verdicts else _confirm_row(row, confirm)
+        if f is not None:
+            found.append(f)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _confirm_row(row: dict[str, Any], confirm: Confirmer) -> Found | None:
+    result = confirm.evaluate(row["title"], row["summary"])
+    return _found(row, _spans(result.hits)) if result.matched else None
 
 
 def _with_rules(f: Found, rules: tuple[str, ...]) -> Found:
