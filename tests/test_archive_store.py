@@ -179,12 +179,14 @@ def test_matched_rules_listed_with_results(db: sqlite_utils.Database) -> None:
 
 
 def test_export_rows_one_per_item_and_rule(db: sqlite_utils.Database) -> None:
-    rows = list(search.export_rows(db, None, None, search.Filters(rules=("copper",))))
+    rows = list(
+        search.export_dicts(search.export_rows(db, None, None, search.Filters(rules=("copper",))))
+    )
     assert [(r["item_id"], r["rule"], r["terms"]) for r in rows] == [
         (item_id(61), "copper", "copper"),  # newest first
         (item_id(63), "copper", "copper"),
     ]
-    everything = list(search.export_rows(db, None, None))
+    everything = list(search.export_dicts(search.export_rows(db, None, None)))
     assert len(everything) == len(ITEMS)
     assert tuple(everything[0]) == search.EXPORT_FIELDS
 

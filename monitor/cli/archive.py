@@ -363,7 +363,7 @@ def export(
         click.echo(f"Exported {count} row{'s' if count != 1 else ''} to {output}", err=True)
 
 
-def _with_progress(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _with_progress(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """Count rows on stderr when it is a terminal; otherwise pass through untouched."""
     if not sys.stderr.isatty():
         yield from rows
@@ -385,21 +385,23 @@ def _with_progress(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield row
 
 
-def _write_rows(rows: Iterator[dict[str, Any]], out: IO[str], fmt: str) -> int:
+def _write_rows(rows: Iterator[tuple[Any, ...]], out: IO[str], fmt: str) -> int:
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=store_search.EXPORT_FIELDS)
-        writer.writeheader()
+        writer = csv.writer(out)
+        writer.writerow(store_search.EXPORT_FIELDS)
         for count, row in enumerate(rows, 1):  # noqa: B007
             writer.writerow(row)
-    elif fmt == "ndjson":
-        for count, row in enumerate(rows, 1):  # noqa: B007
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    else:
-        out.write("[")
-        for count, row in enumerate(rows, 1):  # noqa: B007
-            out.write(("\n" if count == 1 else ",\n") + json.dumps(row, ensure_ascii=False))
-        out.write("\n]\n" if count else "]\n")
+        return count
+    dumps = json.dumps
+    if fmt == "ndjson":
+        for count, record in enumerate(store_search.export_dicts(rows), 1):  # noqa: B007
+            out.write(dumps(record, ensure_ascii=False) + "\n")
+        return count
+    out.write("[")
+    for count, record in enumerate(store_search.export_dicts(rows), 1):  # noqa: B007
+        out.write(("\n" if count == 1 else ",\n") + dumps(record, ensure_ascii=False))
+    out.write("\n]\n" if count else "]\n")
     return count
 
 

@@ -176,9 +176,11 @@ def candidate_rows(
     sort: Sort = "newest",
     *,
     extra_columns: str = "",
+    columns_override: str = "",
+    as_tuples: bool = False,
     extra_join: str = "",
     extra_params: Sequence[Any] = (),
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Any]:
     """Every item the plan admits, filtered, newest first (or best bm25 first), streamed."""
     where, params = filter_sql(filters)
     head_params: list[Any] = []
@@ -200,6 +202,8 @@ def candidate_rows(
         head_params = []
     if extra_columns:
         columns += ", " + extra_columns
+    if columns_override:
+        columns = columns_override
     sql = (
         f"SELECT {columns} FROM {source} JOIN feeds f ON f.id = i.feed_id {extra_join}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
@@ -210,6 +214,9 @@ def candidate_rows(
     else:
         all_params = [*head_params, *extra_params, *params]
     cursor = db.execute(sql, all_params)
+    if as_tuples:
+        yield from cursor
+        return
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
@@ -423,6 +430,12 @@ EXPORT_FIELDS = (
 )
 
 
+# The export columns, in EXPORT_FIELDS order, then the hits JSON (turned into ``terms``).
+_EXPORT_SQL = """i.id, i.feed_id, f.kind, f.country, COALESCE(NULLIF(i.lang, ''), f.lang, ''),
+    i.published, i.title, i.url, i.summary, COALESCE(m.rule_id, ''), m.score,
+    COALESCE(m.rule_version, ''), COALESCE(m.matched_at, ''), m.hits"""
+
+
 def export_rows(
     db: sqlite_utils.Database,
     node: Node | None,
@@ -430,10 +443,9 @@ def export_rows(
     filters: Filters = Filters(),
     *,
     lists: Lists | None = None,
-) -> Iterator[dict[str, Any]]:
-    """One row per item and matched rule (an unmatched item gives one row with no rule).
-
-    Streams from one SQL cursor: memory stays flat however large the export.
+) -> Iterator[tuple[Any, ...]]:
+    """One tuple (EXPORT_FIELDS) per item and matched rule; an unmatched item gives one
+    row with an empty rule. Streams from one SQL cursor: memory stays flat however large.
     """
     p = plan(node, lists)
     join = "LEFT JOIN matches m ON m.item_id = i.id"
@@ -446,33 +458,25 @@ def export_rows(
         p,
         filters,
         "newest",
-        extra_columns="m.rule_id, m.score, m.hits, m.rule_version, m.matched_at",
         extra_join=join,
         extra_params=join_params,
+        columns_override=_EXPORT_SQL,
+        as_tuples=True,
     )
     last_id: str | None = None
     keep = True
     for row in rows:
-        if row["id"] != last_id:
-            last_id = row["id"]
-            keep = confirm is None or confirm.evaluate(row["title"], row["summary"]).matched
+        if confirm is not None and row[0] != last_id:
+            last_id = row[0]
+            keep = confirm.evaluate(row[6], row[8]).matched
         if keep:
-            yield {
-                "item_id": row["id"],
-                "feed": row["feed_id"],
-                "kind": row["kind"],
-                "country": row["country"],
-                "lang": row["lang"] or "",
-                "published": row["published"],
-                "title": row["title"],
-                "url": row["url"],
-                "summary": row["summary"],
-                "rule": row["rule_id"] or "",
-                "score": row["score"],
-                "terms": _terms(row["hits"]),
-                "rule_version": row["rule_version"] or "",
-                "matched_at": row["matched_at"] or "",
-            }
+            hits = row[13]
+            yield (*row[:11], _terms(hits) if hits else "", *row[11:13])
+
+
+def export_dicts(rows: Iterator[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        yield dict(zip(EXPORT_FIELDS, row, strict=True))
 
 
 def _terms(hits_json: str | None) -> str:
