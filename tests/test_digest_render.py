@@ -231,3 +231,8 @@ def test_message_json_round_trip() -> None:
     (message,) = _render([cand("a", "Japan <!here>")])
     again = Message.from_json(message.to_json())
     assert again.blocks == message.blocks and again.channel == message.channel
+
+
+def test_bold_inside_unspaced_cjk_text_gets_word_edges() -> None:
+    text = "日韓の通貨当局高官が会談"
+    assert highlight(text, [(0, 2), (10, 12)]) == "*日韓*\u200bの通貨当局高官が\u200b*会談*"

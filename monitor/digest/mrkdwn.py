@@ -17,6 +17,7 @@ _URL_UNSAFE = {"|": "%7C", "<": "%3C", ">": "%3E", " ": "%20", '"': "%22"}
 _SAFE_SCHEME = re.compile(r"^https?://[^\s/]", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
+_ZWSP = "\u200b"
 
 
 def escape(text: str) -> str:
@@ -76,7 +77,11 @@ def highlight(text: str, spans: Iterable[tuple[int, int]], *, limit: int = 240) 
             continue
         s, e = max(s, start), min(e, end)
         out.append(escape_inline(text[pos:s]))
-        out.append(f"*{escape_inline(text[s:e])}*")
+        # Slack bolds *x* only at word edges; inside unspaced CJK text a zero-width space
+        # gives it one.
+        before = _ZWSP if s > 0 and text[s - 1].isalnum() else ""
+        after = _ZWSP if e < len(text) and text[e].isalnum() else ""
+        out.append(f"{before}*{escape_inline(text[s:e])}*{after}")
         pos = e
     out.append(escape_inline(text[pos:end]))
     if end < len(text):
