@@ -195,7 +195,7 @@ LEASE = timedelta(minutes=10)  # a send still "under way" after this is taken as
 def take(db: sqlite_utils.Database, delivery_id: int, now: datetime) -> bool:
     """Lease a pending row for sending, recording the attempt first; False if another live
     process is sending it. After a crash the ledger shows a send may have been under way."""
-    with db.atomic():
+    with claiming(db):  # BEGIN IMMEDIATE: two processes cannot both read "free" and take it
         row = db.execute(
             "SELECT state, sender, attempted_at FROM deliveries WHERE id = ?", [delivery_id]
         ).fetchone()
