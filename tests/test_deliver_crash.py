@@ -134,3 +134,15 @@ def test_monitor_run_sends_what_an_outage_left_pending_as_soon_as_it_starts(
         _, err = daemon.communicate(timeout=30)
     assert [m["channel"] for m in fake_slack.messages] == ["#watch"], err
     assert daemon.returncode == 0, err
+
+
+def test_two_digest_commands_at_once_post_each_message_once(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    env = {**write_config(tmp_path), **fake_slack.env()}
+    make_db(tmp_path, many(12) + many(3, "critical-minerals", feed="mining")).close()
+    procs = [_digest(env) for _ in range(3)]
+    for proc in procs:
+        proc.wait(60)
+        assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    assert sorted(m["channel"] for m in fake_slack.messages) == ["#minerals", "#watch"]
