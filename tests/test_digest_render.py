@@ -205,7 +205,9 @@ def test_big_digests_split_within_limits_and_lose_nothing(n: int) -> None:
 
 def test_huge_feed_text_is_shortened_visibly_not_silently() -> None:
     title = "Japan " * 2000
-    (message,) = _render([cand("a", title, summary="Korea " * 5000)])
+    url = "https://example.com/" + "x" * 5000
+    hits = tuple(Hit("/" + "a" * 500 + f"{i}/", "title", 0, 5) for i in range(20))
+    (message,) = _render([cand("a", title, summary="Korea " * 5000, url=url, hits=hits)])
     assert message.problems() == []
     section = next(b for b in message.blocks if isinstance(b, Section) and "Japan" in b.text)
     assert "…" in section.text

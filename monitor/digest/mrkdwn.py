@@ -36,9 +36,14 @@ def safe_url(url: str) -> str | None:
     return url.replace("&", "&amp;")
 
 
+MAX_URL = 1000  # a longer link would crowd out the message (section text ≤ 3,000 characters)
+
+
 def link(url: str, label: str) -> str:
-    """A mrkdwn link with an escaped label; just the label when the URL is unsafe."""
+    """A mrkdwn link with an escaped label; just the label when the URL is unsafe or huge."""
     target = safe_url(url)
+    if target and len(target) > MAX_URL:
+        target = None
     text = escape(label) or (target or "")
     return f"<{target}|{text}>" if target else text
 

@@ -66,7 +66,7 @@ def why_context(entry: Entry, rules: Mapping[str, Rule]) -> Context:
             terms.append(hit.term)
     text = f"Why: {escape(_rule_name(entry.rule_id, rules))} · score {entry.score:g}"
     if terms:
-        shown = ", ".join(escape(t) for t in terms[:MAX_TERMS_SHOWN])
+        shown = ", ".join(escape(shorten(t, 60)) for t in terms[:MAX_TERMS_SHOWN])
         text += f" · terms: {shown}" + (" …" if len(terms) > MAX_TERMS_SHOWN else "")
     if entry.also_rules:
         text += " · also matched: " + ", ".join(
