@@ -87,6 +87,16 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     assert info.value.problems[0].line >= 2
 
 
+def test_a_misspelt_timezone_gets_a_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("timezone: Asia/Tokio\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert [p.format() for p in info.value.problems] == [
+        f"{path}:1: unknown timezone 'Asia/Tokio' (did you mean 'Asia/Tokyo'?)"
+    ]
+
+
 def test_unknown_rule_ids_are_problems_with_a_hint() -> None:
     settings = load_settings(ROOT / "monitor.yaml")
     problems = rule_problems(settings, {"jkus-trilateral", "japan-korea"})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from monitor.config.yamlsrc import (
     LineDict,
@@ -263,7 +263,8 @@ def load_settings(path: Path) -> Settings:
         c.add(
             top.line_of("timezone"),
             f"unknown timezone {timezone!r}",
-            "use an IANA name such as Australia/Sydney, Asia/Tokyo or UTC",
+            did_you_mean(timezone, available_timezones())
+            or "use an IANA name such as Australia/Sydney, Asia/Tokyo or UTC",
         )
 
     digests = _digests(c, top)
