@@ -28,6 +28,7 @@ from monitor.store.ftsquery import (
 
 Sort = Literal["newest", "relevance"]
 TITLE_WEIGHT = 4.0  # bm25 weight of a title hit against a summary hit
+SCAN_RANK_CAP = 1000  # relevance without an index ranks this many newest matches
 
 
 class QueryResultLike(Protocol):
@@ -251,11 +252,11 @@ def search(
     rows = candidate_rows(db, p, filters, sort)
     found = []
     if sort == "relevance" and p.mode != "index":
-        # No bm25 without an index: rank by hits (title hits weigh more), newest on ties.
-        scored = heapq.nsmallest(
-            limit,
-            ((-_hit_score(f.hits), n, f) for n, f in enumerate(_confirmed(rows, confirm))),
-        )
+        # No bm25 without an index: rank by hits (title hits weigh more), newest on ties,
+        # among the newest SCAN_RANK_CAP matches (confirming every item of a large archive
+        # would take seconds).
+        newest = itertools.islice(_confirmed(rows, confirm), SCAN_RANK_CAP)
+        scored = heapq.nsmallest(limit, ((-_hit_score(f.hits), n, f) for n, f in enumerate(newest)))
         found = [f for _, _, f in scored]
     else:
         seen: set[str] = set()
