@@ -106,6 +106,19 @@ TRAPS = [
     ("한국 야구, 일본 꺾고 결승 진출", "", set()),
     ("日韓アイドルが東京ドームで合同コンサート", "", set()),
     ("North Korea fires missile; South Korea's military tracks launch", "", set()),
+    # Wire datelines name a capital without making the story about that country, and CJK
+    # matching ignores the punctuation in "２０日、韓国" (which must not read as 日韓).
+    (
+        "Japan's ruling party picks new leader",
+        "SEOUL, Nov. 28 (Yonhap) -- Japan's ruling party elected a leader; relations are a focus.",
+        set(),
+    ),
+    (
+        "SKハイニックス、賞与を自社株で支給",
+        "［ソウル ２０日 ロイター］ - 韓国の半導体大手は合意した。",
+        set(),
+    ),
+    ("북한, 미일 정상회담 비난", "북한 외무성은 미국과 일본의 군사 협력을 규탄했다.", set()),
     (
         "US, Japan and South Korea hold trilateral summit on chip export controls",
         "The three leaders agreed to coordinate curbs on China.",
