@@ -18,7 +18,6 @@ from monitor.config.settings import (
     slack_credentials_from_env,
 )
 from monitor.deliver import deliverer_for
-from monitor.deliver.blocks import payload
 from monitor.deliver.console import as_text
 from monitor.errors import DeliveryError
 from monitor.model import Rule
@@ -152,6 +151,8 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
     if not as_json:
         _print_text(a, settings, rules, name, since)
         return
+    from monitor.deliver.blocks import payload  # slack_sdk: imported only when needed
+
     draft = draft_digest(_open_existing(a.db_path), settings, rules, name=name, since=since)
     click.echo(json.dumps([payload(m) for m in draft.messages], ensure_ascii=False, indent=2))
 

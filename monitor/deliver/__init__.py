@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from monitor.deliver.base import Deliverer, SendResult
 from monitor.deliver.console import ConsoleDeliverer
-from monitor.deliver.slack import SlackWebDeliverer, SlackWebhookDeliverer
 
 if TYPE_CHECKING:
     from monitor.config.settings import SlackCredentials
@@ -20,10 +19,21 @@ __all__ = ["Deliverer", "SendResult", "deliverer_for", "REGISTRY"]
 
 Factory = Callable[["SlackCredentials", int], Deliverer]
 
-REGISTRY: dict[str, Factory] = {
-    "web": lambda c, timeout: SlackWebDeliverer(c.token or "", base_url=c.api_url, timeout=timeout),
-    "webhook": lambda c, timeout: SlackWebhookDeliverer(c.webhook_url or "", timeout=timeout),
-}
+
+# slack_sdk is imported only when Slack is used: `monitor --help` stays quick.
+def _web(c: SlackCredentials, timeout: int) -> Deliverer:
+    from monitor.deliver.slack import SlackWebDeliverer
+
+    return SlackWebDeliverer(c.token or "", base_url=c.api_url, timeout=timeout)
+
+
+def _webhook(c: SlackCredentials, timeout: int) -> Deliverer:
+    from monitor.deliver.slack import SlackWebhookDeliverer
+
+    return SlackWebhookDeliverer(c.webhook_url or "", timeout=timeout)
+
+
+REGISTRY: dict[str, Factory] = {"web": _web, "webhook": _webhook}
 
 
 def deliverer_for(credentials: SlackCredentials | None, *, timeout: int = 15) -> Deliverer:
