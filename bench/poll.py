@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,20 +193,29 @@ def key_hosts_by_port() -> None:
     fetch._host = host_and_port  # type: ignore[attr-defined]
 
 
-def run_cycle(
-    db: Path, urls: list[str], rules_dir: Path | None, workers: int | None
-) -> tuple[float, object]:
+def load_rules(rules_dir: Path | None) -> tuple[Any, str]:
+    """The rule set to match with, and how to describe it in the report."""
+    from monitor.errors import ConfigError
+    from monitor.pipeline import Rules
+
+    if rules_dir is None:
+        return None, "none"
+    rules = Rules(rules_dir)
+    try:
+        rules.load()
+    except ConfigError as exc:
+        return None, f"none ({rules_dir} did not load: {exc.message})"
+    return rules, f"{len(rules.book.rules)} from {rules_dir}"  # type: ignore[union-attr]
+
+
+def run_cycle(db: Path, urls: list[str], rules: Any, workers: int | None) -> tuple[float, Any]:
     from monitor.model import FeedSource
-    from monitor.pipeline import Rules, poll_once
+    from monitor.pipeline import poll_once
 
     sources = [
         FeedSource(f"bench-{n}", f"Bench {n}", url, "news", "", "en", 900, timeout=60.0)
         for n, url in enumerate(urls)
     ]
-    rules = None
-    if rules_dir is not None:
-        rules = Rules(rules_dir)
-        rules.load()
     start = time.perf_counter()
     summary = poll_once(db, sources, rules=rules, workers=workers)
     return time.perf_counter() - start, summary
@@ -291,7 +301,7 @@ def main() -> None:
         assert server.stdout is not None
         ports = [int(p) for p in server.stdout.readline().split()]
         urls = feed_urls(ports, args.feeds)
-        rules_dir = Path(args.rules) if args.rules and Path(args.rules).is_dir() else None
+        rules, rules_note = load_rules(Path(args.rules) if args.rules else None)
         with tempfile.TemporaryDirectory() as tmp:
             sample = urls[: min(args.baseline_sample, args.feeds)]
             base_time, base_items = baseline(sample, Path(tmp) / "baseline.db")
@@ -302,8 +312,8 @@ def main() -> None:
             db = Path(tmp) / "monitor.db"
             memory = MemorySampler(exclude=server.pid)
             memory.start()
-            cold_time, cold = run_cycle(db, urls, rules_dir, args.workers)
-            steady_time, steady = run_cycle(db, urls, rules_dir, args.workers)
+            cold_time, cold = run_cycle(db, urls, rules, args.workers)
+            steady_time, steady = run_cycle(db, urls, rules, args.workers)
             memory.stop()
             size = db.stat().st_size
     finally:
@@ -313,14 +323,15 @@ def main() -> None:
     new = cold.new_items  # type: ignore[attr-defined]
     print(f"\nPoll benchmark: {args.feeds} feeds x {args.items} items on 127.0.0.1 "
           f"({args.hosts} ports as hosts), {args.latency * 1000:.0f} ms latency per request, "
-          f"{os.cpu_count()} CPUs, rules: {rules_dir or 'none'}")  # fmt: skip
+          f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the start); "
+          f"rules: {rules_note}")  # fmt: skip
     print(f"command: python bench/poll.py {' '.join(sys.argv[1:])}".rstrip())
     rows = [
         ("naive baseline", f"{base_total:8.1f} s",
          f"extrapolated from {len(sample)} feeds ({base_time:.1f} s, {base_items} items): "
          "sequential feedparser.parse(url) + sqlite3"),
         ("cold cycle", f"{cold_time:8.1f} s",
-         f"{cold.line()}; {new / cold_time:,.0f} items stored/s; "  # type: ignore[attr-defined]
+         f"{cold.line()}; {new / cold_time:,.0f} items stored/s; "
          f"{base_total / cold_time:.1f}x faster than the baseline"),
         ("steady cycle", f"{steady_time:8.1f} s", steady.line()),  # type: ignore[attr-defined]
     ]  # fmt: skip

@@ -61,6 +61,7 @@ if importlib.util.find_spec("sniffio") is None:
 
 Mode = Literal["scheduled", "once", "forced"]
 Status = Literal["ok", "not_modified", "unchanged", "failed", "skipped"]
+INLINE_UP_TO = 2  # a cycle of this many feeds parses in-process unless workers are asked for
 MAX_IN_FLIGHT = 200  # feeds fetched-but-not-yet-written at once: bounds memory on big lists
 
 
@@ -276,7 +277,7 @@ class Poller:
         if self._own_fetcher and self._fetcher is not None:
             await self._fetcher.__aexit__(exc_type, exc, tb)
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
 
@@ -326,7 +327,7 @@ class Poller:
         await self.writer.run(lambda db: store_state_value(db, RULES_ERROR_KEY, error, utcnow()))
 
     async def reload_rules(self, *, force: bool = False) -> None:
-        """Scheduled every minute and on SIGHUP; does nothing when no rule file changed."""
+        """Scheduled every 30 s and on SIGHUP; does nothing when no rule file changed."""
         if self.rules is None:
             return
         before = self.rules.error
@@ -489,6 +490,8 @@ async def poll_all(
     fetcher: Fetcher | None = None,
 ) -> PollSummary:
     """One cycle over ``feeds`` with a fresh Poller: `monitor poll --once` and the demo."""
+    if workers is None and len(feeds) <= INLINE_UP_TO:
+        workers = 0  # starting worker processes costs more than parsing a feed or two
     async with Poller(db_path, rules=rules, workers=workers, fetcher=fetcher) as poller:
         if rules is not None:
             await poller.record_rules_error()
