@@ -296,3 +296,24 @@ def test_newest_is_exact_whatever_the_storage_order(tmp_path: Path, limit: int) 
             reverse=True,
         )[:limit]
         assert [f.published for f in got] == truth, query
+
+
+def test_relevance_top_k_is_the_head_of_the_full_ranking(tmp_path: Path) -> None:
+    """Small limits fetch few FTS5 candidates and widen; the result must not change."""
+    many = [
+        {**it, "guid": f"{it['guid']}#{k}", "published": f"{2020 + k}{it['published'][4:]}"}
+        for k in range(4)
+        for it in ITEMS
+    ]
+    db = build_archive(tmp_path / "r.db", many)
+    for query, filters in (
+        ("Trump OR the OR 미국 OR ロイター", search.Filters()),
+        ("Trump OR the OR 미국 OR ロイター", search.Filters(langs=("ko",))),
+        ("the", search.Filters(feeds=("mining-com",))),
+    ):
+        node = parse_query(query)
+        full = search.search(db, node, compile_query(node), filters, limit=10_000, sort="relevance")
+        assert len(full) >= 12, query
+        for k in (1, 7, 30):
+            head = search.search(db, node, compile_query(node), filters, limit=k, sort="relevance")
+            assert [f.rank for f in head] == [f.rank for f in full[:k]], (query, k)

@@ -11,7 +11,7 @@ import heapq
 import itertools
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -245,8 +245,11 @@ def search(
 ) -> list[Found]:
     """The first ``limit`` items the query matches, newest first or by relevance."""
     p = plan(node, lists)
-    if sort == "newest" and p.mode == "index":
-        found = _newest_indexed(db, p, filters, confirm, limit)
+    if p.mode == "index":
+        if sort == "newest":
+            found = _newest_indexed(db, p, filters, confirm, limit)
+        else:
+            found = _best_indexed(db, p, filters, confirm, limit)
         rules = matched_rules(db, [f.id for f in found])
         return [_with_rules(f, rules.get(f.id, ())) for f in found]
     rows = candidate_rows(db, p, filters, sort)
@@ -363,6 +366,56 @@ def _newest_indexed(
             if len(found) >= limit:
                 break
     return found
+
+
+def _best_indexed(
+    db: sqlite_utils.Database, p: Plan, filters: Filters, confirm: Confirmer, limit: int
+) -> list[Found]:
+    """Exact bm25 top ``limit``: each index's best ``n`` candidates (FTS5 ranks them), then
+    filtered and confirmed in rank order; n grows until ``limit`` are confirmed that rank
+    no worse than any candidate not yet fetched."""
+    verdicts: dict[int, Found | None] = {}
+    n = max(4 * limit, 64)
+    while True:
+        ranks: dict[int, float] = {}
+        cutoff = float("inf")  # no unfetched candidate ranks better than this
+        for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
+            if expr is None:
+                continue
+            top = db.execute(
+                f"SELECT rowid, bm25({table}, {TITLE_WEIGHT}, 1.0) AS r FROM {table}"
+                f" WHERE {table} MATCH ? ORDER BY r LIMIT ?",
+                [expr, n],
+            ).fetchall()
+            for rowid, rank in top:
+                ranks[rowid] = min(rank, ranks.get(rowid, rank))
+            if len(top) >= n:
+                cutoff = min(cutoff, top[-1][1])
+        order = sorted(ranks, key=lambda r: (ranks[r], -r))
+        found: list[Found] = []
+        for start in range(0, len(order), 256):
+            chunk = order[start : start + 256]
+            todo = [r for r in chunk if r not in verdicts]
+            passed = (
+                {row["rowid"]: row for row in _rows_by_rowid(db, todo, filters)} if todo else {}
+            )
+            for rowid in chunk:
+                if rowid not in verdicts:
+                    row = passed.get(rowid)
+                    verdicts[rowid] = _confirm_row(row, confirm) if row else None
+                f = verdicts[rowid]
+                if f is not None:
+                    found.append(replace(f, rank=ranks[rowid]))
+                    if len(found) >= limit:
+                        break
+            if len(found) >= limit:
+                break
+        if len(found) >= limit:
+            if (found[-1].rank or 0.0) <= cutoff:
+                return found
+        elif cutoff == float("inf"):
+            return found
+        n *= 4
 
 
 def _confirm_row(row: dict[str, Any], confirm: Confirmer) -> Found | None:
