@@ -219,3 +219,22 @@ def test_search_and_export_share_filter_flags() -> None:
 
     shared = {"--since", "--until", "--rule", "--feed", "--kind", "--country", "--lang"}
     assert shared <= flags("search") and shared <= flags("export")
+
+
+def test_show_lists_the_digest_an_item_went_out_in(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    db = build_archive(path, ITEMS[:64])
+    with db.conn:
+        db.execute(
+            "INSERT INTO deliveries(id, kind, name, channel, message, state, created_at, sent_at)"
+            " VALUES (7, 'digest', 'morning', '#minerals', '{}', 'sent', '2026-08-15T08:00:00Z',"
+            " '2026-08-15T08:00:02Z')"
+        )
+        db.execute(
+            "INSERT INTO delivery_items VALUES (7, 'digest', 'morning', ?, 'copper')",
+            [item_id(63)],
+        )
+    out = monitor(path, "show", item_id(63)).stdout
+    assert out.endswith(
+        "Sent in:\n  digest morning → #minerals  sent  2026-08-15T08:00:02Z  (rule copper)\n"
+    )
