@@ -317,3 +317,60 @@ def test_relevance_top_k_is_the_head_of_the_full_ranking(tmp_path: Path) -> None
         for k in (1, 7, 30):
             head = search.search(db, node, compile_query(node), filters, limit=k, sort="relevance")
             assert [f.rank for f in head] == [f.rank for f in full[:k]], (query, k)
+
+
+WORDS = [
+    "Trump",
+    "US",
+    "us",
+    "the",
+    "copper",
+    "price",
+    "China",
+    "日本",
+    "米国",
+    "ロイター",
+    "미국",
+    "중국",
+    "Japan's",
+    "White",
+    "House",
+    "miner*",
+    "関税",
+    "대통령",
+    "AI",
+]
+
+
+def _queries() -> Any:
+    from hypothesis import strategies as st
+
+    word = st.sampled_from(WORDS)
+    phrase = st.lists(
+        st.sampled_from(["White", "House", "copper", "price", "the"]), min_size=2, max_size=3
+    ).map(lambda ws: '"' + " ".join(ws) + '"')
+    leaf = st.one_of(word, word, phrase)
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.tuples(inner, inner).map(lambda t: f"({t[0]} AND {t[1]})"),
+            st.tuples(inner, inner).map(lambda t: f"({t[0]} OR {t[1]})"),
+            st.tuples(inner, inner).map(lambda t: f"({t[0]} NOT {t[1]})"),
+            st.tuples(inner, inner).map(lambda t: f"({t[0]} NEAR/3 {t[1]})"),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: f"ATLEAST 2 ({', '.join(xs)})"),
+        ),
+        max_leaves=4,
+    )
+
+
+def test_random_queries_agree_with_the_matcher(db: sqlite_utils.Database) -> None:
+    """Whatever the query's shape, the index narrowing never loses an item the matcher finds."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_queries())
+    def check(query: str) -> None:
+        got = {f.id for f in run(db, query)}
+        assert got == brute_force(query), query
+
+    check()
