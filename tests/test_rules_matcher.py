@@ -147,6 +147,17 @@ def test_cjk_terms_match_inside_runs() -> None:
     assert not matches("日本", "中国")
 
 
+def test_cjk_characters_apart_in_the_text_are_not_adjacent() -> None:
+    assert matches("日韓", "日韓首脳会談")
+    assert not matches("日韓", "20日、韓国政府は")
+    assert not matches("일본", "30일 본회의")
+    assert matches("일본", "일본은")
+    assert matches('"한국 정부"', "한국 정부는") and matches('"한국 정부"', "한국, 정부")
+    assert not matches('"한국 정부"', "한국정부")
+    assert matches("日本 NEAR/1 韓国", "日本、韓国")  # NEAR still counts characters
+    assert matches("LG에너지", "LG에너지솔루션") and matches('"rare earth"', "rare, earth")
+
+
 def test_near_counts_characters_in_cjk() -> None:
     assert matches("@japan NEAR/1 @korea", "日本と韓国")  # one character between
     assert not matches("@japan NEAR/0 @korea", "日本と韓国")

@@ -70,7 +70,10 @@ def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern |
             exact.append(tok if capitals else None)
     if not tokens:
         return None
-    return Pattern(display, key_of(tokens, prefix), len(tokens), tuple(exact), prefix)
+    key = key_of(" ".join(words), prefix)
+    if len(key.split()) != len(tokens):  # folding split a token (rare scripts): case-blind
+        tokens, exact = key.split(), [None] * len(key.split())
+    return Pattern(display, key, len(tokens), tuple(exact), prefix)
 
 
 class Vocabulary:

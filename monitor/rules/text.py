@@ -143,26 +143,60 @@ class Analyzed:
         return self.cased[a:b]
 
 
+def join_tokens(
+    tokens: list[str], spans: list[tuple[int, int]], cjk: bool
+) -> tuple[str, list[int]]:
+    """``" tok1 tok2 … "`` and each token's start in it.
+
+    Tokens are separated by one space, except two CJK characters that were not side by side
+    in the text (a space or punctuation between them): two spaces. So 日韓 matches "日韓"
+    but not "20日、韓国", and 일본 does not match "30일 본회의". Latin phrases ignore
+    punctuation either way.
+    """
+    if not tokens:
+        return " ", []
+    if not cjk:
+        starts = []
+        pos = 1
+        for tok in tokens:
+            starts.append(pos)
+            pos += len(tok) + 1
+        return " " + " ".join(tokens) + " ", starts
+    parts = [" "]
+    starts = []
+    pos = 1
+    prev_cjk = False
+    prev_end = -1
+    for tok, (a, b) in zip(tokens, spans, strict=True):
+        this_cjk = len(tok) == 1 and bool(_CJK_RE.match(tok))
+        if starts:
+            gap = "  " if prev_cjk and this_cjk and a != prev_end else " "
+            parts.append(gap)
+            pos += len(gap)
+        starts.append(pos)
+        parts.append(tok)
+        pos += len(tok)
+        prev_cjk, prev_end = this_cjk, b
+    parts.append(" ")
+    return "".join(parts), starts
+
+
 def analyze(text: str) -> Analyzed:
     folded, fmap, cased = fold_with_map(text)
     spans = [m.span(1) if m.lastindex else m.span() for m in TOKEN_RE.finditer(folded)]
     tokens = [folded[a:b] for a, b in spans]
-    starts: list[int] = []
-    pos = 1
-    for tok in tokens:
-        starts.append(pos)
-        pos += len(tok) + 1
-    joined = " " + " ".join(tokens) + " " if tokens else " "
+    cjk = not text.isascii() and has_cjk(folded)
+    joined, starts = join_tokens(tokens, spans, cjk)
     return Analyzed(text, folded, cased, fmap, spans, joined, starts)
 
 
 def tokenize(text: str) -> list[str]:
     """The tokens of a query word or phrase, case kept (exact-case checks compare these)."""
     norm = normalize(text)
-    return [norm[a:b] for a, b in _token_spans(norm)]
+    return [norm[a:b] for a, b in token_spans(norm)]
 
 
-def _token_spans(text: str) -> list[tuple[int, int]]:
+def token_spans(text: str) -> list[tuple[int, int]]:
     return [m.span(1) if m.lastindex else m.span() for m in TOKEN_RE.finditer(text)]
 
 
@@ -172,7 +206,9 @@ def written_in_capitals(word: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
-def key_of(tokens: list[str] | tuple[str, ...], prefix: bool = False) -> str:
-    """The string searched for in ``joined``."""
-    body = " " + " ".join(t.casefold() for t in tokens)
-    return body if prefix else body + " "
+def key_of(text: str, prefix: bool = False) -> str:
+    """The string searched for in ``joined`` for a literal written as ``text``."""
+    norm = fold(text)
+    spans = token_spans(norm)
+    joined, _ = join_tokens([norm[a:b] for a, b in spans], spans, has_cjk(norm))
+    return joined[:-1] if prefix else joined
