@@ -24,6 +24,7 @@ import email.utils
 import hashlib
 import html
 import os
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -339,7 +340,7 @@ def main() -> None:
           f"({args.hosts} ports as hosts), {args.latency * 1000:.0f} ms latency per request, "
           f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the start); "
           f"rules: {rules_note}")  # fmt: skip
-    print(f"command: python bench/poll.py {' '.join(sys.argv[1:])}".rstrip())
+    print(f"command: {shlex.join(['python', 'bench/poll.py', *sys.argv[1:]])}")
     rows = [
         ("naive baseline", f"{base_total:8.1f} s",
          f"extrapolated from {len(sample)} feeds ({base_time:.1f} s, {base_items} items): "
