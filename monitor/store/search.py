@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -157,67 +158,46 @@ def filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
     return where, params
 
 
-def _index_union(p: Plan, with_rank: bool) -> tuple[str, list[str]]:
-    rank = f", bm25({{t}}, {TITLE_WEIGHT}, 1.0) AS rank" if with_rank else ""
+def _index_union(p: Plan) -> tuple[str, list[str]]:
     parts: list[str] = []
     params: list[str] = []
     for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
         if expr is not None:
-            parts.append(f"SELECT rowid{rank.format(t=table)} FROM {table} WHERE {table} MATCH ?")
+            parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
             params.append(expr)
     if not parts:
-        parts.append("SELECT NULL AS rowid" + (", 0.0 AS rank" if with_rank else "") + " LIMIT 0")
-    return (" UNION ALL " if with_rank else " UNION ").join(parts), params
+        parts.append("SELECT NULL AS rowid LIMIT 0")
+    return " UNION ".join(parts), params
 
 
 def candidate_rows(
     db: sqlite_utils.Database,
     p: Plan,
     filters: Filters,
-    sort: Sort = "newest",
     *,
-    extra_columns: str = "",
-    columns_override: str = "",
-    as_tuples: bool = False,
+    columns: str = _COLUMNS,
     extra_join: str = "",
     extra_params: Sequence[Any] = (),
-) -> Iterator[Any]:
-    """Every item the plan admits, filtered, newest first (or best bm25 first), streamed."""
+) -> sqlite3.Cursor:
+    """A cursor over every item the plan admits, filtered, newest first (tuples of
+    ``columns``). Used for scans and exports; indexed searches have their own paths."""
     where, params = filter_sql(filters)
     head_params: list[Any] = []
-    source = "items i"
-    order = "i.published DESC, i.rowid DESC"
-    columns = _COLUMNS
-    if p.mode == "index" and sort == "relevance":
-        union, head_params = _index_union(p, with_rank=True)
-        source = f"({union}) c JOIN items i ON i.rowid = c.rowid"
-        order = "c.rank, i.published DESC"
-        columns += ", c.rank AS rank"
-    elif p.mode == "index":
-        union, head_params = _index_union(p, with_rank=False)
+    if p.mode == "index":
+        union, head_params = _index_union(p)
         where.insert(0, f"i.rowid IN ({union})")
     elif p.mode == "scan":
         where.insert(0, p.scan_sql)
         head_params = list(p.scan_params)
-        params = head_params + params
-        head_params = []
-    if extra_columns:
-        columns += ", " + extra_columns
-    if columns_override:
-        columns = columns_override
     sql = (
-        f"SELECT {columns} FROM {source} JOIN feeds f ON f.id = i.feed_id {extra_join}"
+        f"SELECT {columns} FROM items i JOIN feeds f ON f.id = i.feed_id {extra_join}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY {order}"
+        + " ORDER BY i.published DESC, i.rowid DESC"
     )
-    if p.mode == "index" and sort != "relevance":
-        all_params = [*extra_params, *head_params, *params]
-    else:
-        all_params = [*head_params, *extra_params, *params]
-    cursor = db.execute(sql, all_params)
-    if as_tuples:
-        yield from cursor
-        return
+    return db.execute(sql, [*extra_params, *head_params, *params])
+
+
+def _dicts(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
@@ -252,7 +232,7 @@ def search(
             found = _best_indexed(db, p, filters, confirm, limit)
         rules = matched_rules(db, [f.id for f in found])
         return [_with_rules(f, rules.get(f.id, ())) for f in found]
-    rows = candidate_rows(db, p, filters, sort)
+    rows = _dicts(candidate_rows(db, p, filters))
     found = []
     if sort == "relevance" and p.mode != "index":
         # No bm25 without an index: rank by hits (title hits weigh more), newest on ties,
@@ -484,10 +464,11 @@ EXPORT_FIELDS = (
 )
 
 
-# The export columns, in EXPORT_FIELDS order, then the hits JSON (turned into ``terms``).
+# The export columns, in EXPORT_FIELDS order; ``terms`` holds the hits JSON until
+# export_rows turns it into terms (only for rows with a match, so most rows pass untouched).
 _EXPORT_SQL = """i.id, i.feed_id, f.kind, f.country, COALESCE(NULLIF(i.lang, ''), f.lang, ''),
     i.published, i.title, i.url, i.summary, COALESCE(m.rule_id, ''), m.score,
-    COALESCE(m.rule_version, ''), COALESCE(m.matched_at, ''), m.hits"""
+    COALESCE(m.hits, ''), COALESCE(m.rule_version, ''), COALESCE(m.matched_at, '')"""
 
 
 def export_rows(
@@ -501,31 +482,37 @@ def export_rows(
     """One tuple (EXPORT_FIELDS) per item and matched rule; an unmatched item gives one
     row with an empty rule. Streams from one SQL cursor: memory stays flat however large.
     """
-    p = plan(node, lists)
     join = "LEFT JOIN matches m ON m.item_id = i.id"
     join_params: list[Any] = []
     if filters.rules:
         join += f" AND m.rule_id IN ({', '.join('?' * len(filters.rules))})"
         join_params = list(filters.rules)
-    rows = candidate_rows(
+    cursor = candidate_rows(
         db,
-        p,
+        plan(node, lists),
         filters,
-        "newest",
+        columns=_EXPORT_SQL,
         extra_join=join,
         extra_params=join_params,
-        columns_override=_EXPORT_SQL,
-        as_tuples=True,
     )
+    if confirm is None:
+        return map(_export_row, cursor)  # no Python loop of our own: export speed is here
+    return _confirmed_export(cursor, confirm)
+
+
+def _export_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (*row[:11], _terms(row[11]), *row[12:]) if row[11] else row
+
+
+def _confirmed_export(cursor: sqlite3.Cursor, confirm: Confirmer) -> Iterator[tuple[Any, ...]]:
     last_id: str | None = None
     keep = True
-    for row in rows:
-        if confirm is not None and row[0] != last_id:
+    for row in cursor:
+        if row[0] != last_id:
             last_id = row[0]
             keep = confirm.evaluate(row[6], row[8]).matched
         if keep:
-            hits = row[13]
-            yield (*row[:11], _terms(hits) if hits else "", *row[11:13])
+            yield _export_row(row)
 
 
 def export_dicts(rows: Iterator[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
