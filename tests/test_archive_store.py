@@ -374,3 +374,26 @@ def test_random_queries_agree_with_the_matcher(db: sqlite_utils.Database) -> Non
         assert got == brute_force(query), query
 
     check()
+
+
+def test_archive_without_the_trigram_index_still_finds_cjk(tmp_path: Path) -> None:
+    """An archive opened read-only before its migration ran: CJK search falls back to a scan."""
+    db = build_archive(tmp_path / "old.db")
+    db.execute("DROP TABLE items_cjk")
+    assert not search.has_trigram(db)
+    for query in ("ロイター", "미국 OR copper", "日本経済"):
+        assert {f.id for f in run(db, query)} == brute_force(query) != set()
+
+
+def test_prune_reports_a_busy_archive(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    db = build_archive(path)
+    other = open_db(path)
+    other.conn.execute("BEGIN EXCLUSIVE")
+    db.execute("PRAGMA busy_timeout=50")
+    try:
+        with pytest.raises(MonitorError) as err:
+            archive.prune(db, path, datetime(2030, 1, 1, tzinfo=UTC))
+    finally:
+        other.conn.rollback()
+    assert err.value.message == "prune stopped after deleting 0 items: database is locked"

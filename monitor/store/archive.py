@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, StoreError
 from monitor.store.db import to_db_time
 
 
@@ -230,18 +231,25 @@ def prune(
     if dry_run or not doomed:
         return PruneReport(cutoff, old, old - doomed, doomed, before, before)
     deleted = 0
-    while True:
-        # Small transactions: a running poller only waits for one batch at a time.
-        with db.conn:
-            cur = db.execute(
-                f"DELETE FROM items WHERE rowid IN"
-                f" (SELECT rowid FROM items WHERE {condition} LIMIT ?)",
-                [cutoff, batch],
-            )
-        deleted += cur.rowcount
-        if cur.rowcount < batch:
-            break
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.execute("VACUUM")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        while True:
+            # Small transactions: a running poller only waits for one batch at a time.
+            with db.conn:
+                cur = db.execute(
+                    f"DELETE FROM items WHERE rowid IN"
+                    f" (SELECT rowid FROM items WHERE {condition} LIMIT ?)",
+                    [cutoff, batch],
+                )
+            deleted += cur.rowcount
+            if cur.rowcount < batch:
+                break
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError as exc:
+        raise StoreError(
+            f"prune stopped after deleting {deleted} items: {exc}",
+            "another process is using the archive; run prune again later,"
+            " or stop `monitor run` first",
+        ) from None
     return PruneReport(cutoff, old, old - deleted, deleted, before, archive_size(path))

@@ -110,11 +110,12 @@ class Plan:
     scan_params: list[str] = field(default_factory=list)
 
 
-def plan(node: Node | None, lists: Lists | None = None) -> Plan:
+def plan(node: Node | None, lists: Lists | None = None, *, trigram: bool = True) -> Plan:
+    """``trigram``: the archive has items_cjk (an archive not yet migrated has not)."""
     if node is None:
         return Plan("all")
     fts = fts_expression(node, lists)
-    cjk = trigram_expression(node, lists)
+    cjk = trigram_expression(node, lists) if trigram else None
     if fts is None or cjk is None:
         pred = scan_predicate(node, lists)
         if pred is None:
@@ -125,6 +126,11 @@ def plan(node: Node | None, lists: Lists | None = None) -> Plan:
         fts=fts if isinstance(fts, str) else None,
         cjk=cjk if isinstance(cjk, str) else None,
     )
+
+
+def has_trigram(db: sqlite_utils.Database) -> bool:
+    sql = "SELECT 1 FROM sqlite_master WHERE name = 'items_cjk'"
+    return db.execute(sql).fetchone() is not None
 
 
 _COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
@@ -224,7 +230,7 @@ def search(
     lists: Lists | None = None,
 ) -> list[Found]:
     """The first ``limit`` items the query matches, newest first or by relevance."""
-    p = plan(node, lists)
+    p = plan(node, lists, trigram=has_trigram(db))
     if p.mode == "index":
         if sort == "newest":
             found = _newest_indexed(db, p, filters, confirm, limit)
@@ -489,7 +495,7 @@ def export_rows(
         join_params = list(filters.rules)
     cursor = candidate_rows(
         db,
-        plan(node, lists),
+        plan(node, lists, trigram=has_trigram(db)),
         filters,
         columns=_EXPORT_SQL,
         extra_join=join,
