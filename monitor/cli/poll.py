@@ -278,6 +278,13 @@ async def _daemon(
             await poller.reload_rules(force=True)
 
         log.info("polling %d feeds into %s; Ctrl-C stops", len(feeds), a.db_path)
+        disabled = sorted(f.id for f in feeds if f.id in states and states[f.id].disabled_reason)
+        if disabled:
+            log.warning(
+                "%d disabled feeds are skipped (see `monitor feeds status`): %s",
+                len(disabled),
+                ", ".join(disabled),
+            )
         jobs = daemon_jobs(poller, feeds, first_runs) + delivery_jobs(a, rules)
         await scheduler.serve(jobs, drain=poller.drain, on_reload=hangup)
 
