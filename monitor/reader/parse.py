@@ -6,6 +6,7 @@ feedparser never fetches anything here: it always gets an in-memory stream.
 from __future__ import annotations
 
 import calendar
+import codecs
 import io
 import re
 import time
@@ -52,11 +53,18 @@ _CJK_ENCODINGS = {
     "cp950",
     "hz",
 }
-_SINGLE_BYTE_LATIN = {"windows-1252", "cp1252", "iso-8859-1", "latin-1", "iso-8859-2", "us-ascii"}
+# feedparser's fallbacks when bytes do not fit the declared encoding (codec names).
+_LATIN_FALLBACKS = {"cp1252", "iso8859-1", "iso8859-2", "ascii"}
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _HTML_START = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)[\s>]", re.I | re.S
 )
+# An entity whose value refers to another entity is how entity-expansion bombs are built;
+# expat stops them only after seconds of work, so such a DOCTYPE is dropped up front.
+_NESTED_ENTITY = re.compile(rb"<!ENTITY\s+(%\s*)?[\w.:-]+\s+([\"'])[^\"']*[&%][\w.:-]+;", re.I)
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.I | re.S)
 
 
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
@@ -66,15 +74,17 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     head = {k.lower(): v for k, v in headers.items() if k.lower() in _HEADERS_USED}
     # Relative links in the feed resolve against the feed's own URL.
     head.setdefault("content-location", url)
-    result = _feedparser(body, head)
     notes: list[str] = []
-    redone = _redecode(body, head, result)
-    if redone is not None:
-        result, note = redone
+    if _NESTED_ENTITY.search(body, 0, 65536):
+        body = _DOCTYPE.sub(b"", body, count=1)
+        notes.append("nested XML entity declarations (an expansion attack pattern) were ignored")
+    result = _feedparser(body, head)
+    result, note = _fix_encoding(body, head, result)
+    if note:
         notes.append(note)
     _reject_non_feed(body, head, result)
     if result.get("bozo"):
-        notes.append(_describe(result.get("bozo_exception"), result))
+        notes.extend(_describe(result.get("bozo_exception"), head))
     return _to_parsed(result, tuple(notes))
 
 
@@ -82,21 +92,48 @@ def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
     return feedparser.parse(io.BytesIO(body), response_headers=headers, **_OPTIONS)
 
 
-def _redecode(body: bytes, headers: dict[str, str], result: Any) -> tuple[Any, str] | None:
-    """Re-parse when feedparser's encoding guess produced mojibake; None when it did not."""
-    used = (result.get("encoding") or "").lower()
-    if not body.isascii() and used in _SINGLE_BYTE_LATIN and _valid_utf8(body):
-        # Declared (or guessed) Latin-1/cp1252, but the bytes are valid UTF-8 with
-        # multi-byte sequences: real cp1252 text practically never looks like that.
-        return _reparse(
-            body, "utf-8", headers
-        ), f"declared encoding {used} was wrong; read as UTF-8"
-    if isinstance(result.get("bozo_exception"), feedparser.CharacterEncodingOverride):
+def _fix_encoding(body: bytes, headers: dict[str, str], result: Any) -> tuple[Any, str | None]:
+    """Re-parse when feedparser's single-byte fallback produced mojibake; say what happened."""
+    label = _declared(body, headers)
+    declared = _codec(label)
+    used = _codec(result.get("encoding"))
+    said = (
+        f"declared encoding {label} was wrong" if label else "the feed did not declare its encoding"
+    )
+    if body.isascii() or used not in _LATIN_FALLBACKS:
+        wrong = label is not None and used is not None and declared != used
+        return result, f"{said}; read as {result.get('encoding')}" if wrong else None
+    if declared is not None and _valid_utf8(body):
+        # Declared Latin-1/cp1252, but the bytes are valid UTF-8 with multi-byte
+        # sequences: real cp1252 text practically never looks like that.
+        return _reparse(body, "utf-8", headers), f"{said}; read as UTF-8"
+    if declared is None or declared != used:
         best = charset_normalizer.from_bytes(body).best()
         if best is not None and best.encoding in _CJK_ENCODINGS:
-            note = f"the feed did not declare its encoding; detected {best.encoding}"
-            return _reparse(body, best.encoding, headers), note
-    return None
+            return _reparse(body, best.encoding, headers), f"{said}; detected {best.encoding}"
+        return result, f"{said}; read as {result.get('encoding')}"
+    return result, None
+
+
+def _declared(body: bytes, headers: dict[str, str]) -> str | None:
+    """The encoding the publisher stated: HTTP charset, else BOM, else XML declaration."""
+    for param in headers.get("content-type", "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'").lower()
+    if body.startswith(_BOMS):
+        return "utf-8" if body.startswith(_BOMS[0]) else "utf-16"
+    found = _XML_ENCODING.match(body)
+    return found.group(1).decode("ascii").lower() if found else None
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return "unknown:" + label
 
 
 def _reparse(body: bytes, encoding: str, headers: dict[str, str]) -> Any:
@@ -129,14 +166,15 @@ def _reject_non_feed(body: bytes, headers: dict[str, str], result: Any) -> None:
     raise ParseError("not_a_feed", "the body is XML but has no RSS, Atom or RDF feed structure")
 
 
-def _describe(exc: object, result: Any) -> str:
+def _describe(exc: object, headers: dict[str, str]) -> list[str]:
     if isinstance(exc, feedparser.CharacterEncodingOverride):
-        return f"the declared encoding was wrong; read as {result.get('encoding')}"
+        return []  # _fix_encoding has already said it, in terms of what was declared
     if isinstance(exc, feedparser.NonXMLContentType):
-        return "served with a non-XML content type; parsed anyway"
+        ctype = headers.get("content-type", "").split(";")[0].strip()
+        return [f"served as {ctype}, not an XML type; parsed anyway"] if ctype else []
     if isinstance(exc, xml.sax.SAXParseException):
-        return f"not well-formed XML ({_sax_words(exc)}); entries read leniently"
-    return f"recoverable problem: {exc}"
+        return [f"not well-formed XML ({_sax_words(exc)}); entries read leniently"]
+    return [f"recoverable problem: {exc}"]
 
 
 def _sax_words(exc: xml.sax.SAXParseException) -> str:
@@ -178,10 +216,11 @@ def _entry(e: Any) -> Entry:
 
 
 def _date(e: Any, name: str) -> datetime | None:
-    parsed = e.get(f"{name}_parsed")
+    # dict.get, not FeedParserDict.get: the latter silently maps updated → published.
+    parsed = dict.get(e, f"{name}_parsed")
     if parsed:
         return _from_struct(parsed)
-    raw = e.get(name)
+    raw = dict.get(e, name)
     return _from_iso(raw) if raw else None
 
 
