@@ -8,6 +8,7 @@ more than one language, passes its own examples, and the traps named in the topi
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,8 +84,7 @@ def test_every_list_is_used_and_described(book: RuleBook) -> None:
         name
         for rule in book.rules
         for text in (rule.query, rule.exclude or "")
-        for name in book.lists
-        if f"@{name}" in text
+        for name in re.findall(r"@([A-Za-z0-9_-]+)", text)
     ]
     while pending:
         name = pending.pop()
