@@ -263,3 +263,26 @@ def test_a_rules_error_is_recorded_for_feeds_status(tmp_path: Path) -> None:
     asyncio.run(scenario())
     recorded = get_state_value(open_db(db), RULES_ERROR_KEY)
     assert recorded is not None and "jk-test.yaml:3" in recorded[0]
+
+
+def test_a_killed_parser_process_is_replaced(feed_server: FeedServer, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from monitor.pipeline import Poller
+
+    feeds = serve_real(feed_server)[:2]
+
+    async def scenario() -> tuple[PollSummary, PollSummary]:
+        async with Poller(tmp_path / "archive.db", workers=1) as poller:
+            first = await poller.poll(feeds[:1])
+            pool = poller._pool
+            assert pool is not None
+            for pid in list(pool._processes):  # the worker this test's poller started
+                os.kill(pid, signal.SIGKILL)
+            second = await poller.poll(feeds[1:])
+            return first, second
+
+    first, second = asyncio.run(scenario())
+    assert [o.status for o in first.outcomes + second.outcomes] == ["ok", "ok"]
+    assert second.new_items == REAL["chosun-international-ko_2022-07-30.xml"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -280,3 +281,27 @@ def test_state_values(db: sqlite_utils.Database) -> None:
     assert get_state_value(db, "rules_error") == ("rules/x.yaml:4: worse", NOW)
     set_state_value(db, "rules_error", None, NOW)
     assert get_state_value(db, "rules_error") is None
+
+
+def test_writer_commits_good_jobs_beside_a_failing_one(tmp_path: Path) -> None:
+    from concurrent.futures import Future
+
+    from monitor.store.writer import ArchiveWriter
+
+    writer = ArchiveWriter(tmp_path / "archive.db")
+    writer.call(lambda db: sync_feeds(db, [feed()]))
+    release: Future[None] = Future()
+    # the first job holds the writer so the next three queue up and share one transaction
+    blocker = writer.submit(lambda db: release.result())
+    good = writer.submit(lambda db: store_items(db, [item(1)], now=NOW))
+    bad = writer.submit(lambda db: store_items(db, [item(2, feed_id="no-such-feed")], now=NOW))
+    also_good = writer.submit(lambda db: store_items(db, [item(3)], now=NOW))
+    release.set_result(None)
+    blocker.result()
+    assert len(good.result().new) == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        bad.result()  # its foreign key fails: only its own savepoint is rolled back
+    assert len(also_good.result().new) == 1
+    writer.close()
+    ids = [r[0] for r in sqlite3.connect(tmp_path / "archive.db").execute("SELECT id FROM items")]
+    assert sorted(ids) == [item(1).id, item(3).id]
