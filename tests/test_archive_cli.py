@@ -238,3 +238,31 @@ def test_show_lists_the_digest_an_item_went_out_in(tmp_path: Path) -> None:
     assert out.endswith(
         "Sent in:\n  digest morning → #minerals  sent  2026-08-15T08:00:02Z  (rule copper)\n"
     )
+
+
+def test_since_and_until_dates(db_path: Path) -> None:
+    out = monitor(
+        db_path,
+        "search",
+        "미국 OR Trump",
+        "--since",
+        "2022-07-29",
+        "--until",
+        "2022-07-30",
+        "--format",
+        "json",
+    ).stdout
+    published = [r["published"] for r in json.loads(out)]
+    assert published and all("2022-07-29" <= p < "2022-07-30" for p in published)
+    later = json.loads(
+        monitor(
+            db_path,
+            "search",
+            "미국 OR Trump",
+            "--since",
+            "2024-01-01T00:00:00Z",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert later and all(r["published"] >= "2024" for r in later)
