@@ -97,7 +97,10 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
     Rows of feeds no longer configured are kept: their items still point at them.
     A changed URL clears the conditional-GET state and any disabled reason.
     """
-    existing = {r["id"]: r["url"] for r in db.query("SELECT id, url FROM feeds")}
+    existing = {
+        r[0]: list(r[1:])
+        for r in db.execute("SELECT id, name, url, kind, country, lang FROM feeds").fetchall()
+    }
     with db.atomic():
         for s in sources:
             fields = [s.name, s.url, s.kind, s.country, s.lang]
@@ -106,7 +109,9 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
                     "INSERT INTO feeds (id, name, url, kind, country, lang) VALUES (?,?,?,?,?,?)",
                     [s.id, *fields],
                 )
-            elif existing[s.id] != s.url:
+            elif existing[s.id] == fields:
+                continue  # nothing to write: a steady cycle should not rewrite every row
+            elif existing[s.id][1] != s.url:
                 db.execute(
                     """UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?,
                        etag=NULL, last_modified=NULL, body_hash=NULL, last_error=NULL,
