@@ -266,3 +266,10 @@ def test_since_and_until_dates(db_path: Path) -> None:
         ).stdout
     )
     assert later and all(r["published"] >= "2024" for r in later)
+
+
+def test_progress_passes_every_row_through() -> None:
+    from monitor.cli.archive import _progress
+
+    rows = [(n,) for n in range(2500)]
+    assert list(_progress(iter(rows))) == rows
