@@ -6,12 +6,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.model import FeedSource, Hit, Item, Rule, SourceFilter
 from monitor.rules.compile import compile_query
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
 from monitor.rules.termlist import TermList
+from monitor.rules.text import Analyzed
 
 LISTS = {
     "japan": TermList("japan", ("Japan", "Tokyo", "日本", "일본")),
@@ -338,3 +341,19 @@ def test_literal_and_required_terms_for_prefilters() -> None:
     assert compile_query(parse_query("NOT a")).required_terms() is None
     listed = compile_query(parse_query("@japan"), LISTS).required_terms()
     assert listed == (("Japan", "Tokyo", "日本", "일본"),)
+
+
+TEXT = st.text(
+    alphabet=st.sampled_from(list("ab US's-’、。 日本韓国한국\u0301ﬁＪ\x00_.") + ["\u3000"]),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.sampled_from(["a", "US", "日本", "한국", '"a b"', "ab*", "日本 NEAR/2 韓国"]))
+def test_tokens_and_hits_stay_consistent_on_any_text(text: str, query: str) -> None:
+    an = Analyzed(text)
+    assert len(an.starts) == len(an.spans)
+    result = compile_query(parse_query(query)).evaluate(text, text)
+    for hit in result.hits:
+        assert 0 <= hit.start < hit.end <= len(text)

@@ -9,9 +9,11 @@ search share this code, so a search and a rule with the same text find the same 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
+from math import comb
 from typing import Any
 
 import ahocorasick
@@ -20,7 +22,7 @@ from monitor.errors import QueryError
 from monitor.model import Field, Hit
 from monitor.rules import ast
 from monitor.rules.termlist import TermList, expand_terms
-from monitor.rules.text import Analyzed, analyze, key_of, tokenize, written_in_capitals
+from monitor.rules.text import GAP, Analyzed, key_of, tokenize, written_in_capitals
 
 FIELDS: tuple[Field, ...] = ("title", "summary")
 Span = tuple[int, int]  # token indices, end exclusive
@@ -71,8 +73,9 @@ def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern |
     if not tokens:
         return None
     key = key_of(" ".join(words), prefix)
-    if len(key.split()) != len(tokens):  # folding split a token (rare scripts): case-blind
-        tokens, exact = key.split(), [None] * len(key.split())
+    folded_tokens = [t for t in key.split() if t != GAP]
+    if len(folded_tokens) != len(tokens):  # folding split a token (rare scripts): case-blind
+        tokens, exact = folded_tokens, [None] * len(folded_tokens)
     return Pattern(display, key, len(tokens), tuple(exact), prefix)
 
 
@@ -106,12 +109,13 @@ class Vocabulary:
 class FieldDoc:
     """One field of one item: its tokens and where each automaton key occurs."""
 
-    __slots__ = ("an", "occ", "cache")
+    __slots__ = ("an", "occ", "keys", "cache")
 
     def __init__(self, an: Analyzed, occ: dict[int, list[int]]) -> None:
         self.an = an
-        self.occ = occ  # key id -> token index of each occurrence
-        self.cache: dict[Any, list[Span]] = {}
+        self.occ = occ  # key id -> start of each occurrence in ``an.joined``
+        self.keys = set(occ)  # a set: frozenset.isdisjoint(set) walks the smaller side
+        self.cache: dict[Any, list[Any]] = {}
 
 
 class Context:
@@ -122,32 +126,32 @@ class Context:
         self.fields: dict[str, FieldDoc] = {}
         self.found: set[int] = set()
         for name, text in (("title", title), ("summary", summary)):
-            an = analyze(text)
+            an = Analyzed(text)
             occ: dict[int, list[int]] = {}
             if len(an.joined) > 1 and len(automaton):
-                starts = an.starts  # the key's start is always a token start
                 for end, (kid, klen) in automaton.iter(an.joined):
-                    pos = end - klen + 2  # the key's first token, after its leading space
+                    # The key's first token starts after its leading space.
                     lst = occ.get(kid)
-                    index = bisect_left(starts, pos)
                     if lst is None:
-                        occ[kid] = [index]
+                        occ[kid] = [end - klen + 2]
                     else:
-                        lst.append(index)
-            self.fields[name] = FieldDoc(an, occ)
-            self.found.update(occ)
+                        lst.append(end - klen + 2)
+            doc = FieldDoc(an, occ)
+            self.fields[name] = doc
+            self.found |= doc.keys
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
+        """Token spans of one pattern's occurrences in one field (exact case checked)."""
         doc = self.fields[fname]
-        starts = doc.occ.get(kid)
-        if not starts:
+        if kid not in doc.occ:
             return []
-        n = pattern.ntok
-        if not pattern.needs_case:
-            return [(s, s + n) for s in starts]
         cached = doc.cache.get(pattern)
         if cached is None:
-            cached = [(s, s + n) for s in starts if _case_ok(doc.an, s, pattern)]
+            an = doc.an
+            n = pattern.ntok
+            cached = [(i, i + n) for i in map(an.token_index, doc.occ[kid])]
+            if pattern.needs_case:
+                cached = [(s, e) for s, e in cached if _case_ok(an, s, pattern)]
             doc.cache[pattern] = cached
         return cached
 
@@ -213,34 +217,42 @@ class Lit(Evaluator):
     def __init__(self, label: str, patterns: list[tuple[Pattern, int]]) -> None:
         self.label = label
         self.patterns = patterns
+        self.ids = frozenset(kid for _, kid in patterns)
         self.plain_ids = frozenset(kid for p, kid in patterns if not p.needs_case)
         self.cased = [(p, kid) for p, kid in patterns if p.needs_case]
+        self.by_id: dict[int, list[Pattern]] = {}
+        for p, kid in patterns:
+            self.by_id.setdefault(kid, []).append(p)
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
         for fname in fields:
             doc = ctx.fields[fname]
-            if not self.plain_ids.isdisjoint(doc.occ):
+            if not self.plain_ids.isdisjoint(doc.keys):
                 return True
             for p, kid in self.cased:
-                if kid in doc.occ and ctx.spans(fname, p, kid):
+                if kid in doc.keys and ctx.spans(fname, p, kid):
                     return True
         return False
 
+    def _present(self, ctx: Context, fname: str) -> list[tuple[Pattern, int]]:
+        keys = ctx.fields[fname].keys
+        if len(self.ids) < len(keys):
+            present = [kid for kid in self.ids if kid in keys]
+        else:
+            present = [kid for kid in keys if kid in self.ids]
+        return [(p, kid) for kid in present for p in self.by_id[kid]]
+
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         out: list[Span] = []
-        occ = ctx.fields[fname].occ
-        for p, kid in self.patterns:
-            if kid in occ:
-                out.extend(ctx.spans(fname, p, kid))
+        for p, kid in self._present(ctx, fname):
+            out.extend(ctx.spans(fname, p, kid))
         return out
 
     def found(self, ctx: Context, fields: Sequence[str]) -> Iterator[tuple[Pattern, str, Span]]:
         for fname in fields:
-            occ = ctx.fields[fname].occ
-            for p, kid in self.patterns:
-                if kid in occ:
-                    for span in ctx.spans(fname, p, kid):
-                        yield p, fname, span
+            for p, kid in self._present(ctx, fname):
+                for span in ctx.spans(fname, p, kid):
+                    yield p, fname, span
 
     def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
         for p, fname, (s, e) in self.found(ctx, fields):
@@ -263,17 +275,20 @@ class Rx(Evaluator):
         key = ("rx", id(self))
         cached = doc.cache.get(key)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached
         an = doc.an
         found: list[tuple[int, int, int, int]] = []
         for m in self.regex.finditer(an.cased):
             a, b = m.span()
             if a == b:
                 continue
-            first = next((i for i, (_, e) in enumerate(an.spans) if e > a), len(an.spans))
-            last = next((i for i, (s, _) in enumerate(an.spans) if s >= b), len(an.spans))
+            if not found:
+                ends = [e for _, e in an.spans]
+                begins = [s for s, _ in an.spans]
+            first = bisect_right(ends, a)  # the first token ending after the match starts
+            last = bisect_left(begins, b)  # the first token starting at or after its end
             found.append((first, max(last, first + 1), an.orig(a), an.orig_end(b)))
-        doc.cache[key] = found  # type: ignore[assignment]
+        doc.cache[key] = found
         return found
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
@@ -406,6 +421,13 @@ class NearE(Evaluator):
 
     def gap(self, ctx: Context, fname: str) -> int | None:
         """The fewest tokens between a left and a right span in one field, if within range."""
+        cache = ctx.fields[fname].cache
+        key = ("near", id(self))
+        if key not in cache:
+            cache[key] = [self._gap(ctx, fname)]
+        return cache[key][0]
+
+    def _gap(self, ctx: Context, fname: str) -> int | None:
         left = self.left.positions(ctx, fname)
         if not left:
             return None
@@ -503,6 +525,10 @@ class CompiledQuery:
         ``keys`` (id -> key text) lets an AND pick its rarest child (longest keys)."""
         return _requirement(self.root, keys or {})
 
+    def required_ids(self) -> tuple[frozenset[int], ...]:
+        """Necessary key sets, AND of ORs: each must meet the keys found for a match."""
+        return tuple(_cnf_ids(self.root))
+
     def literal_terms(self) -> tuple[str, ...]:
         """Every literal term outside NOT, as written (``miner*`` keeps its star)."""
         out: list[str] = []
@@ -546,6 +572,28 @@ def _requirement(ev: Evaluator, keys: Mapping[int, str]) -> frozenset[int] | Non
     if not options:
         return None
     return min(options, key=lambda ids: _cost(ids, keys) if keys else len(ids))
+
+
+def _cnf_ids(ev: Evaluator) -> list[frozenset[int]]:
+    if isinstance(ev, Lit):
+        return [frozenset(kid for _, kid in ev.patterns)]
+    if isinstance(ev, (NotE, Rx)):
+        return []
+    if isinstance(ev, FieldE):
+        return _cnf_ids(ev.kid)
+    if isinstance(ev, OrE):  # OR, ATLEAST: clauses made of one clause of each child
+        parts: list[frozenset[int]] = []
+        for kid in ev.kids:
+            sub = _cnf_ids(kid)
+            if not sub:
+                return []
+            parts.append(min(sub, key=len))
+        # ATLEAST n of k: every k - n + 1 children include one that holds (OR: n = 1).
+        size = len(parts) - (ev.count if isinstance(ev, AtLeastE) else 1) + 1
+        if size < len(parts) and comb(len(parts), size) <= 20:
+            return [frozenset().union(*group) for group in combinations(parts, size)]
+        return [frozenset().union(*parts)]
+    return [clause for kid in ev.children() for clause in _cnf_ids(kid)]
 
 
 def _cnf(ev: Evaluator) -> tuple[tuple[str, ...], ...] | None:

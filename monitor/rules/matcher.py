@@ -62,6 +62,15 @@ def source_allows(rule: Rule, item: Item, feed: FeedSource | None) -> bool:
     return True
 
 
+def _minimal(clauses: tuple[frozenset[int], ...]) -> tuple[frozenset[int], ...]:
+    """The clauses without duplicates and without those implied by a smaller one."""
+    out: list[frozenset[int]] = []
+    for clause in sorted(set(clauses), key=len):
+        if not any(kept <= clause for kept in out):
+            out.append(clause)
+    return tuple(out)
+
+
 class Matcher:
     """All rules compiled once. ``match`` returns the matches of one item, best first."""
 
@@ -79,6 +88,8 @@ class Matcher:
                 )
             compiled.append(CompiledRule(rule, query, exclude))
         self.compiled = tuple(compiled)
+        # Every other necessary key set, checked with set operations before evaluating.
+        self.required = [_minimal(c.query.required_ids()) for c in compiled]
         self.by_id = {c.rule.id: c for c in compiled}
         keys = lookup_keys(self.vocab)
         self.index: dict[int, list[int]] = {}
@@ -96,13 +107,19 @@ class Matcher:
         return Context(self.vocab, title, summary)
 
     def candidates(self, ctx: Context) -> list[int]:
-        found = set(self.always)
+        """Rules that could match: indexed under a key found, and every key set they need
+        meets the keys found."""
+        seen = set(self.always)
         index = self.index
-        for kid in ctx.found:
+        present = ctx.found
+        for kid in present:
             rules = index.get(kid)
             if rules:
-                found.update(rules)
-        return sorted(found)
+                seen.update(rules)
+        required = self.required
+        return sorted(
+            i for i in seen if all(not clause.isdisjoint(present) for clause in required[i])
+        )
 
     def match(self, item: Item, feed: FeedSource | None = None) -> list[Match]:
         ctx = self.context(item.title, item.summary)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
-from dataclasses import dataclass
+from bisect import bisect_left
 
 # Han (with extensions and compatibility ideographs), Hiragana, Katakana (with phonetic
 # extensions and the prolonged sound mark), Hangul syllables and jamo, iteration marks.
@@ -25,9 +24,12 @@ CJK_CLASS = (
     "\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003134f"
 )
 _CJK_RE = re.compile(f"[{CJK_CLASS}]")
+# The same tokens for text without CJK, found faster without the CJK ranges.
+_LATIN_TOKEN_RE = re.compile("(\x00|[^\\W_]+(?:'(?!s\\b)[^\\W_]+)*)(?:'s\\b)?")
+_ASCII_TOKEN_RE = re.compile(_LATIN_TOKEN_RE.pattern, re.ASCII)
 # Group 1 is the token; a trailing possessive 's is consumed but left out of it.
 TOKEN_RE = re.compile(
-    f"[{CJK_CLASS}]|([^\\W_{CJK_CLASS}]+(?:'(?!s\\b)[^\\W_{CJK_CLASS}]+)*)(?:'s\\b)?"
+    f"(\x00|[{CJK_CLASS}]|[^\\W_{CJK_CLASS}]+(?:'(?!s\\b)[^\\W_{CJK_CLASS}]+)*)(?:'s\\b)?"
 )
 
 # Dash and quote variants become ASCII; one character for one, so offsets do not move.
@@ -38,6 +40,9 @@ _PUNCT = str.maketrans(
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'),
     }
 )
+
+
+_PUNCT_RE = re.compile("[" + "".join(chr(c) for c in _PUNCT) + "]")
 
 
 def is_cjk(char: str) -> bool:
@@ -79,9 +84,13 @@ def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
     The fast path covers text whose length NFKC and folding do not change (nearly all);
     otherwise each character cluster is normalised on its own to keep the map.
     """
+    if "\x00" in text:  # NUL marks CJK gaps in ``joined``: never take it from the text
+        text = text.replace("\x00", " ")
     if text.isascii():
         return text.lower(), None, text
-    cased = unicodedata.normalize("NFKC", text).translate(_PUNCT)
+    cased = unicodedata.normalize("NFKC", text)
+    if _PUNCT_RE.search(cased):
+        cased = cased.translate(_PUNCT)
     folded = cased.casefold()
     if len(cased) == len(text) and len(folded) == len(text):
         return folded, None, cased
@@ -97,21 +106,71 @@ def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
     return "".join(folded_parts), fmap, "".join(cased_parts)
 
 
-@dataclass
+GAP = "\x00"  # stands between two CJK characters that a space or punctuation separates
+_GAP_RE = re.compile(f"(?<=[{CJK_CLASS}])(?:[^\\w]|_)+(?=[{CJK_CLASS}])")
+
+
+def joined_of(folded: str) -> str:
+    """``" tok1 tok2 … "``: the tokens of folded text, one space apart, built in C.
+
+    Two CJK characters that were not side by side in the text (a space or punctuation between
+    them) get a GAP token between them: 日韓 matches "日韓" but not "20日、韓国", and 일본
+    does not match "30일 본회의". Latin phrases ignore punctuation either way.
+    """
+    regex = token_regex(folded)
+    if regex is TOKEN_RE:
+        folded = _GAP_RE.sub(GAP, folded)
+    tokens = regex.findall(folded)
+    return " " + " ".join(tokens) + " " if tokens else " "
+
+
+def token_regex(folded: str) -> re.Pattern[str]:
+    """TOKEN_RE, or an equivalent faster one when the text has no CJK (or is ASCII)."""
+    if folded.isascii():
+        return _ASCII_TOKEN_RE
+    return TOKEN_RE if _CJK_RE.search(folded) else _LATIN_TOKEN_RE
+
+
 class Analyzed:
-    """One field of an item, tokenised for matching."""
+    """One field of an item, tokenised for matching.
 
-    text: str  # the original
-    folded: str
-    cased: str  # normalised, case kept, aligned with folded
-    fmap: list[int] | None  # folded index -> original index; None when identical
-    spans: list[tuple[int, int]]  # each token's span in folded
-    joined: str  # " tok1 tok2 ... "
-    starts: list[int]  # each token's start in joined
+    ``joined`` is built eagerly (the automaton scans it); token spans and positions only when
+    an evaluation needs them (NEAR, exact case, hits), since most items match no rule.
+    """
 
-    def token_at(self, joined_pos: int) -> int:
-        """The index of the token starting at or before ``joined_pos``."""
-        return bisect_right(self.starts, joined_pos) - 1
+    __slots__ = ("text", "folded", "cased", "fmap", "joined", "_spans", "_starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded, self.fmap, self.cased = fold_with_map(text)
+        self.joined = joined_of(self.folded)
+        self._spans: list[tuple[int, int]] | None = None
+        self._starts: list[int] | None = None
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Each token's span in ``folded``."""
+        if self._spans is None:
+            regex = token_regex(self.folded)
+            self._spans = [m.span(1) for m in regex.finditer(self.folded)]
+        return self._spans
+
+    @property
+    def starts(self) -> list[int]:
+        """Each token's start in ``joined`` (GAP markers are not tokens)."""
+        if self._starts is None:
+            starts = []
+            pos = 1
+            for tok in self.joined[1:-1].split(" ") if len(self.joined) > 1 else ():
+                if tok != GAP:
+                    starts.append(pos)
+                pos += len(tok) + 1
+            self._starts = starts
+        return self._starts
+
+    def token_index(self, joined_pos: int) -> int:
+        """The index of the token that starts at ``joined_pos``."""
+        return bisect_left(self.starts, joined_pos)
 
     def orig(self, pos: int) -> int:
         """Map a folded offset (or end offset) to the original text."""
@@ -136,58 +195,16 @@ class Analyzed:
 
     def token_span(self, first: int, last_excl: int) -> tuple[int, int]:
         """Original character span covering tokens [first, last_excl)."""
-        return self.orig(self.spans[first][0]), self.orig_end(self.spans[last_excl - 1][1])
+        spans = self.spans
+        return self.orig(spans[first][0]), self.orig_end(spans[last_excl - 1][1])
 
     def cased_token(self, index: int) -> str:
         a, b = self.spans[index]
         return self.cased[a:b]
 
 
-def join_tokens(
-    tokens: list[str], spans: list[tuple[int, int]], cjk: bool
-) -> tuple[str, list[int]]:
-    """``" tok1 tok2 … "`` and each token's start in it.
-
-    Tokens are separated by one space, except two CJK characters that were not side by side
-    in the text (a space or punctuation between them): two spaces. So 日韓 matches "日韓"
-    but not "20日、韓国", and 일본 does not match "30일 본회의". Latin phrases ignore
-    punctuation either way.
-    """
-    if not tokens:
-        return " ", []
-    if not cjk:
-        starts = []
-        pos = 1
-        for tok in tokens:
-            starts.append(pos)
-            pos += len(tok) + 1
-        return " " + " ".join(tokens) + " ", starts
-    parts = [" "]
-    starts = []
-    pos = 1
-    prev_cjk = False
-    prev_end = -1
-    for tok, (a, b) in zip(tokens, spans, strict=True):
-        this_cjk = len(tok) == 1 and bool(_CJK_RE.match(tok))
-        if starts:
-            gap = "  " if prev_cjk and this_cjk and a != prev_end else " "
-            parts.append(gap)
-            pos += len(gap)
-        starts.append(pos)
-        parts.append(tok)
-        pos += len(tok)
-        prev_cjk, prev_end = this_cjk, b
-    parts.append(" ")
-    return "".join(parts), starts
-
-
 def analyze(text: str) -> Analyzed:
-    folded, fmap, cased = fold_with_map(text)
-    spans = [m.span(1) if m.lastindex else m.span() for m in TOKEN_RE.finditer(folded)]
-    tokens = [folded[a:b] for a, b in spans]
-    cjk = not text.isascii() and has_cjk(folded)
-    joined, starts = join_tokens(tokens, spans, cjk)
-    return Analyzed(text, folded, cased, fmap, spans, joined, starts)
+    return Analyzed(text)
 
 
 def tokenize(text: str) -> list[str]:
@@ -197,7 +214,7 @@ def tokenize(text: str) -> list[str]:
 
 
 def token_spans(text: str) -> list[tuple[int, int]]:
-    return [m.span(1) if m.lastindex else m.span() for m in TOKEN_RE.finditer(text)]
+    return [m.span(1) for m in TOKEN_RE.finditer(text)]
 
 
 def written_in_capitals(word: str) -> bool:
@@ -208,7 +225,5 @@ def written_in_capitals(word: str) -> bool:
 
 def key_of(text: str, prefix: bool = False) -> str:
     """The string searched for in ``joined`` for a literal written as ``text``."""
-    norm = fold(text)
-    spans = token_spans(norm)
-    joined, _ = join_tokens([norm[a:b] for a, b in spans], spans, has_cjk(norm))
+    joined = joined_of(fold(text))
     return joined[:-1] if prefix else joined
