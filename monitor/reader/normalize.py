@@ -64,10 +64,11 @@ _BLOCK_TAGS = {
     "figcaption",
 }
 _SKIP_TAGS = {"script", "style", "template", "noscript"}
-# Whitespace and control characters (C0, DEL, C1) all collapse to one space.
-_SPACES = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+# Control characters (C0, DEL, C1) that str.split() does not treat as whitespace.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 # Invisible characters that NFKC keeps but that break matching and display.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ABSOLUTE = re.compile(r"^https?://", re.I)
 
 
 def normalize_entries(source: FeedSource, parsed: ParsedFeed, *, now: datetime) -> list[Item]:
@@ -75,11 +76,12 @@ def normalize_entries(source: FeedSource, parsed: ParsedFeed, *, now: datetime) 
     now = _utc(now)
     base = canonical_url(parsed.link, source.url) if parsed.link else source.url
     base = base or source.url
-    repeated = _repeated_keys(parsed.entries, base)
+    urls = [canonical_url(entry.link or "", base) for entry in parsed.entries]
+    repeated = _repeated_keys(parsed.entries, urls)
     items: list[Item] = []
     seen: set[str] = set()
-    for entry in parsed.entries:
-        item = _item(source, parsed, entry, base=base, now=now, repeated=repeated)
+    for entry, url in zip(parsed.entries, urls, strict=True):
+        item = _item(source, parsed, entry, url=url, now=now, repeated=repeated)
         if item.id not in seen:
             seen.add(item.id)
             items.append(item)
@@ -91,11 +93,10 @@ def _item(
     parsed: ParsedFeed,
     entry: Entry,
     *,
-    base: str,
+    url: str,
     now: datetime,
     repeated: set[str],
 ) -> Item:
-    url = canonical_url(entry.link or "", base)
     title = plain_text(entry.title)
     summary = plain_text(entry.summary)
     dated = entry.published or entry.updated
@@ -118,12 +119,11 @@ def _item(
     )
 
 
-def _repeated_keys(entries: tuple[Entry, ...], base: str) -> set[str]:
+def _repeated_keys(entries: tuple[Entry, ...], urls: list[str]) -> set[str]:
     """Guids shared by entries with different links, and guid-less links shared by entries
     with different titles (a government index page linking several notices to one page)."""
     variants: dict[str, set[str]] = {}
-    for entry in entries:
-        url = canonical_url(entry.link or "", base)
+    for entry, url in zip(entries, urls, strict=True):
         if entry.guid:
             variants.setdefault(f"guid:{entry.guid}", set()).add(url)
         elif url:
@@ -186,7 +186,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
     url = url.strip()
     if not url:
         return ""
-    if base:
+    if base and not _ABSOLUTE.match(url):  # urljoin is the costliest step: skip when absolute
         url = urljoin(base.strip(), url)
     try:
         parts = urlsplit(url)
@@ -230,8 +230,9 @@ def plain_text(html_or_text: str) -> str:
     text = html_or_text
     if "<" in text or "&" in text:
         text = _strip_html(text)
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    return _SPACES.sub(" ", text).strip()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = _CONTROLS.sub(" ", text)
+    return " ".join(text.split())  # collapses every Unicode whitespace run; C-speed
 
 
 class _TextExtractor(HTMLParser):
