@@ -6,20 +6,55 @@ commands added to the top-level group below.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
 from monitor import __version__
-from monitor.cli import archive, config_cmd, demo, digest, feeds, poll, rules
 from monitor.cli.common import AppContext, MonitorGroup
+
+# Command name → module under monitor.cli. Modules load only when their command runs, so
+# `monitor search` does not pay for slack_sdk, asyncio or the HTTP server at start-up.
+LAZY_COMMANDS = {
+    "config": "config_cmd",
+    "demo": "demo",
+    "digest": "digest",
+    "export": "archive",
+    "feeds": "feeds",
+    "match": "rules",
+    "poll": "poll",
+    "prune": "archive",
+    "rules": "rules",
+    "run": "poll",
+    "search": "archive",
+    "serve": "archive",
+    "show": "archive",
+    "stats": "archive",
+}
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(cls=MonitorGroup, context_settings=CONTEXT_SETTINGS)
+class LazyMonitorGroup(MonitorGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(LAZY_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = LAZY_COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"monitor.cli.{module_name}")
+        for command in module.commands:
+            if command.name == cmd_name:
+                return cast(click.Command, command)
+        raise RuntimeError(f"monitor.cli.{module_name} does not define {cmd_name!r}")
+
+
+@click.group(cls=LazyMonitorGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="monitor")
 @click.option(
     "--feeds",
@@ -86,11 +121,6 @@ def cli(
         db_path=db_path,
         verbose=verbose,
     )
-
-
-for _module in (poll, feeds, config_cmd, rules, digest, archive, demo):
-    for _command in _module.commands:
-        cli.add_command(_command)
 
 
 def main() -> None:
