@@ -26,6 +26,7 @@ from monitor.rules.text import GAP, Analyzed, key_of, tokenize, written_in_capit
 
 FIELDS: tuple[Field, ...] = ("title", "summary")
 Span = tuple[int, int]  # token indices, end exclusive
+RawHit = tuple[str, str, int, int]  # term, field, start, end: a Hit before deduplication
 
 
 # --- literals and the automaton -------------------------------------------------------------
@@ -84,12 +85,14 @@ class Vocabulary:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
+        self.lengths: list[int] = []  # key id -> length of the key
         self._automaton: Any = None
 
     def add(self, key: str) -> int:
         kid = self.ids.get(key)
         if kid is None:
             kid = self.ids[key] = len(self.ids)
+            self.lengths.append(len(key))
             self._automaton = None
         return kid
 
@@ -97,7 +100,7 @@ class Vocabulary:
         if self._automaton is None:
             automaton = ahocorasick.Automaton()
             for key, kid in self.ids.items():
-                automaton.add_word(key, (kid, len(key)))
+                automaton.add_word(key, kid)
             automaton.make_automaton()
             self._automaton = automaton
         return self._automaton
@@ -109,13 +112,27 @@ class Vocabulary:
 class FieldDoc:
     """One field of one item: its tokens and where each automaton key occurs."""
 
-    __slots__ = ("an", "occ", "keys", "cache")
+    __slots__ = ("an", "raw", "lengths", "keys", "_occ", "cache")
 
-    def __init__(self, an: Analyzed, occ: dict[int, list[int]]) -> None:
+    def __init__(self, an: Analyzed, raw: list[tuple[int, int]], lengths: list[int]) -> None:
         self.an = an
-        self.occ = occ  # key id -> start of each occurrence in ``an.joined``
-        self.keys = set(occ)  # a set: frozenset.isdisjoint(set) walks the smaller side
+        self.raw = raw  # (end offset in an.joined, key id) of every occurrence
+        self.lengths = lengths  # key id -> key length
+        self.keys = {kid for _, kid in raw}  # a set: isdisjoint walks the smaller side
+        self._occ: dict[int, list[int]] | None = None
         self.cache: dict[Any, list[Any]] = {}
+
+    @property
+    def occ(self) -> dict[int, list[int]]:
+        """key id -> start of each occurrence in ``an.joined`` (built when first needed)."""
+        if self._occ is None:
+            occ: dict[int, list[int]] = {}
+            lengths = self.lengths
+            for end, kid in self.raw:
+                # The key's first token starts after its leading space.
+                occ.setdefault(kid, []).append(end - lengths[kid] + 2)
+            self._occ = occ
+        return self._occ
 
 
 class Context:
@@ -123,27 +140,20 @@ class Context:
 
     def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
         automaton = vocab.automaton()
+        lengths = vocab.lengths
         self.fields: dict[str, FieldDoc] = {}
         self.found: set[int] = set()
         for name, text in (("title", title), ("summary", summary)):
             an = Analyzed(text)
-            occ: dict[int, list[int]] = {}
-            if len(an.joined) > 1 and len(automaton):
-                for end, (kid, klen) in automaton.iter(an.joined):
-                    # The key's first token starts after its leading space.
-                    lst = occ.get(kid)
-                    if lst is None:
-                        occ[kid] = [end - klen + 2]
-                    else:
-                        lst.append(end - klen + 2)
-            doc = FieldDoc(an, occ)
+            raw = list(automaton.iter(an.joined)) if len(an.joined) > 1 and len(automaton) else []
+            doc = FieldDoc(an, raw, lengths)
             self.fields[name] = doc
             self.found |= doc.keys
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
         """Token spans of one pattern's occurrences in one field (exact case checked)."""
         doc = self.fields[fname]
-        if kid not in doc.occ:
+        if kid not in doc.keys:
             return []
         cached = doc.cache.get(pattern)
         if cached is None:
@@ -196,7 +206,7 @@ class Evaluator:
     def children(self) -> Sequence[Evaluator]:
         return ()
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for child in self.children():
             child.hits(ctx, fields, out)
 
@@ -254,10 +264,10 @@ class Lit(Evaluator):
                 for span in ctx.spans(fname, p, kid):
                     yield p, fname, span
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for p, fname, (s, e) in self.found(ctx, fields):
             start, end = ctx.fields[fname].an.token_span(s, e)
-            out.append(Hit(p.display, fname, start, end))  # type: ignore[arg-type]
+            out.append((p.display, fname, start, end))
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         terms = sorted({p.display for p, _, _ in self.found(ctx, fields)}, key=str.casefold)
@@ -297,10 +307,10 @@ class Rx(Evaluator):
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return [(s, e) for s, e, _, _ in self._matches(ctx, fname)]
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for fname in fields:
             for _, _, a, b in self._matches(ctx, fname):
-                out.append(Hit(self.label, fname, a, b))  # type: ignore[arg-type]
+                out.append((self.label, fname, a, b))
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         text = ctx.fields
@@ -337,7 +347,7 @@ class OrE(AndE):
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return [s for k in self.kids for s in k.positions(ctx, fname)]
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for kid in self.kids:
             if kid.test(ctx, fields):
                 kid.hits(ctx, fields, out)
@@ -373,7 +383,7 @@ class NotE(Evaluator):
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return []  # an absence has no position
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         return None  # terms under NOT are not reasons for a match
 
     def near_bonus(self, ctx: Context, fields: Sequence[str]) -> float:
@@ -398,7 +408,7 @@ class FieldE(Evaluator):
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return self.kid.positions(ctx, fname) if fname == self.fname else []
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         self.kid.hits(ctx, self._fields(fields), out)
 
     def near_bonus(self, ctx: Context, fields: Sequence[str]) -> float:
@@ -455,7 +465,7 @@ class NearE(Evaluator):
             return []
         return self.left.positions(ctx, fname) + self.right.positions(ctx, fname)
 
-    def hits(self, ctx: Context, fields: Sequence[str], out: list[Hit]) -> None:
+    def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         near_fields = [f for f in fields if self.gap(ctx, f) is not None]
         self.left.hits(ctx, near_fields, out)
         self.right.hits(ctx, near_fields, out)
@@ -508,9 +518,10 @@ class CompiledQuery:
     def run(self, ctx: Context) -> QueryResult:
         if not self.root.test(ctx, FIELDS):
             return QueryResult(False)
-        hits: list[Hit] = []
-        self.root.hits(ctx, FIELDS, hits)
-        unique = tuple(sorted(set(hits), key=lambda h: (h.field != "title", h.start, h.end)))
+        raw: list[RawHit] = []
+        self.root.hits(ctx, FIELDS, raw)
+        ordered = sorted(set(raw), key=lambda h: (h[1] != "title", h[2], h[3], h[0]))
+        unique = tuple(Hit(t, f, a, b) for t, f, a, b in ordered)  # type: ignore[arg-type]
         return QueryResult(True, unique, score_hits(unique, self.root.near_bonus(ctx, FIELDS)))
 
     def explain(self, title: str, summary: str = "") -> Explanation:

@@ -89,7 +89,8 @@ class Matcher:
             compiled.append(CompiledRule(rule, query, exclude))
         self.compiled = tuple(compiled)
         # Every other necessary key set, checked with set operations before evaluating.
-        self.required = [_minimal(c.query.required_ids()) for c in compiled]
+        # (The smallest few: each check costs, and the full evaluation follows anyway.)
+        self.required = [_minimal(c.query.required_ids())[:6] for c in compiled]
         self.by_id = {c.rule.id: c for c in compiled}
         keys = lookup_keys(self.vocab)
         self.index: dict[int, list[int]] = {}
