@@ -6,6 +6,7 @@ Library code raises these; only monitor.cli turns them into output and exit code
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class MonitorError(Exception):
@@ -87,6 +88,10 @@ class FetchError(MonitorError):
         self.status = status
         self.retry_after = retry_after  # seconds the server asked us to wait, if any
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Parsing runs in worker processes: errors must survive pickling.
+        return (_fetch_error, (self.kind, self.message, self.status, self.retry_after))
+
 
 class ParseError(MonitorError):
     """The body is not a feed we can read (an HTML page, an empty body, broken XML)."""
@@ -94,6 +99,13 @@ class ParseError(MonitorError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParseError, (self.kind, self.message))
+
+
+def _fetch_error(kind: str, message: str, status: int | None, retry: float | None) -> FetchError:
+    return FetchError(kind, message, status=status, retry_after=retry)
 
 
 class StoreError(MonitorError):

@@ -83,3 +83,22 @@ def test_nothing_imports_cli_or_scheduler(rel: str, names: set[str]) -> None:
 def test_model_is_stdlib_only() -> None:
     names = dict(MODULES)["monitor/model.py"]
     assert {_top(n) for n in names} <= {"__future__", "dataclasses", "datetime", "typing"}
+
+
+def test_reader_errors_survive_pickling() -> None:
+    # Parse workers run in other processes and send these back.
+    import pickle
+
+    from monitor.errors import FetchError, ParseError
+
+    fetch = pickle.loads(
+        pickle.dumps(FetchError("http_status", "HTTP 503", status=503, retry_after=5))
+    )
+    assert (fetch.kind, fetch.message, fetch.status, fetch.retry_after) == (
+        "http_status",
+        "HTTP 503",
+        503,
+        5,
+    )
+    parse = pickle.loads(pickle.dumps(ParseError("empty", "the body is empty")))
+    assert (parse.kind, parse.message) == ("empty", "the body is empty")
