@@ -7,8 +7,8 @@
 ``poll_feed`` is one feed through every step and ``poll`` is one cycle over many feeds.
 ``monitor poll --once`` and the ``monitor run`` daemon both go through ``poll_feed``.
 
-Parsing runs in a process pool because feedparser costs tens of milliseconds a feed and,
-inside the event loop, stalls every fetch in flight. Writes go through one writer thread
+Parsing runs in a process pool (monitor.parse_worker) because feedparser costs tens of
+milliseconds a feed and, inside the event loop, stalls every fetch in flight. Writes go through one writer thread
 (monitor.store.writer), a feed's items and its new state in one transaction, so a crash
 never leaves a feed marked as read without its items. One feed's failure, of any kind, is
 recorded on that feed and never stops the others.
