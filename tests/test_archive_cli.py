@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -214,7 +215,8 @@ def test_help_has_example(command: str) -> None:
 
 def test_search_and_export_share_filter_flags() -> None:
     def flags(name: str) -> set[str]:
-        command = cli.commands[name]
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
         return {opt for p in command.params for opt in p.opts}
 
     shared = {"--since", "--until", "--rule", "--feed", "--kind", "--country", "--lang"}
