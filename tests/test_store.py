@@ -305,3 +305,22 @@ def test_writer_commits_good_jobs_beside_a_failing_one(tmp_path: Path) -> None:
     writer.close()
     ids = [r[0] for r in sqlite3.connect(tmp_path / "archive.db").execute("SELECT id FROM items")]
     assert sorted(ids) == [item(1).id, item(3).id]
+
+
+def test_two_processes_creating_one_archive_at_once_both_succeed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db_path = tmp_path / "new.db"
+    code = "import sys; from monitor.store.db import open_db; open_db(sys.argv[1])"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(db_path)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    from monitor.store.db import open_db
+    from monitor.store.migrations import migrations
+
+    assert migrations.pending(open_db(db_path)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def _apply_migrations(db: sqlite_utils.Database, path: Path) -> None:
+    """Apply pending migrations while holding a lock, so two processes opening a brand-new
+    archive at once do not both run the same step (the loser would fail half-way)."""
+    lock_path = path.with_name(path.name + "-migrate.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            migrations.apply(db)  # re-reads what is applied, now that we hold the lock
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
     """Open (creating if needed) the archive at ``path`` and bring its schema up to date.
 
@@ -51,8 +64,8 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
             db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=10000")
-        if not readonly:
-            migrations.apply(db)
+        if not readonly and migrations.pending(db):
+            _apply_migrations(db, path)
     except sqlite3.DatabaseError as exc:
         raise StoreError(
             f"cannot open archive {path}: {exc}",
