@@ -133,7 +133,7 @@ FR_INTERVAL = "    interval: 6h\n    tags: [critical-minerals"
 NHK_LANG = "    lang: ja\n    tags: [japan]\n\n  - id: asahi"
 MINING_TAGS = "    tags: [minerals]\n\n  - id: northern-miner"
 GNEWS_JK_JA = "q=%E6%97%A5%E9%9F%93+when:2d"
-HOW = "(write e.g. '15m', '1h' or '1h30m'; units d, h, m, s)"
+HOW = "(write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s)"
 
 # (text replaced, replacement, a unique piece of the line the problem must point at, message)
 MISTAKES = [
@@ -400,12 +400,12 @@ def test_parse_interval(text: str, seconds: int) -> None:
 @pytest.mark.parametrize(
     "text,message",
     [
-        ("", "'' is empty: write e.g. '15m', '1h' or '1h30m'; units d, h, m, s"),
-        ("15", "'15' has no unit: write e.g. '15m' for minutes; units d, h, m, s"),
+        ("", "'' is empty: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
+        ("15", "'15' has no unit: write e.g. '15m' for minutes; units w, d, h, m, s"),
         ("15M", "'15M' has upper-case units: write '15m'"),
-        ("1m1h", "'1m1h' is not a duration: write e.g. '15m', '1h' or '1h30m'; units d, h, m, s"),
+        ("1m1h", "'1m1h' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
         ("0m", "'0m' is zero: a duration must be positive"),
-        ("-5m", "'-5m' is not a duration: write e.g. '15m', '1h' or '1h30m'; units d, h, m, s"),
+        ("-5m", "'-5m' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
     ],
 )
 def test_parse_interval_errors(text: str, message: str) -> None:

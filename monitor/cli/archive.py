@@ -6,7 +6,6 @@ import csv
 import itertools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from monitor.cli.common import AppContext, app
+from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.rules.ast import Node
 from monitor.store import archive as store_archive
@@ -25,8 +25,6 @@ from monitor.store.ftsquery import Lists
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_DURATION = re.compile(r"^(\d+)([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 KINDS = ("news", "government", "search")
 
 
@@ -39,9 +37,11 @@ class TimeSpec(click.ParamType):
         if isinstance(value, datetime):
             return value
         text = str(value).strip()
-        found = _DURATION.match(text)
-        if found:
-            return utcnow() - timedelta(**{_UNITS[found[2]]: int(found[1])})
+        if text[:1].isdigit() and not text[-1:].isdigit():
+            try:
+                return utcnow() - parse_duration(text)
+            except ValueError:
+                pass  # not a duration: maybe a date such as 2026-06-01T00:00Z
         try:
             when = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
@@ -61,10 +61,10 @@ class Duration(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, timedelta):
             return value
-        found = _DURATION.match(str(value).strip())
-        if not found:
+        try:
+            return parse_duration(str(value))
+        except ValueError:
             self.fail(f"{value!r} is not an age like 365d, 12w or 48h", param, ctx)
-        return timedelta(**{_UNITS[found[2]]: int(found[1])})
 
 
 def filter_options(f: F) -> F:

@@ -15,6 +15,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from monitor.config.yamlsrc import LineDict, LineList, did_you_mean, load_yaml_file
+from monitor.durations import format_duration, parse_seconds
 from monitor.errors import ConfigError, MonitorError, Problem
 from monitor.model import FeedKind, FeedSource
 
@@ -60,7 +61,6 @@ COUNTRY_ALIASES = {"UK": "GB", "EN": "GB", "KO": "KR", "JA": "JP", "SK": "KR", "
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SIZE = re.compile(r"^(\d+)\s*(b|kb|mb)?$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1_000, "mb": 1_000_000}
 
@@ -96,39 +96,9 @@ class FeedsConfig:
         raise MonitorError(f"unknown feed {feed_id!r}", hint)
 
 
-def parse_interval(text: str) -> int:
-    """``"15m"``, ``"1h"``, ``"90s"``, ``"1h30m"``, ``"1d"`` → seconds.
-
-    Units in order d, h, m, s, each at most once. Raises ValueError whose text reads
-    "WHAT IS WRONG: HOW TO WRITE IT", so callers can show the two parts separately.
-    """
-    s = text.strip()
-    how = "write e.g. '15m', '1h' or '1h30m'; units d, h, m, s"
-    if not s:
-        raise ValueError(f"{text!r} is empty: {how}")
-    if s.isdigit():
-        raise ValueError(f"{s!r} has no unit: write e.g. '{s}m' for minutes; units d, h, m, s")
-    found = _DURATION.match(s)
-    if not found:
-        lower = s.lower()
-        if lower != s and _DURATION.match(lower):
-            raise ValueError(f"{s!r} has upper-case units: write {lower!r}")
-        raise ValueError(f"{s!r} is not a duration: {how}")
-    days, hours, minutes, seconds = (int(g) if g else 0 for g in found.groups())
-    total = days * 86_400 + hours * 3_600 + minutes * 60 + seconds
-    if total <= 0:
-        raise ValueError(f"{s!r} is zero: a duration must be positive")
-    return total
-
-
-def format_interval(seconds: int) -> str:
-    """Seconds → the shortest duration text parse_interval accepts (``5400`` → ``"1h30m"``)."""
-    parts = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
+# One duration syntax across the project (monitor/durations.py); the old names stay.
+parse_interval = parse_seconds
+format_interval = format_duration
 
 
 # ---------------------------------------------------------------------------- value checks

@@ -8,7 +8,6 @@ no Slack credentials are set).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +22,7 @@ from monitor.config.yamlsrc import (
     load_yaml_file,
     unknown_key_problems,
 )
+from monitor.durations import parse_duration
 from monitor.errors import ConfigError, Problem
 
 DEFAULT_SCHEDULE = "0 8 * * *"
@@ -110,18 +110,6 @@ def slack_credentials_from_env(env: Mapping[str, str] | None = None) -> SlackCre
     if api_url and not api_url.endswith("/"):
         api_url += "/"
     return SlackCredentials(token=token, webhook_url=webhook, api_url=api_url)
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``15m``, ``24h``, ``7d``, ``2w`` → timedelta; ValueError otherwise."""
-    m = _DURATION.match(str(text))
-    if not m:
-        raise ValueError(f"{text!r} is not a duration like 30m, 24h or 7d")
-    return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[m.group(2)])
 
 
 # --- crontab validation (APScheduler may be imported by the scheduler only) ---------------
