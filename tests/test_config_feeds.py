@@ -403,7 +403,10 @@ def test_parse_interval(text: str, seconds: int) -> None:
         ("", "'' is empty: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
         ("15", "'15' has no unit: write e.g. '15m' for minutes; units w, d, h, m, s"),
         ("15M", "'15M' has upper-case units: write '15m'"),
-        ("1m1h", "'1m1h' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
+        (
+            "1m1h",
+            "'1m1h' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s",
+        ),
         ("0m", "'0m' is zero: a duration must be positive"),
         ("-5m", "'-5m' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
     ],

@@ -122,7 +122,10 @@ def test_unknown_digest_and_bad_since_are_usage_errors(env: dict[str, str]) -> N
     )
     code, _, err = run(env, "digest", "--since", "soon")
     assert code == 2
-    assert "Error: Invalid value for '--since': 'soon' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s" in err
+    assert (
+        "Error: Invalid value for '--since': 'soon' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"
+        in err
+    )
 
 
 def test_preview_without_an_archive_says_what_to_do(env: dict[str, str], tmp_path: Path) -> None:

@@ -74,7 +74,10 @@ def test_every_problem_is_reported_with_its_line(tmp_path: Path) -> None:
     assert f"{f}:6: duplicate digest name 'daily' (give each digest its own name)" in lines
     assert f"{f}:7: post_when_empty must be true or false, not 'sometimes'" in lines
     assert any(line.startswith(f"{f}:9: channel '#has space' contains a space") for line in lines)
-    assert f"{f}:10: 'forever' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s" in lines
+    assert (
+        f"{f}:10: 'forever' is not a duration: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"
+        in lines
+    )
     assert any(line.startswith(f"{f}:11: unknown key 'opss' in monitor.yaml") for line in lines)
     assert len(lines) == 8
 
