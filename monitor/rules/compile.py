@@ -282,7 +282,7 @@ class Rx(Evaluator):
     def _matches(self, ctx: Context, fname: str) -> list[tuple[int, int, int, int]]:
         """(first token, end token, start char, end char) of each match, chars in the original."""
         doc = ctx.fields[fname]
-        key = ("rx", id(self))
+        key = ("rx", self.regex.pattern)  # one scan per pattern, however often it is written
         cached = doc.cache.get(key)
         if cached is not None:
             return cached
@@ -302,7 +302,20 @@ class Rx(Evaluator):
         return found
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
-        return any(self._matches(ctx, f) for f in fields)
+        return any(self._search(ctx, f) for f in fields)
+
+    def _search(self, ctx: Context, fname: str) -> bool:
+        """Whether the pattern occurs at all: stops at the first match (most tests fail)."""
+        doc = ctx.fields[fname]
+        key = ("rx?", self.regex.pattern)
+        cached = doc.cache.get(key)
+        if cached is None:
+            if ("rx", self.regex.pattern) in doc.cache:
+                cached = [bool(self._matches(ctx, fname))]
+            else:
+                cached = [any(m.end() > m.start() for m in self.regex.finditer(doc.an.cased))]
+            doc.cache[key] = cached
+        return bool(cached[0])
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return [(s, e) for s, e, _, _ in self._matches(ctx, fname)]
@@ -534,7 +547,11 @@ class CompiledQuery:
         """Key ids of which at least one must occur for a match; None: no such set.
 
         ``keys`` (id -> key text) lets an AND pick its rarest child (longest keys)."""
-        return _requirement(self.root, keys or {})
+        clauses = _cnf_ids(self.root)
+        if not clauses:
+            return None
+        costs = keys or {}
+        return min(clauses, key=lambda ids: _cost(ids, costs) if costs else len(ids))
 
     def required_ids(self) -> tuple[frozenset[int], ...]:
         """Necessary key sets, AND of ORs: each must meet the keys found for a match."""
@@ -564,25 +581,6 @@ def _literals(ev: Evaluator, out: list[str]) -> None:
 def _cost(ids: frozenset[int], vocab_keys: Mapping[int, str]) -> float:
     # Longer keys are rarer (the Lucene Monitor default); a set costs the sum of its keys.
     return sum(1.0 / max(len(vocab_keys.get(i, "")) - 2, 1) ** 2 for i in ids)
-
-
-def _requirement(ev: Evaluator, keys: Mapping[int, str]) -> frozenset[int] | None:
-    if isinstance(ev, Lit):
-        return frozenset(kid for _, kid in ev.patterns)
-    if isinstance(ev, (NotE, Rx)):
-        return None
-    if isinstance(ev, FieldE):
-        return _requirement(ev.kid, keys)
-    if isinstance(ev, OrE):  # OR and ATLEAST: any child may be the one that holds
-        parts = [_requirement(k, keys) for k in ev.kids]
-        if any(p is None for p in parts):
-            return None
-        return frozenset().union(*parts)  # type: ignore[arg-type]
-    kids = ev.children()  # AND and NEAR: every child must hold; index the cheapest
-    options = [r for k in kids if (r := _requirement(k, keys)) is not None]
-    if not options:
-        return None
-    return min(options, key=lambda ids: _cost(ids, keys) if keys else len(ids))
 
 
 def _cnf_ids(ev: Evaluator) -> list[frozenset[int]]:
