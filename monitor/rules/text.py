@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
+from itertools import accumulate
 
 # Han (with extensions and compatibility ideographs), Hiragana, Katakana (with phonetic
 # extensions and the prolonged sound mark), Hangul syllables and jamo, iteration marks.
@@ -106,6 +107,7 @@ def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
     return "".join(folded_parts), fmap, "".join(cased_parts)
 
 
+_PIECE_RE = re.compile("[^ ]+ ")
 GAP = "\x00"  # stands between two CJK characters that a space or punctuation separates
 _GAP_RE = re.compile(f"(?<=[{CJK_CLASS}])(?:[^\\w]|_)+(?=[{CJK_CLASS}])")
 
@@ -159,12 +161,11 @@ class Analyzed:
     def starts(self) -> list[int]:
         """Each token's start in ``joined`` (GAP markers are not tokens)."""
         if self._starts is None:
-            starts = []
-            pos = 1
-            for tok in self.joined[1:-1].split(" ") if len(self.joined) > 1 else ():
-                if tok != GAP:
-                    starts.append(pos)
-                pos += len(tok) + 1
+            # Token i starts after i + 1 spaces and the tokens before it (summed in C).
+            pieces = _PIECE_RE.findall(self.joined, 1)  # "tok " each
+            starts = list(accumulate(map(len, pieces), initial=1))[:-1]
+            if GAP in self.joined:
+                starts = [p for p, piece in zip(starts, pieces, strict=True) if piece[0] != GAP]
             self._starts = starts
         return self._starts
 
