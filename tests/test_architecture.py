@@ -28,6 +28,7 @@ OWNERS = {
     "slack_sdk": ("monitor/deliver/slack.py", "monitor/deliver/blocks.py"),
     "httpx": ("monitor/reader/fetch.py",),
     "feedparser": ("monitor/reader/parse.py",),
+    "fastfeedparser": ("monitor/reader/fastparse.py",),
     "apscheduler": ("monitor/scheduler.py",),
     "yaml": ("monitor/config/",),
 }
