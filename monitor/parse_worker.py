@@ -1,18 +1,50 @@
-"""What the pipeline runs in its worker processes: bytes in, normalised items out.
+"""What the pipeline runs in its worker processes: bytes in, normalised (and matched) items out.
 
 Kept apart from monitor.pipeline so a worker imports only the parse and normalise steps
 (about a third of the pipeline's import time and memory), not httpx or the store.
+
+Matching is pure and costs more CPU than parsing, while the writer thread that used to do
+it is one thread for the whole cycle. So a worker also matches the items it parsed, with
+the rule set loaded from the same files the pipeline's rules were (``MatchPlan.files``),
+skipping items the pipeline says are already stored unchanged. The writer keeps these
+matches only for items that turn out new or updated, and matches anything else itself:
+the stored result is the same as matching on the writer thread.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from monitor.errors import ParseError
-from monitor.model import FeedSource, Item
+from monitor.model import FeedSource, Item, Match
 from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import parse_feed
+
+RuleFiles = tuple[tuple[str, float], ...]
+
+
+def rule_files(rules_dir: Path) -> RuleFiles:
+    """Every rule file under ``rules_dir`` with its modification time: a rule set's identity."""
+    if not rules_dir.is_dir():
+        return ()
+    return tuple(
+        (str(p), p.stat().st_mtime)
+        for p in sorted(rules_dir.rglob("*"))
+        if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
+
+
+@dataclass(frozen=True)
+class MatchPlan:
+    """How a worker matches like the writer would: the rule files the pipeline's rule set
+    was loaded from, and the items (id → content hash) already stored for this feed."""
+
+    rules_dir: str
+    files: RuleFiles
+    known: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -24,12 +56,59 @@ class Parsed:
     warnings: tuple[str, ...] = ()
     error_kind: str | None = None
     error: str | None = None
+    # item id → its matches, for the items matched here (None: nothing was matched here)
+    matches: dict[str, tuple[Match, ...]] | None = None
+
+
+_rules: tuple[RuleFiles, Any] | None = None  # this worker's rule set and the files it came from
+
+
+def _matcher(plan: MatchPlan) -> Any:
+    """The rule set of ``plan.files``, loaded once per worker; None if the files on disk are
+    no longer those (the pipeline reloads first) or do not load."""
+    global _rules
+    if _rules is None or _rules[0] != plan.files:
+        book = None
+        rules_dir = Path(plan.rules_dir)
+        if rule_files(rules_dir) == plan.files:
+            try:
+                from monitor.config.rules import load_rules  # only matching workers pay for it
+
+                book = load_rules(rules_dir)
+            except Exception:  # a broken set: the writer matches with the set in force
+                book = None
+            if rule_files(rules_dir) != plan.files:
+                book = None  # changed while loading: not the pipeline's set
+        _rules = (plan.files, book)
+    book = _rules[1]
+    return None if book is None else book.matcher
+
+
+def _match(source: FeedSource, items: list[Item], plan: MatchPlan) -> dict[str, tuple[Match, ...]]:
+    matcher = _matcher(plan)
+    if matcher is None:
+        return {}
+    found: dict[str, tuple[Match, ...]] = {}
+    for item in items:
+        if plan.known.get(item.id) == item.content_hash:
+            continue  # stored unchanged: the writer will not match it
+        try:
+            found[item.id] = tuple(matcher.match(item, source))
+        except Exception:  # left to the writer, which logs it
+            continue
+    return found
 
 
 def parse_body(
-    source: FeedSource, body: bytes, headers: dict[str, str], url: str, now: datetime
+    source: FeedSource,
+    body: bytes,
+    headers: dict[str, str],
+    url: str,
+    now: datetime,
+    plan: MatchPlan | None = None,
 ) -> Parsed:
-    """Parse and normalise one fetched body. Module-level so worker processes can run it."""
+    """Parse, normalise and (with a plan) match one fetched body. Module-level so worker
+    processes can run it."""
     try:
         parsed = parse_feed(body, headers, url)
         items = normalize_entries(source, parsed, now=now)
@@ -37,4 +116,8 @@ def parse_body(
         return Parsed(error_kind=exc.kind, error=exc.message)
     except Exception as exc:  # a parser bug must not take the cycle down
         return Parsed(error_kind="internal", error=f"could not read the feed: {exc}")
-    return Parsed(items=tuple(items), warnings=tuple(parsed.warnings))
+    try:
+        matches = _match(source, items, plan) if plan is not None else None
+    except Exception:  # e.g. a rule file removed mid-scan: the writer matches instead
+        matches = None
+    return Parsed(items=tuple(items), warnings=tuple(parsed.warnings), matches=matches)

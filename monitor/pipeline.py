@@ -33,7 +33,7 @@ from typing import Literal, Protocol
 
 from monitor.errors import ConfigError, FetchError
 from monitor.model import FeedSource, FetchResult, Item, Match
-from monitor.parse_worker import Parsed, parse_body
+from monitor.parse_worker import MatchPlan, Parsed, RuleFiles, parse_body, rule_files
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow
 from monitor.store.feeds import (
@@ -86,16 +86,6 @@ def _save_matches(db: Database, matches: list[Match], matched_at: datetime) -> i
     return save_matches(db, matches, matched_at)
 
 
-def _rule_files(rules_dir: Path) -> dict[str, float]:
-    if not rules_dir.is_dir():
-        return {}
-    return {
-        str(p): p.stat().st_mtime
-        for p in sorted(rules_dir.rglob("*"))
-        if p.suffix in (".yaml", ".yml") and p.is_file()
-    }
-
-
 def load_rulebook(rules_dir: Path) -> RuleBookLike:
     """Every rule and list under ``rules_dir``; raises ConfigError listing every problem."""
     from monitor.config.rules import load_rules
@@ -116,9 +106,16 @@ class Rules:
     ) -> None:
         self.rules_dir = rules_dir
         self._loader = loader
-        self._seen: dict[str, float] = {}
+        self._seen: RuleFiles = ()
         self.book: RuleBookLike | None = None
         self.error: str | None = None
+        self.book_files: RuleFiles | None = None  # the files self.book was loaded from
+
+    @property
+    def from_files(self) -> bool:
+        """True when the rule set is the rules folder as loaded by load_rulebook (so a
+        worker process loading the same files gets the same set)."""
+        return self._loader is load_rulebook and self.book_files is not None
 
     @property
     def matcher(self) -> Matcher | None:
@@ -126,13 +123,14 @@ class Rules:
 
     def load(self) -> None:
         """First load: a broken set raises ConfigError, so `monitor run` refuses to start."""
-        self._seen = _rule_files(self.rules_dir)
+        self._seen = rule_files(self.rules_dir)
         self.book = self._loader(self.rules_dir)
+        self.book_files = self._seen
         self.error = None
 
     def reload(self, *, force: bool = False) -> bool:
         """Reload if a rule file changed (or ``force``). True when a new set took effect."""
-        seen = _rule_files(self.rules_dir)
+        seen = rule_files(self.rules_dir)
         if seen == self._seen and not force:
             return False
         self._seen = seen
@@ -142,7 +140,7 @@ class Rules:
             self.error = "\n".join(p.format() for p in exc.problems) or exc.message
             log.error("rules not reloaded, the last good set stays in force:\n%s", self.error)
             return False
-        self.book, self.error = book, None
+        self.book, self.error, self.book_files = book, None, seen
         log.info("rules reloaded from %s", self.rules_dir)
         return True
 
@@ -258,6 +256,9 @@ class Poller:
         self._in_flight: set[asyncio.Task[object]] = set()
         self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._closing = False
+        # item id → content hash of each feed's items at its last write: what a worker
+        # need not match again (a stale entry only moves matching back to the writer)
+        self._stored: dict[str, dict[str, str]] = {}
 
     async def __aenter__(self) -> Poller:
         self._writer = await asyncio.to_thread(ArchiveWriter, self.db_path)
@@ -295,7 +296,17 @@ class Poller:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._pool
 
-    async def _parse(self, feed: FeedSource, result: FetchResult, now: datetime) -> Parsed:
+    def _match_plan(self, feed: FeedSource) -> MatchPlan | None:
+        """Matching in the worker, when the worker can load the very same rule set."""
+        rules = self.rules
+        if self.workers <= 0 or rules is None or not rules.from_files or rules.book is None:
+            return None
+        assert rules.book_files is not None
+        return MatchPlan(str(rules.rules_dir), rules.book_files, self._stored.get(feed.id, {}))
+
+    async def _parse(
+        self, feed: FeedSource, result: FetchResult, now: datetime, plan: MatchPlan | None
+    ) -> Parsed:
         body = result.body or b""
         if self.workers <= 0:  # in-process, for tiny lists (tests, a single --feed)
             return await asyncio.to_thread(parse_body, feed, body, result.headers, result.url, now)
@@ -304,7 +315,7 @@ class Poller:
             pool = self._parse_pool()
             try:
                 return await loop.run_in_executor(
-                    pool, parse_body, feed, body, result.headers, result.url, now
+                    pool, parse_body, feed, body, result.headers, result.url, now, plan
                 )
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a fresh pool and try once more,
@@ -403,13 +414,20 @@ class Poller:
                 lambda db: record_success(db, feed.id, result, now=now, interval=feed.interval)
             )
             return FeedOutcome(feed.id, result.status)
-        parsed = await self._parse(feed, result, now)
+        plan = self._match_plan(feed)
+        book = self.rules.book if self.rules is not None else None
+        parsed = await self._parse(feed, result, now, plan)
         if parsed.error is not None:
             return await self._failed(feed, parsed.error_kind or "parse", parsed.error)
         matcher = self.rules.matcher if self.rules is not None else None
-        return await self.writer.run(
-            lambda db: _write_items(db, feed, result, parsed, matcher, now)
+        # the worker's matches hold only if the rule set in force is still the one it used
+        same_rules = self.rules is not None and self.rules.book is book
+        matched = parsed.matches if plan is not None and same_rules else None
+        outcome = await self.writer.run(
+            lambda db: _write_items(db, feed, result, parsed, matcher, now, matched)
         )
+        self._stored[feed.id] = {item.id: item.content_hash for item in parsed.items}
+        return outcome
 
     async def _failed(
         self,
@@ -457,13 +475,20 @@ def _write_items(
     parsed: Parsed,
     matcher: Matcher | None,
     now: datetime,
+    matched: dict[str, tuple[Match, ...]] | None = None,
 ) -> FeedOutcome:
-    """Runs on the writer thread: items, matches and the feed's new state commit together."""
+    """Runs on the writer thread: items, matches and the feed's new state commit together.
+    ``matched``: matches a worker found with the same rule set, by item id; items without
+    an entry are matched here."""
     written = store_items(db, parsed.items, now=now)
     saved = 0
     if matcher is not None:
         matches: list[Match] = []
         for item in [*written.new, *written.updated]:
+            found = matched.get(item.id) if matched is not None else None
+            if found is not None:
+                matches.extend(found)
+                continue
             try:
                 matches.extend(matcher.match(item, feed))
             except Exception:  # one odd item must not lose the feed's other items

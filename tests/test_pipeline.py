@@ -286,3 +286,42 @@ def test_a_killed_parser_process_is_replaced(feed_server: FeedServer, tmp_path: 
     first, second = asyncio.run(scenario())
     assert [o.status for o in first.outcomes + second.outcomes] == ["ok", "ok"]
     assert second.new_items == REAL["chosun-international-ko_2022-07-30.xml"]
+
+
+def test_matching_in_worker_processes_saves_what_the_writer_would(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Workers match the items they parse (with the same rule files); the stored matches
+    are exactly those of matching on the writer thread."""
+    pytest.importorskip("monitor.store.matches")
+    rules = Rules(Path(__file__).resolve().parent.parent / "rules")
+    rules.load()
+    feeds = serve_real(feed_server)
+    sql = "SELECT item_id, rule_id, rule_version, score, hits FROM matches ORDER BY 1, 2"
+    in_writer, in_workers = tmp_path / "writer.db", tmp_path / "workers.db"
+    poll_once(in_writer, feeds, rules=rules, workers=0)
+    poll_once(in_workers, feeds, rules=rules, workers=1)
+    expected = rows(in_writer, sql)
+    assert expected, "the shipped rules should match something in the real feeds"
+    assert rows(in_workers, sql) == expected
+
+
+def test_a_worker_matches_only_unknown_items_with_the_plans_rule_files(tmp_path: Path) -> None:
+    from monitor.parse_worker import MatchPlan, parse_body, rule_files
+
+    rules_dir = tmp_path / "rules"
+    write_rule(rules_dir)
+    feed = FeedSource("small", "small", "http://127.0.0.1/small.xml", "news", "JP", "en", 900)
+    now = utcnow()
+
+    def parse(plan: MatchPlan) -> dict[str, Any] | None:
+        return parse_body(feed, SMALL_FEED, {}, feed.url, now, plan).matches
+
+    plan = MatchPlan(str(rules_dir), rule_files(rules_dir))
+    found = parse(plan)
+    assert found is not None and any(found.values())  # the Japan-and-Korea item matched
+    items = parse_body(feed, SMALL_FEED, {}, feed.url, now).items
+    known = {i.id: i.content_hash for i in items}
+    assert parse(MatchPlan(plan.rules_dir, plan.files, known)) == {}  # all stored: none matched
+    stale = MatchPlan(plan.rules_dir, (("elsewhere.yaml", 1.0),))
+    assert parse(stale) == {}  # not the pipeline's rule files: the writer matches instead
