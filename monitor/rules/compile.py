@@ -26,7 +26,9 @@ from monitor.rules.text import GAP, Analyzed, key_of, tokenize, written_in_capit
 
 FIELDS: tuple[Field, ...] = ("title", "summary")
 Span = tuple[int, int]  # token indices, end exclusive
-RawHit = tuple[str, str, int, int]  # term, field, start, end: a Hit before deduplication
+# (field rank: 0 title, 1 summary; start; end; term): a Hit before deduplication, ordered so
+# that plain tuple comparison sorts title hits first, then by position.
+RawHit = tuple[int, int, int, str]
 
 
 # --- literals and the automaton -------------------------------------------------------------
@@ -267,7 +269,7 @@ class Lit(Evaluator):
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for p, fname, (s, e) in self.found(ctx, fields):
             start, end = ctx.fields[fname].an.token_span(s, e)
-            out.append((p.display, fname, start, end))
+            out.append((fname != "title", start, end, p.display))
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         terms = sorted({p.display for p, _, _ in self.found(ctx, fields)}, key=str.casefold)
@@ -323,7 +325,7 @@ class Rx(Evaluator):
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for fname in fields:
             for _, _, a, b in self._matches(ctx, fname):
-                out.append((self.label, fname, a, b))
+                out.append((fname != "title", a, b, self.label))
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         text = ctx.fields
@@ -533,8 +535,7 @@ class CompiledQuery:
             return QueryResult(False)
         raw: list[RawHit] = []
         self.root.hits(ctx, FIELDS, raw)
-        ordered = sorted(set(raw), key=lambda h: (h[1] != "title", h[2], h[3], h[0]))
-        unique = tuple(Hit(t, f, a, b) for t, f, a, b in ordered)  # type: ignore[arg-type]
+        unique = tuple(Hit(t, FIELDS[f], a, b) for f, a, b, t in sorted(set(raw)))
         return QueryResult(True, unique, score_hits(unique, self.root.near_bonus(ctx, FIELDS)))
 
     def explain(self, title: str, summary: str = "") -> Explanation:
