@@ -6,9 +6,9 @@
 Feeds are built from the items of the real snapshots shipped in monitor/demo/snapshots,
 each feed with its own guids, and served by an asyncio HTTP server in a child process (so
 its CPU is not counted in the monitor's peak RSS) on --hosts ports of 127.0.0.1. Each port
-stands for one publisher host: the fetcher's per-host limits are keyed by host:port for the
-run (see PER_PORT_HOSTS below), otherwise 1,000 feeds on one host would be one publisher
-throttled to a handful of connections, which is not what a real feed list looks like.
+stands for one publisher host: the fetcher keys its per-host limits by host and port, so the
+100 ports are 100 publishers (1,000 feeds on one host:port would be one publisher throttled
+to a handful of connections, which is not what a real feed list looks like).
 
 Reported in one run: the naive baseline (sequential ``feedparser.parse(url)`` into sqlite3,
 timed on a sample of feeds and extrapolated linearly), the cold cycle (empty archive), the
@@ -33,13 +33,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SNAPSHOTS = ROOT / "monitor" / "demo" / "snapshots"
-PER_PORT_HOSTS = True
 
 
 # ── the feeds ────────────────────────────────────────────────────────────────────────────
@@ -184,16 +182,6 @@ def baseline(urls: list[str], db_path: Path) -> tuple[float, int]:
 # ── the monitor ──────────────────────────────────────────────────────────────────────────
 
 
-def key_hosts_by_port() -> None:
-    """Make each 127.0.0.1 port count as its own host for the fetcher's per-host limits."""
-    from monitor.reader import fetch
-
-    def host_and_port(url: str) -> str:
-        return urlsplit(url).netloc.lower()
-
-    fetch._host = host_and_port  # type: ignore[attr-defined]
-
-
 def load_rules(rules_dir: Path | None) -> tuple[Any, str]:
     """The rule set to match with, and how to describe it in the report."""
     from monitor.errors import ConfigError
@@ -319,8 +307,6 @@ def main() -> None:
             base_time, base_items = baseline(sample, Path(tmp) / "baseline.db")
             base_total = base_time * args.feeds / len(sample)
 
-            if PER_PORT_HOSTS:
-                key_hosts_by_port()
             db = Path(tmp) / "monitor.db"
             memory = MemorySampler(exclude=server.pid)
             memory.start()

@@ -17,11 +17,9 @@ recorded on that feed and never stops the others.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import multiprocessing
 import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -50,14 +48,6 @@ from monitor.store.items import store_items
 from monitor.store.writer import ArchiveWriter, Database
 
 log = logging.getLogger(__name__)
-
-# httpcore runs `import sniffio` on every lock it takes (about six per request). Without
-# sniffio installed (anyio 4 no longer pulls it in), each is a failed import searching all
-# of sys.path: ~0.35 ms of event-loop CPU per request (bench/poll.py, steady cycle: 3.7 s
-# of CPU for 1,000 feeds without this line, 3.35 s with it). A None entry makes the failure
-# instant; an installed sniffio is left alone.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 Mode = Literal["scheduled", "once", "forced"]
 Status = Literal["ok", "not_modified", "unchanged", "failed", "skipped"]

@@ -312,3 +312,14 @@ def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer) -> None:
     assert isinstance(stalled, FetchError) and stalled.kind == "timeout"
     assert isinstance(gone, FetchError) and gone.kind == "gone"
     assert isinstance(good, FetchResult) and good.body == SMALL_FEED
+
+
+def test_per_host_limits_count_each_port_as_its_own_host() -> None:
+    from monitor.reader.fetch import _host_key
+
+    assert _host_key("http://Example.com:80/feed") == "example.com"
+    assert _host_key("https://example.com:443/feed") == "example.com"
+    assert _host_key("https://example.com/feed") == "example.com"
+    assert _host_key("http://127.0.0.1:8080/a") == "127.0.0.1:8080"
+    assert _host_key("http://127.0.0.1:8081/a") != _host_key("http://127.0.0.1:8080/a")
+    assert _host_key("http://[bad") == ""
