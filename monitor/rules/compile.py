@@ -89,6 +89,8 @@ class Vocabulary:
         self.ids: dict[str, int] = {}
         self.lengths: list[int] = []  # key id -> length of the key
         self._automaton: Any = None
+        self.lists_source: Mapping[str, TermList] | None = None
+        self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
 
     def add(self, key: str) -> int:
         kid = self.ids.get(key)
@@ -677,7 +679,10 @@ class _Compiler:
         self.lists = lists
         self.vocab = vocab
         self.query = query
-        self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
+        # Queries compiled into one vocabulary with the same lists share expanded lists.
+        if vocab.lists_source is not lists:
+            vocab.lists_source, vocab.list_cache = lists, {}
+        self.list_cache = vocab.list_cache
 
     def pattern(self, p: Pattern) -> tuple[Pattern, int]:
         return p, self.vocab.add(p.key)
