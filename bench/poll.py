@@ -340,6 +340,9 @@ def main() -> None:
     ]  # fmt: skip
     for name, took, note in rows:
         print(f"  {name:<15}{took}   {note}")
+    for name, summary in (("cold", cold), ("steady", steady)):
+        for o in [o for o in summary.outcomes if o.status == "failed"][:3]:
+            print(f"  {name} cycle failure: {o.feed_id}: {o.error_kind}: {o.error}")
     print(
         f"  peak RSS       {mb(memory.peak_total)} in all (monitor process "
         f"{mb(memory.peak_self)}, largest parser process {mb(memory.peak_child)})"
