@@ -78,6 +78,7 @@ _PUBDATE = re.compile(r"<pubDate>([^<]*)</pubDate>")
 _CHANNEL_LINK = re.compile(r"<link>([^<]*)</link>")
 _LANGUAGE = re.compile(r"<language>\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)\s*</language>")
 _IMAGE = re.compile(r"<image>.*?</image>", re.S)
+_AT_MOST_ONCE = ("<title", "<dc:creator", "<content:encoded")
 _NEEDED_IN_ITEM = ("<guid", "<link>", "<pubDate>", "<description")
 
 
@@ -180,7 +181,9 @@ def _split(text: str) -> tuple[str | None, list[str]]:
             return None, []
         if not all(needed in chunk for needed in _NEEDED_IN_ITEM):
             return None, []
-        if any(chunk.count(tag) != 1 for tag in _NEEDED_IN_ITEM) or chunk.count("<title") > 1:
+        if any(chunk.count(tag) != 1 for tag in _NEEDED_IN_ITEM) or any(
+            chunk.count(tag) > 1 for tag in _AT_MOST_ONCE
+        ):
             return None, []  # a repeated field: the parsers may pick different ones
         found = _PUBDATE.search(chunk)
         if found is None or not (_RFC822.match(found.group(1)) or _ISO.match(found.group(1))):
