@@ -83,11 +83,9 @@ def test_fields() -> None:
 
 @pytest.mark.parametrize(
     "title",
-    ["Let us go", "Tell us more", "us", "Join US later? no: us", "bonus", "U-S ties"],
+    ["Let us go", "Tell us more", "us", "Join us later? no: us", "bonus", "U-S ties"],
 )
 def test_capital_terms_never_match_lower_case(title: str) -> None:
-    if "US" in title.split():
-        pytest.skip("contains the capital word")
     assert not matches("US", title)
 
 
