@@ -60,3 +60,12 @@ def app(ctx: click.Context) -> AppContext:
     obj = ctx.find_object(AppContext)
     assert obj is not None, "the top-level group sets AppContext"
     return obj
+
+
+# Shared by poll, run and demo so the flag reads the same everywhere (sqlite-utils style).
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Parser processes (default: one per CPU; 0 parses in this process).",
+)

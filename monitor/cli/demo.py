@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from monitor.cli.common import AppContext, app
+from monitor.cli.common import AppContext, app, workers_option
 from monitor.cli.poll import load_rules, progress_bar, stdout_console, summary_table
 from monitor.demo import DEMO_FEEDS, demo_sources
 from monitor.demo.server import SnapshotServer
@@ -122,12 +122,7 @@ def print_digest(a: AppContext, db_path: Path, rules: Rules | None) -> None:
 @click.option(
     "--keep-serving", is_flag=True, help="Keep serving the snapshots after the demo, until Ctrl-C."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Parser processes (default: one per CPU; 0 parses in this process).",
-)
+@workers_option
 @click.pass_context
 def demo_command(
     ctx: click.Context, port: int, demo_db: Path, keep_serving: bool, workers: int | None

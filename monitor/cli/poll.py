@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitor.cli.common import AppContext, app
+from monitor.cli.common import AppContext, app, workers_option
 from monitor.cli.config_cmd import check_all
 from monitor.config.feeds import FeedsConfig, load_feeds
 from monitor.errors import MonitorError
@@ -172,12 +172,7 @@ def _select(feeds: FeedsConfig, ids: Sequence[str]) -> list[FeedSource]:
     help="Only this feed (repeatable). Polls it even if disabled or backing off.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Parser processes (default: one per CPU; 0 parses in this process).",
-)
+@workers_option
 @click.pass_context
 def poll_command(
     ctx: click.Context, once: bool, feed_ids: tuple[str, ...], as_json: bool, workers: int | None
@@ -290,12 +285,7 @@ async def _daemon(
 
 
 @click.command("run")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Parser processes (default: one per CPU; 0 parses in this process).",
-)
+@workers_option
 @click.pass_context
 def run_command(ctx: click.Context, workers: int | None) -> None:
     """Poll every enabled feed on its schedule until stopped.
