@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import FeedSource, Hit, Item, Rule, SourceFilter
-from monitor.rules.compile import compile_query
+from monitor.rules.compile import Context, Vocabulary, compile_query, literal_pattern
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
 from monitor.rules.termlist import TermList
-from monitor.rules.text import Analyzed
+from monitor.rules.text import _GAP_RE, GAP, TOKEN_RE, Analyzed, fold_text
 
 LISTS = {
     "japan": TermList("japan", ("Japan", "Tokyo", "日本", "일본")),
@@ -351,7 +351,57 @@ TEXT = st.text(
 @given(TEXT, st.sampled_from(["a", "US", "日本", "한국", '"a b"', "ab*", "日本 NEAR/2 韓国"]))
 def test_tokens_and_hits_stay_consistent_on_any_text(text: str, query: str) -> None:
     an = Analyzed(text)
-    assert len(an.starts) == len(an.spans)
+    assert all(0 <= a < b <= len(an.folded) for a, b in an.spans)
     result = compile_query(parse_query(query)).evaluate(text, text)
     for hit in result.hits:
         assert 0 <= hit.start < hit.end <= len(text)
+
+
+# The definition of a literal match: the folded text cut into tokens by TOKEN_RE, a GAP token
+# where CJK characters are separated, and the literal's tokens equal to a run of them (the
+# last one a prefix for ``term*``). The matcher never builds this list; it scans the folded
+# text and checks boundaries, and must find exactly the same occurrences.
+def reference_spans(text: str, key: str) -> set[tuple[int, int]]:
+    folded = fold_text(text)
+    # The GAP runs as a GAP token padded to their length, so offsets stay those of ``folded``.
+    padded = _GAP_RE.sub(lambda m: GAP + " " * (len(m.group()) - 1), folded)
+    toks = [(m.group(1), m.start(1), m.end(1)) for m in TOKEN_RE.finditer(padded)]
+    want = [t for t in key.split(" ") if t]
+    prefix = not key.endswith(" ")
+    out = set()
+    for i in range(len(toks) - len(want) + 1):
+        run = toks[i : i + len(want)]
+        last = len(want) - 1
+        if all(
+            got == w or (j == last and prefix and w != GAP and got != GAP and got.startswith(w))
+            for j, ((got, _, _), w) in enumerate(zip(run, want, strict=True))
+        ):
+            out.add((run[0][1], run[-1][2]))
+    return out
+
+
+SCAN_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("ab sUSo's-\u2019'\u3001\u3002 日本韓国한국lg\u0301\ufb01\uff2a_.1")
+        + ["\u3000", "ß", "\u2026", "\uff76", "\uff9e", "\u30fb", "\u30fc", "\u3099"]
+        + ["\u3097"]  # unassigned, inside the Hiragana block
+    ),
+    max_size=40,
+)
+TERMS = [
+    "a", "ab", "s", "US", "b a", "ab*", "a*", "o's", "o'b", "1", "日", "日本", "本", "日 本",
+    "한국", "lg한국", "lg 한", "a 日本", "日本 a", "ss", "ガ", "a.b", "国 lg*", "日・本", "s 日",
+    "b's", "ab's a",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(SCAN_TEXT, st.lists(st.sampled_from(TERMS), min_size=1, max_size=5, unique=True))
+def test_scanning_folded_text_finds_what_a_token_list_finds(text: str, terms: list[str]) -> None:
+    vocab = Vocabulary()
+    patterns = [literal_pattern(t) for t in terms]
+    kids = [vocab.add(p.key) for p in patterns]
+    ctx = Context(vocab, text, "")
+    for p, kid in zip(patterns, kids, strict=True):
+        found = set(ctx.fields["title"].occ.get(kid, []))
+        assert found == reference_spans(text, p.key), (text, p.key)

@@ -16,16 +16,29 @@ from itertools import combinations
 from math import comb
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from monitor.errors import QueryError
 from monitor.model import Field, Hit
 from monitor.rules import ast
 from monitor.rules.termlist import TermList, expand_terms
-from monitor.rules.text import GAP, Analyzed, key_of, tokenize, written_in_capitals
+from monitor.rules.text import (
+    GAP,
+    TOKEN_RE,
+    Analyzed,
+    consumed_end,
+    is_cjk,
+    is_gap,
+    key_of,
+    token_char,
+    tokenize,
+    word_ends_at,
+    word_starts_at,
+    written_in_capitals,
+)
 
 FIELDS: tuple[Field, ...] = ("title", "summary")
-Span = tuple[int, int]  # token indices, end exclusive
+Span = tuple[int, int]  # character offsets in the folded text, end exclusive
 # (field rank: 0 title, 1 summary; start; end; term): a Hit before deduplication, ordered so
 # that plain tuple comparison sorts title hits first, then by position.
 RawHit = tuple[int, int, int, str]
@@ -82,13 +95,66 @@ def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern |
     return Pattern(display, key, len(tokens), tuple(exact), prefix)
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of a literal that is contiguous in text: one word, or a run of CJK."""
+
+    text: str
+    cjk: bool
+    gap: bool  # CJK after CJK with a space or punctuation between them (a GAP token)
+
+
+def pieces_of(key: str) -> tuple[Piece, ...]:
+    """The pieces of a literal, from its key (``" w1 w2 "``; CJK tokens are characters)."""
+    out: list[Piece] = []
+    gap = False
+    for tok in key.split(" "):
+        if not tok:
+            continue
+        if tok == GAP:
+            gap = True
+            continue
+        cjk = is_cjk(tok)
+        if cjk and out and out[-1].cjk and not gap:
+            out[-1] = Piece(out[-1].text + tok, True, out[-1].gap)
+        else:
+            out.append(Piece(tok, cjk, gap))
+        gap = False
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One literal under its anchor, the piece the automaton looks for (its longest)."""
+
+    kid: int
+    pieces: tuple[Piece, ...]
+    anchor: int  # index of the anchor piece
+    prefix: bool  # the last piece is a word prefix (miner*)
+    whole: bool  # the anchor is a word that must end where the automaton found it end
+    single: bool  # one piece, not a prefix: found where the automaton found it
+
+
+def _entry(kid: int, key: str) -> tuple[str, bool, _Entry] | None:
+    pieces = pieces_of(key)
+    if not pieces:
+        return None
+    anchor = max(range(len(pieces)), key=lambda i: len(pieces[i].text))
+    prefix = not key.endswith(" ") and not pieces[-1].cjk
+    piece = pieces[anchor]
+    whole = not piece.cjk and not (prefix and anchor == len(pieces) - 1)
+    single = len(pieces) == 1 and not (prefix and not piece.cjk)
+    return piece.text, not piece.cjk, _Entry(kid, pieces, anchor, prefix, whole, single)
+
+
 class Vocabulary:
-    """Every automaton key of a set of queries, with a lazily built automaton."""
+    """Every literal of a set of queries, with a lazily built automaton over anchors."""
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.lengths: list[int] = []  # key id -> length of the key
         self._automaton: Any = None
+        self._groups: list[tuple[bool, tuple[_Entry, ...]]] = []
         self.lists_source: Mapping[str, TermList] | None = None
         self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
 
@@ -100,82 +166,175 @@ class Vocabulary:
             self._automaton = None
         return kid
 
-    def automaton(self) -> Any:
+    def prepare(self) -> Any:
+        """The automaton: each literal is found by its anchor, then checked in place."""
         if self._automaton is None:
-            automaton = ahocorasick.Automaton()
+            groups: dict[str, list[_Entry]] = {}
+            latin: dict[str, bool] = {}
             for key, kid in self.ids.items():
-                automaton.add_word(key, kid)
-            automaton.make_automaton()
-            self._automaton = automaton
+                found = _entry(kid, key)
+                if found is not None:
+                    text, is_latin, entry = found
+                    groups.setdefault(text, []).append(entry)
+                    latin[text] = is_latin
+            anchors = list(groups)
+            self._groups = [(latin[a], tuple(groups[a])) for a in anchors]
+            self._automaton = (
+                ahocorasick_rs.AhoCorasick(anchors, matchkind=ahocorasick_rs.MatchKind.Standard)
+                if anchors
+                else False
+            )
         return self._automaton
+
+    def scan(self, folded: str) -> dict[int, list[Span]]:
+        """key id -> character span in ``folded`` of each occurrence that lines up with tokens
+        (case not checked yet: see Context.spans)."""
+        automaton = self.prepare()
+        if not automaton or not folded:
+            return {}
+        groups = self._groups
+        occ: dict[int, list[Span]] = {}
+        for aid, a, b in automaton.find_matches_as_indexes(folded, overlapping=True):
+            latin, entries = groups[aid]
+            if latin and not word_starts_at(folded, a):
+                continue
+            whole: bool | None = None  # the anchor ends a word (checked when first needed)
+            for entry in entries:
+                if entry.whole:
+                    if whole is None:
+                        whole = word_ends_at(folded, b)
+                    if not whole:
+                        continue
+                span = (a, b) if entry.single else _place(folded, a, b, entry)
+                if span is not None:
+                    spans = occ.get(entry.kid)
+                    if spans is None:
+                        occ[entry.kid] = [span]
+                    else:
+                        spans.append(span)
+        return occ
+
+
+def _place(folded: str, a: int, b: int, entry: _Entry) -> Span | None:
+    """The span of a literal whose anchor occurs at [a, b), or None where the tokens around
+    it are not the literal's other pieces."""
+    pieces = entry.pieces
+    last = len(pieces) - 1
+    start, end = a, b
+    right = pieces[entry.anchor]
+    for k in range(entry.anchor - 1, -1, -1):  # the pieces before, right to left
+        piece = pieces[k]
+        prev_end = _prev_token_end(folded, start)
+        begin = prev_end - len(piece.text)
+        if prev_end < 0 or begin < 0 or not folded.startswith(piece.text, begin):
+            return None
+        if piece.cjk:
+            if right.cjk and not is_gap(folded, prev_end, start):
+                return None
+        elif not word_starts_at(folded, begin):
+            return None
+        start, right = begin, piece
+    if entry.anchor == last:
+        if entry.prefix and not right.cjk:  # the whole word: miner* covers "minerals"
+            m = TOKEN_RE.match(folded, a)
+            end = m.end(1) if m else b
+        return start, end
+    prev_cjk = pieces[entry.anchor].cjk
+    size = len(folded)
+    for k in range(entry.anchor + 1, last + 1):  # the pieces after, left to right
+        piece = pieces[k]
+        resume = consumed_end(folded, end)
+        begin = resume
+        while begin < size and not token_char(folded[begin]):
+            begin += 1  # separators: whatever no token starts with
+        if begin >= size or not folded.startswith(piece.text, begin):
+            return None
+        if piece.cjk:
+            # A CJK gap: something between the two, and not a possessive 's.
+            if prev_cjk and (begin > end and resume == end) != piece.gap:
+                return None
+            end = begin + len(piece.text)
+        else:
+            end = begin + len(piece.text)
+            if k == last and entry.prefix:
+                m = TOKEN_RE.match(folded, begin)  # the whole word the prefix begins
+                end = m.end(1) if m else end
+            elif not word_ends_at(folded, end):
+                return None
+        prev_cjk = piece.cjk
+    return start, end
+
+
+def _prev_token_end(folded: str, start: int) -> int:
+    """The end of the token before the one starting at ``start``; -1 when there is none."""
+    i = start
+    while i > 0:
+        ch = folded[i - 1]
+        if token_char(ch):
+            if (
+                ch == "s"
+                and i >= 3
+                and folded[i - 2] == "'"
+                and token_char(folded[i - 3])
+                and (i >= len(folded) or not (folded[i].isalnum() or folded[i] == "_"))
+            ):
+                return i - 2  # a possessive 's belongs to no token
+            return i
+        i -= 1
+    return -1
 
 
 # --- per-item context -------------------------------------------------------------------------
 
 
 class FieldDoc:
-    """One field of one item: its tokens and where each automaton key occurs."""
+    """One field of one item: where each literal occurs (character spans in ``an.folded``)."""
 
-    __slots__ = ("an", "raw", "lengths", "keys", "_occ", "cache")
+    __slots__ = ("an", "occ", "keys", "cache")
 
-    def __init__(self, an: Analyzed, raw: list[tuple[int, int]], lengths: list[int]) -> None:
+    def __init__(self, an: Analyzed, occ: dict[int, list[Span]]) -> None:
         self.an = an
-        self.raw = raw  # (end offset in an.joined, key id) of every occurrence
-        self.lengths = lengths  # key id -> key length
-        self.keys = {kid for _, kid in raw}  # a set: isdisjoint walks the smaller side
-        self._occ: dict[int, list[int]] | None = None
+        self.occ = occ
+        self.keys = set(occ)
         self.cache: dict[Any, list[Any]] = {}
-
-    @property
-    def occ(self) -> dict[int, list[int]]:
-        """key id -> start of each occurrence in ``an.joined`` (built when first needed)."""
-        if self._occ is None:
-            occ: dict[int, list[int]] = {}
-            lengths = self.lengths
-            for end, kid in self.raw:
-                # The key's first token starts after its leading space.
-                occ.setdefault(kid, []).append(end - lengths[kid] + 2)
-            self._occ = occ
-        return self._occ
 
 
 class Context:
     """An item scanned once against a vocabulary; evaluators look positions up here."""
 
     def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
-        automaton = vocab.automaton()
-        lengths = vocab.lengths
-        self.fields: dict[str, FieldDoc] = {}
-        self.found: set[int] = set()
-        for name, text in (("title", title), ("summary", summary)):
-            an = Analyzed(text)
-            raw = list(automaton.iter(an.joined)) if len(an.joined) > 1 and len(automaton) else []
-            doc = FieldDoc(an, raw, lengths)
-            self.fields[name] = doc
-            self.found |= doc.keys
+        t = Analyzed(title)
+        s = Analyzed(summary)
+        td = FieldDoc(t, vocab.scan(t.folded))
+        sd = FieldDoc(s, vocab.scan(s.folded))
+        self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd}
+        self.found = td.keys | sd.keys
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
-        """Token spans of one pattern's occurrences in one field (exact case checked)."""
+        """Character spans of one pattern's occurrences in one field (exact case checked)."""
         doc = self.fields[fname]
-        if kid not in doc.keys:
+        found = doc.occ.get(kid)
+        if not found:
             return []
+        if not pattern.needs_case:
+            return found
         cached = doc.cache.get(pattern)
         if cached is None:
-            an = doc.an
-            n = pattern.ntok
-            cached = [(i, i + n) for i in map(an.token_index, doc.occ[kid])]
-            if pattern.needs_case:
-                cached = [(s, e) for s, e in cached if _case_ok(an, s, pattern)]
+            cached = [(s, e) for s, e in found if _case_ok(doc.an, s, pattern)]
             doc.cache[pattern] = cached
         return cached
 
 
 def _case_ok(an: Analyzed, start: int, pattern: Pattern) -> bool:
     last = pattern.ntok - 1
-    for i, want in enumerate(pattern.exact):
+    cased = an.cased
+    for i, m in enumerate(TOKEN_RE.finditer(an.folded, start)):
+        if i > last:
+            break
+        want = pattern.exact[i]
         if want is None:
             continue
-        got = an.cased_token(start + i)
+        got = cased[m.start(1) : m.end(1)]
         if pattern.prefix and i == last:
             if not got.startswith(want):
                 return False
@@ -239,6 +398,11 @@ class Lit(Evaluator):
             self.by_id.setdefault(kid, []).append(p)
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
+        if fields is FIELDS:  # the usual case: either field will do
+            if not self.plain_ids.isdisjoint(ctx.found):
+                return True
+            if not self.cased or self.ids.isdisjoint(ctx.found):
+                return False
         for fname in fields:
             doc = ctx.fields[fname]
             if not self.plain_ids.isdisjoint(doc.keys):
@@ -269,9 +433,20 @@ class Lit(Evaluator):
                     yield p, fname, span
 
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
-        for p, fname, (s, e) in self.found(ctx, fields):
-            start, end = ctx.fields[fname].an.token_span(s, e)
-            out.append((fname != "title", start, end, p.display))
+        for fname in fields:
+            present = self._present(ctx, fname)
+            if not present:
+                continue
+            an = ctx.fields[fname].an
+            rank = fname != "title"
+            if an.fmap is None:  # offsets unchanged by folding: no mapping
+                for p, kid in present:
+                    display = p.display
+                    out.extend((rank, s, e, display) for s, e in ctx.spans(fname, p, kid))
+            else:
+                for p, kid in present:
+                    for s, e in ctx.spans(fname, p, kid):
+                        out.append((rank, an.orig(s), an.orig_end(e), p.display))
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         terms = sorted({p.display for p, _, _ in self.found(ctx, fields)}, key=str.casefold)
@@ -284,7 +459,8 @@ class Rx(Evaluator):
         self.regex = re.compile(pattern, re.IGNORECASE)
 
     def _matches(self, ctx: Context, fname: str) -> list[tuple[int, int, int, int]]:
-        """(first token, end token, start char, end char) of each match, chars in the original."""
+        """(start, end) of the tokens each match touches in the folded text, then (start,
+        end) of the match in the original."""
         doc = ctx.fields[fname]
         key = ("rx", self.regex.pattern)  # one scan per pattern, however often it is written
         cached = doc.cache.get(key)
@@ -301,7 +477,9 @@ class Rx(Evaluator):
                 begins = [s for s, _ in an.spans]
             first = bisect_right(ends, a)  # the first token ending after the match starts
             last = bisect_left(begins, b)  # the first token starting at or after its end
-            found.append((first, max(last, first + 1), an.orig(a), an.orig_end(b)))
+            # The tokens it touches, whole; inside punctuation, the characters themselves.
+            span = (begins[first], ends[last - 1]) if first < last else (a, b)
+            found.append((span[0], span[1], an.orig(a), an.orig_end(b)))
         doc.cache[key] = found
         return found
 
@@ -459,18 +637,29 @@ class NearE(Evaluator):
         if not left:
             return None
         right = self.right.positions(ctx, fname)
+        if not right:
+            return None
+        an = ctx.fields[fname].an
+        distance = self.distance
+        # Fewer tokens lie between spans that are closer in the text, so each left span only
+        # needs the nearest right span after it and the nearest before it counted.
+        rights = sorted(set(right))
+        starts = [rs for rs, _ in rights]
+        by_end = sorted(re_ for _, re_ in rights)
         best: int | None = None
-        for ls, le in left:
-            for rs, re_ in right:
-                if (ls, le) == (rs, re_):
-                    continue  # one occurrence cannot be near itself
-                if rs >= le:
-                    g = rs - le
-                elif ls >= re_:
-                    g = ls - re_
-                else:
-                    g = 0
-                if g <= self.distance and (best is None or g < best):
+        for ls, le in sorted(set(left)):
+            i = bisect_left(starts, le)
+            for rs, re_ in rights[:i]:
+                if re_ > ls and (rs, re_) != (ls, le):
+                    return 0  # they overlap
+            gaps = []
+            if i < len(rights):
+                gaps.append(an.tokens_between(le, starts[i], distance))
+            j = bisect_right(by_end, ls)
+            if j:
+                gaps.append(an.tokens_between(by_end[j - 1], ls, distance))
+            for g in gaps:
+                if g <= distance and (best is None or g < best):
                     best = g
         return best
 
@@ -528,6 +717,7 @@ class CompiledQuery:
         self.vocab = vocab
         self.node = node
         self.lists_used: frozenset[str] = frozenset(_list_names(node))
+        self.has_near = _has_near(root)
 
     def evaluate(self, title: str, summary: str = "") -> QueryResult:
         return self.run(Context(self.vocab, title, summary))
@@ -538,7 +728,8 @@ class CompiledQuery:
         raw: list[RawHit] = []
         self.root.hits(ctx, FIELDS, raw)
         unique = tuple(Hit(t, FIELDS[f], a, b) for f, a, b, t in sorted(set(raw)))
-        return QueryResult(True, unique, score_hits(unique, self.root.near_bonus(ctx, FIELDS)))
+        bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
+        return QueryResult(True, unique, score_hits(unique, bonus))
 
     def explain(self, title: str, summary: str = "") -> Explanation:
         return self.explain_ctx(Context(self.vocab, title, summary))
@@ -570,6 +761,10 @@ class CompiledQuery:
         """A necessary condition for a match as AND of ORs of literal terms, for prefilters
         such as archive search's FTS query; None when nothing is required (a regex, NOT)."""
         return _cnf(self.root)
+
+
+def _has_near(ev: Evaluator) -> bool:
+    return isinstance(ev, NearE) or any(_has_near(c) for c in ev.children())
 
 
 def _literals(ev: Evaluator, out: list[str]) -> None:

@@ -90,7 +90,11 @@ class Matcher:
         self.compiled = tuple(compiled)
         # Every other necessary key set, checked with set operations before evaluating.
         # (The smallest few: each check costs, and the full evaluation follows anyway.)
-        self.required = [_minimal(c.query.required_ids())[:6] for c in compiled]
+        # Key sets as bit masks: testing a set against the keys found is one AND.
+        self.required = [
+            tuple(self._mask(clause) for clause in _minimal(c.query.required_ids())[:6])
+            for c in compiled
+        ]
         self.by_id = {c.rule.id: c for c in compiled}
         keys = lookup_keys(self.vocab)
         self.index: dict[int, list[int]] = {}
@@ -102,7 +106,7 @@ class Matcher:
             else:
                 for kid in need:
                     self.index.setdefault(kid, []).append(i)
-        self.vocab.automaton()  # build now, not on the first item
+        self.vocab.prepare()  # build now, not on the first item
 
     def context(self, title: str, summary: str) -> Context:
         return Context(self.vocab, title, summary)
@@ -118,9 +122,19 @@ class Matcher:
             if rules:
                 seen.update(rules)
         required = self.required
-        return sorted(
-            i for i in seen if all(not clause.isdisjoint(present) for clause in required[i])
-        )
+        found = sum(1 << kid for kid in present)
+        out = []
+        for i in seen:
+            for clause in required[i]:
+                if not clause & found:
+                    break
+            else:
+                out.append(i)
+        out.sort()
+        return out
+
+    def _mask(self, ids: Iterable[int]) -> int:
+        return sum(1 << kid for kid in set(ids))
 
     def match(self, item: Item, feed: FeedSource | None = None) -> list[Match]:
         ctx = self.context(item.title, item.summary)

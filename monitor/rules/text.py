@@ -6,21 +6,23 @@ apostrophes kept) or a single CJK character. Making every Han, Kana and Hangul c
 own token lets a Japanese or Korean term match inside a run without spaces, and makes NEAR
 count characters in CJK text and words elsewhere, with one mechanism.
 
-Matching runs over ``joined``: the folded tokens separated by single spaces, with a space at
-each end, so a literal term is the string ``" w1 w2 "`` and word boundaries come for free.
+A term's identity is its ``joined`` form: its folded tokens one space apart, a space at each
+end (``" w1 w2 "``). Items are not turned into token lists: the automaton scans their folded
+text, and the boundary checks at the end of this module keep only occurrences that line up
+with tokens, which gives the same result for a fraction of the cost.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
-from itertools import accumulate
 
 # Han (with extensions and compatibility ideographs), Hiragana, Katakana (with phonetic
-# extensions and the prolonged sound mark), Hangul syllables and jamo, iteration marks.
+# extensions and the prolonged sound mark), Hangul syllables and jamo, iteration marks. The
+# kana punctuation and sound marks (・ ゠ ゛ ゜) are left out: they separate, like a comma.
 CJK_CLASS = (
-    "\u1100-\u11ff\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u309f\u30a0-\u30ff"
+    "\u1100-\u11ff\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u3098\u309d-\u309f"
+    "\u30a1-\u30fa\u30fc-\u30ff"
     "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
     "\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003134f"
 )
@@ -43,7 +45,15 @@ _PUNCT = str.maketrans(
 )
 
 
-_PUNCT_RE = re.compile("[" + "".join(chr(c) for c in _PUNCT) + "]")
+_PUNCT_PAIRS = tuple((chr(c), str(v)) for c, v in _PUNCT.items())
+
+
+def _unify_punct(text: str) -> str:
+    # str.replace per variant present: several times faster than str.translate on non-ASCII.
+    for variant, plain in _PUNCT_PAIRS:
+        if variant in text:
+            text = text.replace(variant, plain)
+    return text
 
 
 def is_cjk(char: str) -> bool:
@@ -58,7 +68,7 @@ def normalize(text: str) -> str:
     """NFKC plus dash and quote unification, case kept (queries, regexes, exact-case checks)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_PUNCT)
+    return _unify_punct(unicodedata.normalize("NFKC", text))
 
 
 def fold(text: str) -> str:
@@ -78,20 +88,33 @@ def _clusters(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def fold_text(text: str) -> str:
+    """The folded text matching runs on: NFKC, dash and quote unification, case folding.
+
+    Offsets into it map back to the original through ``Analyzed.orig`` (computed only when a
+    hit needs it: most items match nothing)."""
+    if "\x00" in text:  # NUL never comes from a feed's text; keep the tokeniser's marker free
+        text = text.replace("\x00", " ")
+    if text.isascii():
+        return text.lower()
+    return _unify_punct(unicodedata.normalize("NFKC", text)).casefold()
+
+
 def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
     """Folded text, a map from folded index to original index (None: identity), and the
-    normalised case-kept text with the same map (used for regexes).
+    normalised case-kept text aligned with the folded text (for regexes and exact case).
 
-    The fast path covers text whose length NFKC and folding do not change (nearly all);
-    otherwise each character cluster is normalised on its own to keep the map.
+    The folded text is always ``fold_text(text)``. The fast path covers text whose length NFKC
+    and folding do not change (nearly all); otherwise each character cluster is normalised on
+    its own to build the map. Where that disagrees with normalising the whole text (Hangul
+    jamo or half-width kana that compose across clusters), offsets are found by folding
+    prefixes, and case is not kept.
     """
-    if "\x00" in text:  # NUL marks CJK gaps in ``joined``: never take it from the text
+    if "\x00" in text:
         text = text.replace("\x00", " ")
     if text.isascii():
         return text.lower(), None, text
-    cased = unicodedata.normalize("NFKC", text)
-    if _PUNCT_RE.search(cased):
-        cased = cased.translate(_PUNCT)
+    cased = _unify_punct(unicodedata.normalize("NFKC", text))
     folded = cased.casefold()
     if len(cased) == len(text) and len(folded) == len(text):
         return folded, None, cased
@@ -104,12 +127,28 @@ def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
         cased_parts.append(f if len(c) != len(f) else c)  # keep cased and folded aligned
         folded_parts.append(f)
         fmap.extend([start] * len(f))
-    return "".join(folded_parts), fmap, "".join(cased_parts)
+    if "".join(folded_parts) == folded:
+        return folded, fmap, cased if len(cased) == len(folded) else "".join(cased_parts)
+    return folded, _prefix_map(text, len(folded)), folded
 
 
-_PIECE_RE = re.compile("[^ ]+ ")
+def _prefix_map(text: str, size: int) -> list[int]:
+    """folded index -> original index, by folding ever longer prefixes (rare texts only)."""
+    fmap: list[int] = []
+    done = 0
+    for k in range(1, len(text) + 1):
+        n = len(fold_text(text[:k]))
+        while done < min(n, size):
+            fmap.append(k - 1)
+            done += 1
+    while done < size:
+        fmap.append(len(text) - 1)
+        done += 1
+    return fmap
+
+
 GAP = "\x00"  # stands between two CJK characters that a space or punctuation separates
-_GAP_RE = re.compile(f"(?<=[{CJK_CLASS}])(?:[^\\w]|_)+(?=[{CJK_CLASS}])")
+_GAP_RE = re.compile(f"(?<=[{CJK_CLASS}])(?:[^\\w{CJK_CLASS}]|_)+(?=[{CJK_CLASS}])")
 
 
 def joined_of(folded: str) -> str:
@@ -134,74 +173,144 @@ def token_regex(folded: str) -> re.Pattern[str]:
 
 
 class Analyzed:
-    """One field of an item, tokenised for matching.
+    """One field of an item, prepared for matching.
 
-    ``joined`` is built eagerly (the automaton scans it); token spans and positions only when
-    an evaluation needs them (NEAR, exact case, hits), since most items match no rule.
+    Only ``folded`` is built eagerly (the automaton scans it). The case-kept text, the map
+    back to original offsets and the token list are built when an evaluation needs them
+    (exact case, a regex, a hit to report): most items match no rule.
     """
 
-    __slots__ = ("text", "folded", "cased", "fmap", "joined", "_spans", "_starts")
+    __slots__ = ("text", "folded", "_aligned", "_spans")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.folded, self.fmap, self.cased = fold_with_map(text)
-        self.joined = joined_of(self.folded)
+        self.folded = fold_text(text)
+        self._aligned: tuple[list[int] | None, str] | None = None
         self._spans: list[tuple[int, int]] | None = None
-        self._starts: list[int] | None = None
+
+    def _align(self) -> tuple[list[int] | None, str]:
+        if self._aligned is None:
+            _, fmap, cased = fold_with_map(self.text)
+            self._aligned = (fmap, cased)
+        return self._aligned
+
+    @property
+    def fmap(self) -> list[int] | None:
+        return self._align()[0]
+
+    @property
+    def cased(self) -> str:
+        """The normalised text with its case, aligned with ``folded``."""
+        return self._align()[1]
 
     @property
     def spans(self) -> list[tuple[int, int]]:
-        """Each token's span in ``folded``."""
+        """Each token's span in ``folded`` (only regexes need the whole list)."""
         if self._spans is None:
             regex = token_regex(self.folded)
             self._spans = [m.span(1) for m in regex.finditer(self.folded)]
         return self._spans
 
-    @property
-    def starts(self) -> list[int]:
-        """Each token's start in ``joined`` (GAP markers are not tokens)."""
-        if self._starts is None:
-            # Token i starts after i + 1 spaces and the tokens before it (summed in C).
-            pieces = _PIECE_RE.findall(self.joined, 1)  # "tok " each
-            starts = list(accumulate(map(len, pieces), initial=1))[:-1]
-            if GAP in self.joined:
-                starts = [p for p, piece in zip(starts, pieces, strict=True) if piece[0] != GAP]
-            self._starts = starts
-        return self._starts
-
-    def token_index(self, joined_pos: int) -> int:
-        """The index of the token that starts at ``joined_pos``."""
-        return bisect_left(self.starts, joined_pos)
+    def tokens_between(self, end: int, start: int, cap: int) -> int:
+        """How many tokens lie between a token ending at ``end`` and one starting at
+        ``start`` (a CJK gap is not a token). Counting stops once it passes ``cap``."""
+        folded = self.folded
+        count = 0
+        for m in TOKEN_RE.finditer(folded, consumed_end(folded, end)):
+            if m.start(1) >= start or count > cap:
+                break
+            count += 1
+        return count
 
     def orig(self, pos: int) -> int:
         """Map a folded offset (or end offset) to the original text."""
-        if self.fmap is None:
+        fmap = self.fmap
+        if fmap is None:
             return pos
-        if pos >= len(self.fmap):
+        if pos >= len(fmap):
             return len(self.text)
-        return self.fmap[pos]
+        return fmap[pos]
 
     def orig_end(self, end: int) -> int:
         """Map an exclusive folded end offset to an exclusive original end offset."""
-        if self.fmap is None:
+        fmap = self.fmap
+        if fmap is None:
             return end
         if end <= 0:
             return 0
-        last = self.fmap[end - 1]
+        last = fmap[end - 1]
         # The original character that produced folded[end-1] ends the span.
         nxt = last + 1
         while nxt < len(self.text) and unicodedata.combining(self.text[nxt]):
             nxt += 1
         return nxt
 
-    def token_span(self, first: int, last_excl: int) -> tuple[int, int]:
-        """Original character span covering tokens [first, last_excl)."""
-        spans = self.spans
-        return self.orig(spans[first][0]), self.orig_end(spans[last_excl - 1][1])
+    def cased_token(self, start: int, end: int) -> str:
+        return self.cased[start:end]
 
-    def cased_token(self, index: int) -> str:
-        a, b = self.spans[index]
-        return self.cased[a:b]
+
+# --- token boundaries in folded text ---------------------------------------------------------
+# The automaton runs over the folded text itself, not over a token list (building one costs
+# more than everything else). These checks tell whether a raw occurrence lines up with the
+# tokens TOKEN_RE would cut, so the result is the same as matching a token list.
+
+
+def token_char(ch: str) -> bool:
+    """Part of some token: a letter, a digit, or a CJK character."""
+    return ch.isalnum() or (ch >= "\u1100" and _CJK_RE.match(ch) is not None)
+
+
+def latin_word_char(ch: str) -> bool:
+    """Part of a word token: a letter or digit that is not CJK (CJK characters are tokens)."""
+    return ch.isalnum() and not (ch >= "\u1100" and _CJK_RE.match(ch) is not None)
+
+
+def _re_boundary(text: str, i: int) -> bool:
+    """A regex ``\\b`` after text[i-1] (which is a word character)."""
+    return i >= len(text) or not (text[i].isalnum() or text[i] == "_")
+
+
+def consumed_end(text: str, end: int) -> int:
+    """Where the tokeniser resumes after a token ending at ``end``: past a possessive 's."""
+    if text.startswith("'s", end) and _re_boundary(text, end + 2):
+        return end + 2
+    return end
+
+
+def word_starts_at(text: str, a: int) -> bool:
+    """Whether a word token starts at ``a`` (text[a] is a letter or digit)."""
+    if a == 0:
+        return True
+    before = text[a - 1]
+    if latin_word_char(before):
+        return False
+    if before == "'" and a >= 2:
+        prev = text[a - 2]
+        if latin_word_char(prev):  # an inner apostrophe (o'brien) or a possessive 's
+            return False
+        if text[a] == "s" and _re_boundary(text, a + 1) and token_char(prev):
+            return False  # 日本's: the 's is consumed
+    return True
+
+
+def word_ends_at(text: str, b: int) -> bool:
+    """Whether the word token covering text[b-1] ends at ``b``."""
+    if b >= len(text):
+        return True
+    after = text[b]
+    if latin_word_char(after):
+        return False
+    if after == "'" and b + 1 < len(text) and latin_word_char(text[b + 1]):
+        return text[b + 1] == "s" and _re_boundary(text, b + 2)  # possessive, or joined
+    return True
+
+
+def is_gap(text: str, end: int, start: int) -> bool:
+    """Whether two CJK tokens at ``end`` and ``start`` have a GAP between them."""
+    return start > end and _NON_WORD_RE.fullmatch(text, end, start) is not None
+
+
+_NON_WORD_RE = re.compile(f"(?:[^\\w{CJK_CLASS}]|_)+")
 
 
 def analyze(text: str) -> Analyzed:
