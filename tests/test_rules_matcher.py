@@ -405,3 +405,14 @@ def test_scanning_folded_text_finds_what_a_token_list_finds(text: str, terms: li
     for p, kid in zip(patterns, kids, strict=True):
         found = set(ctx.fields["title"].occ.get(kid, []))
         assert found == reference_spans(text, p.key), (text, p.key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 's,_-日本\u00e9.")), max_size=40))
+def test_near_counts_the_tokens_a_token_list_has_between(text: str) -> None:
+    an = Analyzed(text)
+    padded = _GAP_RE.sub(lambda m: GAP + " " * (len(m.group()) - 1), an.folded)
+    spans = [m.span(1) for m in TOKEN_RE.finditer(padded) if m.group(1) != GAP]
+    for i, (_, end) in enumerate(spans):
+        for j in range(i + 1, len(spans)):
+            assert an.tokens_between(end, spans[j][0], 99) == j - i - 1, (text, i, j)

@@ -133,6 +133,8 @@ class _Entry:
     prefix: bool  # the last piece is a word prefix (miner*)
     whole: bool  # the anchor is a word that must end where the automaton found it end
     single: bool  # one piece, not a prefix: found where the automaton found it
+    after: str | None  # the piece right after the anchor, for a quick rejection
+    before: str | None  # the piece right before it
 
 
 def _entry(kid: int, key: str) -> tuple[str, bool, _Entry] | None:
@@ -144,7 +146,10 @@ def _entry(kid: int, key: str) -> tuple[str, bool, _Entry] | None:
     piece = pieces[anchor]
     whole = not piece.cjk and not (prefix and anchor == len(pieces) - 1)
     single = len(pieces) == 1 and not (prefix and not piece.cjk)
-    return piece.text, not piece.cjk, _Entry(kid, pieces, anchor, prefix, whole, single)
+    after = pieces[anchor + 1].text if anchor + 1 < len(pieces) else None
+    before = pieces[anchor - 1].text if anchor else None
+    entry = _Entry(kid, pieces, anchor, prefix, whole, single, after, before)
+    return piece.text, not piece.cjk, entry
 
 
 class Vocabulary:
@@ -157,6 +162,7 @@ class Vocabulary:
         self._groups: list[tuple[bool, tuple[_Entry, ...]]] = []
         self.lists_source: Mapping[str, TermList] | None = None
         self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
+        self.list_lits: dict[str, Lit] = {}
 
     def add(self, key: str) -> int:
         kid = self.ids.get(key)
@@ -194,18 +200,53 @@ class Vocabulary:
             return {}
         groups = self._groups
         occ: dict[int, list[Span]] = {}
+        size = len(folded)
         for aid, a, b in automaton.find_matches_as_indexes(folded, overlapping=True):
             latin, entries = groups[aid]
-            if latin and not word_starts_at(folded, a):
-                continue
+            if latin and a:
+                before = folded[a - 1]
+                # Inside a word (the usual false find) is rejected here, without a call.
+                if before.isalnum() and before < "\u1100":
+                    continue
+                if (before == "'" or before.isalnum()) and not word_starts_at(folded, a):
+                    continue
             whole: bool | None = None  # the anchor ends a word (checked when first needed)
             for entry in entries:
                 if entry.whole:
                     if whole is None:
-                        whole = word_ends_at(folded, b)
+                        after = folded[b] if b < size else " "
+                        whole = (
+                            not after.isalnum()
+                            if after < "\u1100" and after != "'"
+                            else word_ends_at(folded, b)
+                        )
                     if not whole:
                         continue
-                span = (a, b) if entry.single else _place(folded, a, b, entry)
+                if entry.single:
+                    span: Span | None = (a, b)
+                else:
+                    # Most phrases are rejected by the token right after (or before) the
+                    # anchor across one space; _place handles every other separator.
+                    nxt = entry.after
+                    if (
+                        nxt is not None
+                        and b + 1 < size
+                        and folded[b] == " "
+                        and token_char(folded[b + 1])
+                        and not folded.startswith(nxt, b + 1)
+                    ):
+                        continue
+                    prv = entry.before
+                    if (
+                        prv is not None
+                        and a >= 2
+                        and folded[a - 1] == " "
+                        and token_char(folded[a - 2])
+                        and not (folded[a - 2] == "s" and folded[a - 3 : a - 2] == "'")
+                        and (a - 1 < len(prv) or not folded.startswith(prv, a - 1 - len(prv)))
+                    ):
+                        continue
+                    span = _place(folded, a, b, entry)
                 if span is not None:
                     spans = occ.get(entry.kid)
                     if spans is None:
@@ -413,12 +454,16 @@ class Lit(Evaluator):
         return False
 
     def _present(self, ctx: Context, fname: str) -> list[tuple[Pattern, int]]:
-        keys = ctx.fields[fname].keys
-        if len(self.ids) < len(keys):
-            present = [kid for kid in self.ids if kid in keys]
-        else:
-            present = [kid for kid in keys if kid in self.ids]
-        return [(p, kid) for kid in present for p in self.by_id[kid]]
+        doc = ctx.fields[fname]
+        cached = doc.cache.get(self)
+        if cached is None:
+            keys = doc.keys
+            if len(self.ids) < len(keys):
+                present = [kid for kid in self.ids if kid in keys]
+            else:
+                present = [kid for kid in keys if kid in self.ids]
+            cached = doc.cache[self] = [(p, kid) for kid in present for p in self.by_id[kid]]
+        return cached
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         out: list[Span] = []
@@ -525,7 +570,10 @@ class AndE(Evaluator):
         return self.kids
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
-        return all(k.test(ctx, fields) for k in self.kids)
+        for k in self.kids:  # noqa: SIM110 - no generator on the hot path
+            if not k.test(ctx, fields):
+                return False
+        return True
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         if not self.test(ctx, (fname,)):
@@ -537,7 +585,10 @@ class OrE(AndE):
     label = "OR"
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
-        return any(k.test(ctx, fields) for k in self.kids)
+        for k in self.kids:  # noqa: SIM110 - no generator on the hot path
+            if k.test(ctx, fields):
+                return True
+        return False
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return [s for k in self.kids for s in k.positions(ctx, fname)]
@@ -555,7 +606,19 @@ class AtLeastE(OrE):
         self.label = f"ATLEAST {count}"
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
-        return sum(1 for k in self.kids if k.test(ctx, fields)) >= self.count
+        need = self.count
+        if need <= 0:
+            return True
+        left = len(self.kids)
+        for k in self.kids:
+            if k.test(ctx, fields):
+                need -= 1
+                if need <= 0:
+                    return True
+            left -= 1
+            if left < need:
+                return False
+        return False
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         if not self.test(ctx, (fname,)):
@@ -664,7 +727,10 @@ class NearE(Evaluator):
         return best
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
-        return any(self.gap(ctx, f) is not None for f in fields)
+        for f in fields:  # noqa: SIM110 - no generator on the hot path
+            if self.gap(ctx, f) is not None:
+                return True
+        return False
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         if self.gap(ctx, fname) is None:
@@ -727,7 +793,7 @@ class CompiledQuery:
             return QueryResult(False)
         raw: list[RawHit] = []
         self.root.hits(ctx, FIELDS, raw)
-        unique = tuple(Hit(t, FIELDS[f], a, b) for f, a, b, t in sorted(set(raw)))
+        unique = tuple([Hit(t, FIELDS[f], a, b) for f, a, b, t in sorted(set(raw))])
         bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
         return QueryResult(True, unique, score_hits(unique, bonus))
 
@@ -741,14 +807,15 @@ class CompiledQuery:
         """Key ids of which at least one must occur for a match; None: no such set.
 
         ``keys`` (id -> key text) lets an AND pick its rarest child (longest keys)."""
-        clauses = _cnf_ids(self.root)
+        clauses = [ids for ids, _ in _cnf_ids(self.root)]
         if not clauses:
             return None
         costs = keys or {}
         return min(clauses, key=lambda ids: _cost(ids, costs) if costs else len(ids))
 
-    def required_ids(self) -> tuple[frozenset[int], ...]:
-        """Necessary key sets, AND of ORs: each must meet the keys found for a match."""
+    def required_ids(self) -> tuple[Clause, ...]:
+        """Necessary key sets, AND of ORs: each must meet the keys found for a match (in
+        its field, for a clause under ``title:`` or ``summary:``)."""
         return tuple(_cnf_ids(self.root))
 
     def literal_terms(self) -> tuple[str, ...]:
@@ -781,26 +848,37 @@ def _cost(ids: frozenset[int], vocab_keys: Mapping[int, str]) -> float:
     return sum(1.0 / max(len(vocab_keys.get(i, "")) - 2, 1) ** 2 for i in ids)
 
 
-def _cnf_ids(ev: Evaluator) -> list[frozenset[int]]:
+Clause = tuple[frozenset[int], Field | None]  # key ids, one of which must occur (in a field)
+
+
+def _cnf_ids(ev: Evaluator, scope: Field | None = None) -> list[Clause]:
     if isinstance(ev, Lit):
-        return [frozenset(kid for _, kid in ev.patterns)]
+        return [(frozenset(kid for _, kid in ev.patterns), scope)]
     if isinstance(ev, (NotE, Rx)):
         return []
     if isinstance(ev, FieldE):
-        return _cnf_ids(ev.kid)
+        return _cnf_ids(ev.kid, ev.fname)
     if isinstance(ev, OrE):  # OR, ATLEAST: clauses made of one clause of each child
-        parts: list[frozenset[int]] = []
+        parts: list[Clause] = []
         for kid in ev.kids:
-            sub = _cnf_ids(kid)
+            sub = _cnf_ids(kid, scope)
             if not sub:
                 return []
-            parts.append(min(sub, key=len))
+            parts.append(min(sub, key=lambda c: len(c[0])))
         # ATLEAST n of k: every k - n + 1 children include one that holds (OR: n = 1).
         size = len(parts) - (ev.count if isinstance(ev, AtLeastE) else 1) + 1
         if size < len(parts) and comb(len(parts), size) <= 20:
-            return [frozenset().union(*group) for group in combinations(parts, size)]
-        return [frozenset().union(*parts)]
-    return [clause for kid in ev.children() for clause in _cnf_ids(kid)]
+            return [_union(group) for group in combinations(parts, size)]
+        return [_union(parts)]
+    return [clause for kid in ev.children() for clause in _cnf_ids(kid, scope)]
+
+
+def _union(clauses: Sequence[Clause]) -> Clause:
+    """One of these holds: the union of their keys, in their field if they share one."""
+    fields = {f for _, f in clauses}
+    return frozenset().union(*(ids for ids, _ in clauses)), fields.pop() if len(
+        fields
+    ) == 1 else None
 
 
 def _cnf(ev: Evaluator) -> tuple[tuple[str, ...], ...] | None:
@@ -876,7 +954,7 @@ class _Compiler:
         self.query = query
         # Queries compiled into one vocabulary with the same lists share expanded lists.
         if vocab.lists_source is not lists:
-            vocab.lists_source, vocab.list_cache = lists, {}
+            vocab.lists_source, vocab.list_cache, vocab.list_lits = lists, {}, {}
         self.list_cache = vocab.list_cache
 
     def pattern(self, p: Pattern) -> tuple[Pattern, int]:
@@ -893,7 +971,13 @@ class _Compiler:
         if isinstance(node, ast.Regex):
             return Rx(to_text(node), node.pattern)
         if isinstance(node, ast.ListRef):
-            return Lit(f"@{node.name}", self.list_patterns(node))
+            # One evaluator per list, shared by every rule using it: what it finds in an
+            # item is worked out once and cached on the item (see Lit._present).
+            lit = self.vocab.list_lits.get(node.name)
+            if lit is None:
+                lit = Lit(f"@{node.name}", self.list_patterns(node))
+                self.vocab.list_lits[node.name] = lit
+            return lit
         if isinstance(node, ast.And):
             return AndE([self.compile(c) for c in node.children])
         if isinstance(node, ast.Or):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from monitor.model import FeedSource, Item, Match, Rule
 from monitor.rules.compile import (
+    Clause,
     CompiledQuery,
     Context,
     QueryResult,
@@ -62,12 +63,16 @@ def source_allows(rule: Rule, item: Item, feed: FeedSource | None) -> bool:
     return True
 
 
-def _minimal(clauses: tuple[frozenset[int], ...]) -> tuple[frozenset[int], ...]:
+_SCOPES = {None: 0, "title": 1, "summary": 2}
+
+
+def _minimal(clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
     """The clauses without duplicates and without those implied by a smaller one."""
-    out: list[frozenset[int]] = []
-    for clause in sorted(set(clauses), key=len):
-        if not any(kept <= clause for kept in out):
-            out.append(clause)
+    out: list[Clause] = []
+    for ids, scope in sorted(set(clauses), key=lambda c: len(c[0])):
+        # (kept, s) implies (ids, scope) when its keys are among them and its field fits.
+        if not any(kept <= ids and (scope is None or s == scope) for kept, s in out):
+            out.append((ids, scope))
     return tuple(out)
 
 
@@ -92,7 +97,10 @@ class Matcher:
         # (The smallest few: each check costs, and the full evaluation follows anyway.)
         # Key sets as bit masks: testing a set against the keys found is one AND.
         self.required = [
-            tuple(self._mask(clause) for clause in _minimal(c.query.required_ids())[:6])
+            tuple(
+                (self._mask(ids), _SCOPES[scope])
+                for ids, scope in _minimal(c.query.required_ids())[:6]
+            )
             for c in compiled
         ]
         self.by_id = {c.rule.id: c for c in compiled}
@@ -122,11 +130,13 @@ class Matcher:
             if rules:
                 seen.update(rules)
         required = self.required
-        found = sum(1 << kid for kid in present)
+        title = sum(1 << kid for kid in ctx.fields["title"].keys)
+        summary = sum(1 << kid for kid in ctx.fields["summary"].keys)
+        found = (title | summary, title, summary)  # by scope: either field, title, summary
         out = []
         for i in seen:
-            for clause in required[i]:
-                if not clause & found:
+            for mask, scope in required[i]:
+                if not mask & found[scope]:
                     break
             else:
                 out.append(i)
@@ -141,13 +151,16 @@ class Matcher:
         out: list[Match] = []
         for i in self.candidates(ctx):
             c = self.compiled[i]
-            if not source_allows(c.rule, item, feed):
+            rule = c.rule
+            if not source_allows(rule, item, feed):
                 continue
-            outcome = self._outcome(c, ctx, item, feed, source_ok=True)
-            if outcome.matched:
-                out.append(
-                    Match(item.id, c.rule.id, outcome.score, outcome.result.hits, c.rule.version)
-                )
+            # _outcome, without the record of why not (this runs for every candidate).
+            result = c.query.run(ctx)
+            if not result.matched or (c.exclude and c.exclude.run(ctx).matched):
+                continue
+            score = round(result.score * rule.weight, 3)
+            if score >= rule.min_score:
+                out.append(Match(item.id, rule.id, score, result.hits, rule.version))
         out.sort(key=lambda m: (-m.score, m.rule_id))
         return out
 

@@ -172,6 +172,12 @@ def token_regex(folded: str) -> re.Pattern[str]:
     return TOKEN_RE if _CJK_RE.search(folded) else _LATIN_TOKEN_RE
 
 
+# Every ASCII character that is not a letter or digit, as a space (apostrophes aside).
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(c): " " for c in range(128) if not chr(c).isalnum() and chr(c) != "'"}
+)
+
+
 class Analyzed:
     """One field of an item, prepared for matching.
 
@@ -215,8 +221,17 @@ class Analyzed:
         """How many tokens lie between a token ending at ``end`` and one starting at
         ``start`` (a CJK gap is not a token). Counting stops once it passes ``cap``."""
         folded = self.folded
+        pos = consumed_end(folded, end)
+        # Plain ASCII: the tokens are the runs of letters and digits, counted in C. Far
+        # apart, a first stretch with more than cap of them settles it.
+        limit = pos + 8 * (cap + 1)
+        between = folded[pos : min(start, limit)]
+        if between.isascii() and "'" not in between:
+            count = len(between.translate(_ASCII_SEPARATORS).split())
+            if start <= limit or count > cap:
+                return count
         count = 0
-        for m in TOKEN_RE.finditer(folded, consumed_end(folded, end)):
+        for m in TOKEN_RE.finditer(folded, pos):
             if m.start(1) >= start or count > cap:
                 break
             count += 1
