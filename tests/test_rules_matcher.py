@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -10,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import FeedSource, Hit, Item, Rule, SourceFilter
-from monitor.rules.compile import Context, Vocabulary, compile_query, literal_pattern
+from monitor.rules.compile import (
+    Context,
+    Vocabulary,
+    compile_query,
+    literal_pattern,
+    necessary_literals,
+)
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
 from monitor.rules.termlist import TermList
@@ -416,3 +423,35 @@ def test_near_counts_the_tokens_a_token_list_has_between(text: str) -> None:
     for i, (_, end) in enumerate(spans):
         for j in range(i + 1, len(spans)):
             assert an.tokens_between(end, spans[j][0], 99) == j - i - 1, (text, i, j)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needs"),
+    [
+        (r"(?<![\d々])日(?=[米韓])|일본|(?-i:\bTokyo\b)", {"日", "일본", "tokyo"}),
+        (r"(?:Japan|Tokyo)-(?:South Korea|Korea)", {"japan", "tokyo"}),
+        ("colou?r", {"colo"}),
+        (r"\d+ tons?", {" ton"}),
+        (r"\d+", None),
+        ("a|\\w+", None),
+    ],
+)
+def test_a_regex_is_skipped_only_when_a_text_lacks_its_necessary_literals(
+    pattern: str, needs: set[str] | None
+) -> None:
+    got = necessary_literals(pattern)
+    assert (set(got) if got is not None else None) == needs
+    if needs:
+        # A text with the literal runs the regex; one without cannot match it anyway.
+        assert compile_query(parse_query(f"/{pattern}/")).evaluate("nothing here").matched is False
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab日本 -ÅåSsß.")), max_size=20),
+    st.sampled_from([r"ab|日本", r"(?:a|b)-b", r"\bs+b", r"(?-i:A)b?", "å", r"ss\b"]),
+)
+def test_the_regex_prefilter_never_hides_a_match(text: str, pattern: str) -> None:
+    regex = compile_query(parse_query(f"/{pattern}/"))
+    plain = re.search(pattern, Analyzed(text).cased, re.IGNORECASE)
+    assert regex.evaluate(text).matched == bool(plain and plain.end() > plain.start())

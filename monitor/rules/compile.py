@@ -9,6 +9,7 @@ search share this code, so a search and a rule with the same text find the same 
 from __future__ import annotations
 
 import re
+import re._parser as re_parser
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -498,10 +499,60 @@ class Lit(Evaluator):
         return Explanation(self.label, bool(terms), found=terms)
 
 
+def necessary_literals(pattern: str) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` contains one (case-folded), or None when
+    the regex has no such literal (it starts with a class, say). A text containing none of
+    them cannot match, which spares running the regex on most items."""
+    try:  # re's own parser (private): if it ever changes shape, the regex just always runs
+        found = _necessary(list(re_parser.parse(pattern, re.IGNORECASE)))
+    except Exception:  # noqa: BLE001
+        return None
+    return frozenset(t.casefold() for t in found) if found else None
+
+
+def _necessary(items: list[Any]) -> set[str] | None:
+    options: list[set[str]] = []  # each alone is necessary; the most selective is kept
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            options.append({"".join(run)})
+            run.clear()
+
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(av))
+            continue
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue  # zero width: the literals on either side stay adjacent
+        flush()
+        sub: set[str] | None = None
+        if name == "SUBPATTERN":
+            sub = _necessary(list(av[3]))
+        elif name == "BRANCH":
+            branches = [_necessary(list(b)) for b in av[1]]
+            if all(branches):
+                sub = set().union(*branches)  # type: ignore[arg-type]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            sub = _necessary(list(av[2]))
+        if sub:
+            options.append(sub)
+    flush()
+    if not options:
+        return None
+    return max(options, key=lambda o: min(len(t) for t in o))
+
+
 class Rx(Evaluator):
     def __init__(self, label: str, pattern: str) -> None:
         self.label = label
         self.regex = re.compile(pattern, re.IGNORECASE)
+        self.needs = necessary_literals(pattern)
+
+    def _possible(self, folded: str) -> bool:
+        needs = self.needs
+        return needs is None or any(text in folded for text in needs)
 
     def _matches(self, ctx: Context, fname: str) -> list[tuple[int, int, int, int]]:
         """(start, end) of the tokens each match touches in the folded text, then (start,
@@ -513,6 +564,9 @@ class Rx(Evaluator):
             return cached
         an = doc.an
         found: list[tuple[int, int, int, int]] = []
+        if not self._possible(an.folded):
+            doc.cache[key] = found
+            return found
         for m in self.regex.finditer(an.cased):
             a, b = m.span()
             if a == b:
@@ -537,7 +591,9 @@ class Rx(Evaluator):
         key = ("rx?", self.regex.pattern)
         cached = doc.cache.get(key)
         if cached is None:
-            if ("rx", self.regex.pattern) in doc.cache:
+            if not self._possible(doc.an.folded):
+                cached = [False]
+            elif ("rx", self.regex.pattern) in doc.cache:
                 cached = [bool(self._matches(ctx, fname))]
             else:
                 cached = [any(m.end() > m.start() for m in self.regex.finditer(doc.an.cased))]
