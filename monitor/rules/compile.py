@@ -13,8 +13,8 @@ import re._parser as re_parser
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
-from math import comb
+from itertools import combinations, product
+from math import comb, prod
 from typing import Any
 
 import ahocorasick_rs
@@ -760,26 +760,32 @@ class NearE(Evaluator):
             return None
         an = ctx.fields[fname].an
         distance = self.distance
-        # Fewer tokens lie between spans that are closer in the text, so each left span only
-        # needs the nearest right span after it and the nearest before it counted.
-        rights = sorted(set(right))
-        starts = [rs for rs, _ in rights]
-        by_end = sorted(re_ for _, re_ in rights)
+        # Walk all spans in text order. A span is nearest to the span of the other side that
+        # ends last before it (more text between means no fewer tokens), so one count per
+        # span at most, and none when that end has not moved since this side last counted.
+        spans = sorted({(a, b, 0) for a, b in left} | {(a, b, 1) for a, b in right})
+        ends: tuple[list[tuple[int, Span]], list[tuple[int, Span]]] = ([], [])  # top two
+        counted_from = [-1, -1]
         best: int | None = None
-        for ls, le in sorted(set(left)):
-            i = bisect_left(starts, le)
-            for rs, re_ in rights[:i]:
-                if re_ > ls and (rs, re_) != (ls, le):
+        for a, b, side in spans:
+            here = (a, b)
+            nearest = -1
+            for end, span in ends[1 - side]:
+                if span == here:
+                    continue  # one occurrence cannot be near itself
+                if end > a:
                     return 0  # they overlap
-            gaps = []
-            if i < len(rights):
-                gaps.append(an.tokens_between(le, starts[i], distance))
-            j = bisect_right(by_end, ls)
-            if j:
-                gaps.append(an.tokens_between(by_end[j - 1], ls, distance))
-            for g in gaps:
+                nearest = max(nearest, end)
+                break
+            if nearest >= 0 and nearest != counted_from[side]:
+                counted_from[side] = nearest
+                g = an.tokens_between(nearest, a, distance)
                 if g <= distance and (best is None or g < best):
                     best = g
+            mine = ends[side]
+            mine.append((b, here))
+            mine.sort(reverse=True)
+            del mine[2:]
         return best
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
@@ -915,12 +921,17 @@ def _cnf_ids(ev: Evaluator, scope: Field | None = None) -> list[Clause]:
     if isinstance(ev, FieldE):
         return _cnf_ids(ev.kid, ev.fname)
     if isinstance(ev, OrE):  # OR, ATLEAST: clauses made of one clause of each child
-        parts: list[Clause] = []
+        subs: list[list[Clause]] = []
         for kid in ev.kids:
             sub = _cnf_ids(kid, scope)
             if not sub:
                 return []
-            parts.append(min(sub, key=lambda c: len(c[0])))
+            subs.append(sub)
+        if not isinstance(ev, AtLeastE) and prod(len(sub) for sub in subs) <= 16:
+            # (A1 AND A2) OR (B1 AND B2) needs A1|B1, A1|B2, A2|B1 and A2|B2: every pair
+            # filters, where one union alone lets common words through.
+            return [_union(group) for group in product(*subs)]
+        parts = [min(sub, key=lambda c: len(c[0])) for sub in subs]
         # ATLEAST n of k: every k - n + 1 children include one that holds (OR: n = 1).
         size = len(parts) - (ev.count if isinstance(ev, AtLeastE) else 1) + 1
         if size < len(parts) and comb(len(parts), size) <= 20:
