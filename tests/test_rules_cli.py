@@ -17,6 +17,7 @@ from monitor.store.db import open_db
 from monitor.store.feeds import sync_feeds
 from monitor.store.items import store_items
 from monitor.store.matches import save_matches
+from tests.feedserver import FeedServer
 
 RULE = """\
 name: Japan and Korea
@@ -183,27 +184,41 @@ def test_match_jsonl_text_json_and_all(rules_dir: Path, tmp_path: Path) -> None:
     assert code == 2 and "no such file" in out
 
 
-def test_match_feed_file(rules_dir: Path, tmp_path: Path) -> None:
-    feed = tmp_path / "feed.xml"
-    feed.write_text(
-        """<?xml version="1.0" encoding="utf-8"?>
+MATCH_FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>T</title><link>https://example.org/</link>
 <item><title>Japan and South Korea hold talks</title><link>https://example.org/a</link>
 <guid>a</guid><description>Leaders met in Tokyo.</description></item>
 <item><title>Lithium prices</title><link>https://example.org/b</link><guid>b</guid></item>
 <item><title>Weather</title><link>https://example.org/c</link><guid>c</guid></item>
-</channel></rss>""",
-        encoding="utf-8",
-    )
+</channel></rss>"""
+MATCH_FEED_RULES = [
+    ("Japan and South Korea hold talks", ["jk"]),
+    ("Lithium prices", ["minerals"]),
+    ("Weather", []),
+]
+
+
+def test_match_feed_file(rules_dir: Path, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(MATCH_FEED, encoding="utf-8")
     code, out = run(rules_dir, "match", str(feed), "--json", "--all")
     assert code == 0, out
     got = [json.loads(line) for line in out.splitlines()]
-    assert [(g["title"], [r["id"] for r in g["rules"]]) for g in got] == [
-        ("Japan and South Korea hold talks", ["jk"]),
-        ("Lithium prices", ["minerals"]),
-        ("Weather", []),
-    ]
+    assert [(g["title"], [r["id"] for r in g["rules"]]) for g in got] == MATCH_FEED_RULES
     assert got[0]["url"] == "https://example.org/a"
+
+
+def test_match_url_fetches_the_feed(rules_dir: Path, feed_server: FeedServer) -> None:
+    feed_server.add_file("/feed.xml", MATCH_FEED.encode())
+    code, out = run(rules_dir, "match", feed_server.url("/feed.xml"), "--json", "--all")
+    assert code == 0, out
+    got = [json.loads(line) for line in out.splitlines()]
+    assert [(g["title"], [r["id"] for r in g["rules"]]) for g in got] == MATCH_FEED_RULES
+    assert feed_server.count("/feed.xml") == 1
+
+    code, out = run(rules_dir, "match", feed_server.url("/gone.xml"))
+    assert code == 2, out
+    assert f"Error: {feed_server.url('/gone.xml')}: HTTP 404 Not Found" in out
 
 
 # --- archive commands ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from rich.tree import Tree
 from monitor.cli.archive import TimeSpec
 from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.config.rules import RuleBook, load_rules
-from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
 from monitor.rules.compile import Explanation
 from monitor.rules.explain import describe, explain_rule, segments
@@ -535,7 +535,10 @@ def _items_from_url(url: str) -> Iterator[tuple[Item, FeedSource | None]]:
         async with Fetcher() as fetcher:
             return await fetcher.fetch(feed)
 
-    result = asyncio.run(fetch())
+    try:
+        result = asyncio.run(fetch())
+    except FetchError as exc:  # say which URL: several INPUTs may be given
+        raise MonitorError(f"{url}: {exc.message}", "check the URL in a browser") from exc
     yield from _items_from_feed(result.body or b"", result.headers, result.url, "url")
 
 
