@@ -48,7 +48,7 @@ RawHit = tuple[int, int, int, str]
 # --- literals and the automaton -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pattern:
     """One literal: its key in the automaton and, per token, the exact case it needs."""
 
@@ -96,7 +96,7 @@ def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern |
     return Pattern(display, key, len(tokens), tuple(exact), prefix)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     """A stretch of a literal that is contiguous in text: one word, or a run of CJK."""
 
@@ -124,7 +124,7 @@ def pieces_of(key: str) -> tuple[Piece, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """One literal under its anchor, the piece the automaton looks for (its longest)."""
 
@@ -480,19 +480,29 @@ class Lit(Evaluator):
 
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for fname in fields:
-            present = self._present(ctx, fname)
-            if not present:
-                continue
-            an = ctx.fields[fname].an
-            rank = fname != "title"
-            if an.fmap is None:  # offsets unchanged by folding: no mapping
-                for p, kid in present:
-                    display = p.display
-                    out.extend((rank, s, e, display) for s, e in ctx.spans(fname, p, kid))
-            else:
-                for p, kid in present:
-                    for s, e in ctx.spans(fname, p, kid):
-                        out.append((rank, an.orig(s), an.orig_end(e), p.display))
+            doc = ctx.fields[fname]
+            key = (self, fname)  # a list's hits in an item are the same for every rule
+            found = doc.cache.get(key)
+            if found is None:
+                found = doc.cache[key] = self._hits(ctx, fname)
+            out.extend(found)
+
+    def _hits(self, ctx: Context, fname: str) -> list[RawHit]:
+        present = self._present(ctx, fname)
+        if not present:
+            return []
+        an = ctx.fields[fname].an
+        rank = fname != "title"
+        found: list[RawHit] = []
+        if an.fmap is None:  # offsets unchanged by folding: no mapping
+            for p, kid in present:
+                display = p.display
+                found.extend((rank, s, e, display) for s, e in ctx.spans(fname, p, kid))
+        else:
+            for p, kid in present:
+                for s, e in ctx.spans(fname, p, kid):
+                    found.append((rank, an.orig(s), an.orig_end(e), p.display))
+        return found
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         terms = sorted({p.display for p, _, _ in self.found(ctx, fields)}, key=str.casefold)

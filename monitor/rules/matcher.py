@@ -76,6 +76,10 @@ def _minimal(clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
     return tuple(out)
 
 
+def _mask(ids: Iterable[int]) -> int:
+    return sum(1 << kid for kid in set(ids))
+
+
 class Matcher:
     """All rules compiled once. ``match`` returns the matches of one item, best first."""
 
@@ -93,20 +97,14 @@ class Matcher:
                 )
             compiled.append(CompiledRule(rule, query, exclude))
         self.compiled = tuple(compiled)
-        # Every other necessary key set, checked with set operations before evaluating.
-        # (The smallest few: each check costs, and the full evaluation follows anyway.)
-        # Key sets as bit masks: testing a set against the keys found is one AND.
-        self.required = [
-            tuple(
-                (self._mask(ids), _SCOPES[scope])
-                for ids, scope in _minimal(c.query.required_ids())[:6]
-            )
-            for c in compiled
-        ]
         self.by_id = {c.rule.id: c for c in compiled}
         keys = lookup_keys(self.vocab)
         self.index: dict[int, list[int]] = {}
         self.always: list[int] = []
+        # Every other necessary key set (in its field), checked before evaluating: the
+        # smallest few, since each check costs and the full evaluation follows anyway. As
+        # bit masks, testing one against the keys found is a single AND.
+        self.required: list[tuple[tuple[int, int], ...]] = []
         for i, c in enumerate(compiled):
             need = c.query.requirement(keys)
             if need is None:
@@ -114,6 +112,13 @@ class Matcher:
             else:
                 for kid in need:
                     self.index.setdefault(kid, []).append(i)
+            self.required.append(
+                tuple(
+                    (_mask(ids), _SCOPES[scope])
+                    for ids, scope in _minimal(c.query.required_ids())[:6]
+                    if not (ids == need and scope is None)  # met by being a candidate
+                )
+            )
         self.vocab.prepare()  # build now, not on the first item
 
     def context(self, title: str, summary: str) -> Context:
@@ -130,8 +135,8 @@ class Matcher:
             if rules:
                 seen.update(rules)
         required = self.required
-        title = sum(1 << kid for kid in ctx.fields["title"].keys)
-        summary = sum(1 << kid for kid in ctx.fields["summary"].keys)
+        title = _mask(ctx.fields["title"].keys)
+        summary = _mask(ctx.fields["summary"].keys)
         found = (title | summary, title, summary)  # by scope: either field, title, summary
         out = []
         for i in seen:
@@ -142,9 +147,6 @@ class Matcher:
                 out.append(i)
         out.sort()
         return out
-
-    def _mask(self, ids: Iterable[int]) -> int:
-        return sum(1 << kid for kid in set(ids))
 
     def match(self, item: Item, feed: FeedSource | None = None) -> list[Match]:
         ctx = self.context(item.title, item.summary)
