@@ -6,17 +6,17 @@ so a bad file stops them (exit 2) before anything is written.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
 from monitor.cli.common import AppContext, app
 from monitor.config.feeds import FeedsConfig, load_feeds
+from monitor.config.rules import RuleBook, load_rules
+from monitor.config.settings import load_settings, rule_problems
 from monitor.config.yamlsrc import LineDict, LineList, did_you_mean, load_yaml_file
 from monitor.errors import ConfigError, Problem
 
@@ -42,16 +42,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _optional_module(name: str) -> ModuleType | None:
-    """A config loader another part of the project provides; None while it does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-
-
 def _feed_ref_line(rule_path: str, index: int) -> int:
     """Line of ``sources: feeds: [...]`` item ``index`` in a rule file; 0 if not found."""
     try:
@@ -65,7 +55,7 @@ def _feed_ref_line(rule_path: str, index: int) -> int:
     return feeds.line_of(index) if isinstance(feeds, LineList) else sources.line_of("feeds")
 
 
-def _unknown_feed_problems(book: Any, feeds: FeedsConfig, rules_path: Path) -> list[Problem]:
+def _unknown_feed_problems(book: RuleBook, feeds: FeedsConfig, rules_path: Path) -> list[Problem]:
     """Rules whose source filter names a feed id that feeds.yaml does not define."""
     known = {f.id for f in feeds.feeds}
     problems = []
@@ -92,36 +82,24 @@ def collect_checks(ctx: AppContext) -> CheckReport:
             f"{ctx.feeds_path}: {_plural(len(feeds.feeds), 'feed')} ({enabled} enabled)"
         )
 
-    book: Any = None
-    rules_mod = _optional_module("monitor.config.rules")
-    if rules_mod is None:
-        report.summaries.append(f"{ctx.rules_path}: skipped (rule loader not available yet)")
-    else:
-        book = report.load(lambda: rules_mod.load_rules(ctx.rules_path))
-        if book is not None:
-            report.summaries.append(
-                f"{ctx.rules_path}: {_plural(len(book.rules), 'rule')}, "
-                f"{_plural(len(book.lists), 'list')}"
-            )
+    book = report.load(lambda: load_rules(ctx.rules_path))
+    if book is not None:
+        report.summaries.append(
+            f"{ctx.rules_path}: {_plural(len(book.rules), 'rule')}, "
+            f"{_plural(len(book.lists), 'list')}"
+        )
 
-    settings: Any = None
-    settings_mod = _optional_module("monitor.config.settings")
-    if settings_mod is None:
-        report.summaries.append(f"{ctx.settings_path}: skipped (settings loader not available yet)")
-    else:
-        settings = report.load(lambda: settings_mod.load_settings(ctx.settings_path))
-        if settings is not None:
-            alerts = "on" if getattr(getattr(settings, "alerts", None), "enabled", False) else "off"
-            line = (
-                f"{ctx.settings_path}: {_plural(len(settings.digests), 'digest')}, alerts {alerts}"
-            )
-            if not ctx.settings_path.exists():
-                line += " (file not found: defaults used)"
-            report.summaries.append(line)
+    settings = report.load(lambda: load_settings(ctx.settings_path))
+    if settings is not None:
+        alerts = "on" if settings.alerts.enabled else "off"
+        line = f"{ctx.settings_path}: {_plural(len(settings.digests), 'digest')}, alerts {alerts}"
+        if not ctx.settings_path.exists():
+            line += " (file not found: defaults used)"
+        report.summaries.append(line)
 
     # Cross-file checks, only when both sides loaded (otherwise their own problems come first).
-    if book is not None and settings is not None and settings_mod is not None:
-        report.problems.extend(settings_mod.rule_problems(settings, {r.id for r in book.rules}))
+    if book is not None and settings is not None:
+        report.problems.extend(rule_problems(settings, {r.id for r in book.rules}))
     if book is not None and feeds is not None:
         report.problems.extend(_unknown_feed_problems(book, feeds, ctx.rules_path))
     return report

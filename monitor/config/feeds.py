@@ -14,9 +14,15 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from monitor.config.yamlsrc import LineDict, LineList, did_you_mean, load_yaml_file
+from monitor.config.yamlsrc import (
+    LineDict,
+    LineList,
+    ProblemCollector,
+    did_you_mean,
+    load_yaml_file,
+)
 from monitor.durations import format_duration, parse_seconds
-from monitor.errors import ConfigError, MonitorError, Problem
+from monitor.errors import ConfigError, MonitorError
 from monitor.model import FeedKind, FeedSource
 
 KINDS: tuple[str, ...] = ("news", "government", "search")
@@ -310,20 +316,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
 # ---------------------------------------------------------------------------- the file
 
 
-class _Collector:
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.problems: list[Problem] = []
-
-    def add(self, line: int, message: str, hint: str | None = None) -> None:
-        self.problems.append(Problem(self.filename, line, message, hint))
-
-    def unknown_keys(self, mapping: LineDict, known: tuple[str, ...], where: str) -> None:
-        for key in mapping:
-            if key not in known:
-                hint = did_you_mean(key, known) or f"known keys: {', '.join(known)}"
-                self.add(mapping.line_of(key), f"unknown key {key!r} in {where}", hint)
-
+class _Collector(ProblemCollector):
     def values(self, mapping: LineDict, keys: tuple[str, ...], where: str) -> dict[str, Any]:
         """Checked values of the known keys present; a bad value becomes a problem."""
         out: dict[str, Any] = {}

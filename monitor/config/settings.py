@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from monitor.config.yamlsrc import (
     LineDict,
     LineList,
+    ProblemCollector,
     did_you_mean,
     load_yaml_file,
-    unknown_key_problems,
 )
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, Problem
@@ -173,15 +173,8 @@ _ALERT_KEYS = ("enabled", "channel", "rules", "max_age", "check_every")
 _OPS_KEYS = ("enabled", "channel", "failing_hours")
 
 
-class _Collector:
+class _Collector(ProblemCollector):
     """Reads typed values out of a LineDict, recording a problem (with line) for each bad one."""
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.problems: list[Problem] = []
-
-    def add(self, line: int, message: str, hint: str | None = None) -> None:
-        self.problems.append(Problem(self.filename, line, message, hint))
 
     def mapping(self, value: Any, line: int, where: str) -> LineDict | None:
         if isinstance(value, LineDict):
@@ -242,7 +235,7 @@ def load_settings(path: Path) -> Settings:
     top = c.mapping(data, 1, "monitor.yaml")
     if top is None:
         raise ConfigError(c.problems)
-    c.problems += unknown_key_problems(top, _TOP_KEYS, filename, "monitor.yaml")
+    c.unknown_keys(top, _TOP_KEYS, "monitor.yaml")
 
     timezone = c.text(top, "timezone", "UTC")
     try:
@@ -276,7 +269,7 @@ def _digests(c: _Collector, top: LineDict) -> tuple[DigestSpec, ...]:
         d = c.mapping(entry, raw.line_of(i), "each digest")
         if d is None:
             continue
-        c.problems += unknown_key_problems(d, _DIGEST_KEYS, c.filename, "a digest")
+        c.unknown_keys(d, _DIGEST_KEYS, "a digest")
         name = c.text(d, "name", f"digest{i + 1}")
         if name in seen:
             c.add(
@@ -312,7 +305,7 @@ def _alerts(c: _Collector, top: LineDict) -> AlertSpec:
     d = c.mapping(top["alerts"], top.line_of("alerts"), "alerts")
     if d is None:
         return AlertSpec()
-    c.problems += unknown_key_problems(d, _ALERT_KEYS, c.filename, "alerts")
+    c.unknown_keys(d, _ALERT_KEYS, "alerts")
     max_age = AlertSpec.max_age
     if "max_age" in d:
         try:
@@ -335,7 +328,7 @@ def _ops(c: _Collector, top: LineDict) -> OpsSpec:
     d = c.mapping(top["ops"], top.line_of("ops"), "ops")
     if d is None:
         return OpsSpec()
-    c.problems += unknown_key_problems(d, _OPS_KEYS, c.filename, "ops")
+    c.unknown_keys(d, _OPS_KEYS, "ops")
     return OpsSpec(
         enabled=c.boolean(d, "enabled", True),
         channel=c.channel(d, "channel", DEFAULT_CHANNEL),

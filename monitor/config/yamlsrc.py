@@ -130,3 +130,17 @@ def unknown_key_problems(
                 Problem(filename, mapping.line_of(key), f"unknown key {key!r} in {where}", hint)
             )
     return problems
+
+
+class ProblemCollector:
+    """Problems of one file, gathered while reading it (every one is reported, not the first)."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.filename, line, message, hint))
+
+    def unknown_keys(self, mapping: LineDict, known: tuple[str, ...], where: str) -> None:
+        self.problems += unknown_key_problems(mapping, known, self.filename, where)

@@ -158,7 +158,6 @@ class Vocabulary:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
-        self.lengths: list[int] = []  # key id -> length of the key
         self._automaton: Any = None
         self._groups: list[tuple[bool, tuple[_Entry, ...]]] = []
         self.lists_source: Mapping[str, TermList] | None = None
@@ -169,7 +168,6 @@ class Vocabulary:
         kid = self.ids.get(key)
         if kid is None:
             kid = self.ids[key] = len(self.ids)
-            self.lengths.append(len(key))
             self._automaton = None
         return kid
 

@@ -36,16 +36,13 @@ TOKEN_RE = re.compile(
 )
 
 # Dash and quote variants become ASCII; one character for one, so offsets do not move.
-_PUNCT = str.maketrans(
+_PUNCT_PAIRS = tuple(
     {
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\uff07", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'),
-    }
+    }.items()
 )
-
-
-_PUNCT_PAIRS = tuple((chr(c), str(v)) for c, v in _PUNCT.items())
 
 
 def _unify_punct(text: str) -> str:
@@ -93,11 +90,12 @@ def fold_text(text: str) -> str:
 
     Offsets into it map back to the original through ``Analyzed.orig`` (computed only when a
     hit needs it: most items match nothing)."""
-    if "\x00" in text:  # NUL never comes from a feed's text; keep the tokeniser's marker free
-        text = text.replace("\x00", " ")
-    if text.isascii():
-        return text.lower()
-    return _unify_punct(unicodedata.normalize("NFKC", text)).casefold()
+    return fold(_without_nul(text))
+
+
+def _without_nul(text: str) -> str:
+    # NUL never comes from a feed's text; keep the tokeniser's GAP marker free.
+    return text.replace("\x00", " ") if "\x00" in text else text
 
 
 def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
@@ -110,11 +108,8 @@ def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
     jamo or half-width kana that compose across clusters), offsets are found by folding
     prefixes, and case is not kept.
     """
-    if "\x00" in text:
-        text = text.replace("\x00", " ")
-    if text.isascii():
-        return text.lower(), None, text
-    cased = _unify_punct(unicodedata.normalize("NFKC", text))
+    text = _without_nul(text)
+    cased = normalize(text)
     folded = cased.casefold()
     if len(cased) == len(text) and len(folded) == len(text):
         return folded, None, cased
@@ -122,7 +117,7 @@ def fold_with_map(text: str) -> tuple[str, list[int] | None, str]:
     cased_parts: list[str] = []
     fmap: list[int] = []
     for start, cluster in _clusters(text):
-        c = unicodedata.normalize("NFKC", cluster).translate(_PUNCT)
+        c = normalize(cluster)
         f = c.casefold()
         cased_parts.append(f if len(c) != len(f) else c)  # keep cased and folded aligned
         folded_parts.append(f)
@@ -260,9 +255,6 @@ class Analyzed:
             nxt += 1
         return nxt
 
-    def cased_token(self, start: int, end: int) -> str:
-        return self.cased[start:end]
-
 
 # --- token boundaries in folded text ---------------------------------------------------------
 # The automaton runs over the folded text itself, not over a token list (building one costs
@@ -326,10 +318,6 @@ def is_gap(text: str, end: int, start: int) -> bool:
 
 
 _NON_WORD_RE = re.compile(f"(?:[^\\w{CJK_CLASS}]|_)+")
-
-
-def analyze(text: str) -> Analyzed:
-    return Analyzed(text)
 
 
 def tokenize(text: str) -> list[str]:
