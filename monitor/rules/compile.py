@@ -31,6 +31,7 @@ from monitor.rules.text import (
     is_cjk,
     is_gap,
     key_of,
+    spaced_words,
     token_char,
     tokenize,
     word_ends_at,
@@ -134,6 +135,7 @@ class _Entry:
     prefix: bool  # the last piece is a word prefix (miner*)
     whole: bool  # the anchor is a word that must end where the automaton found it end
     single: bool  # one piece, not a prefix: found where the automaton found it
+    word_prefix: bool  # one word piece, a prefix (miner*)
     after: str | None  # the piece right after the anchor, for a quick rejection
     before: str | None  # the piece right before it
 
@@ -149,7 +151,8 @@ def _entry(kid: int, key: str) -> tuple[str, bool, _Entry] | None:
     single = len(pieces) == 1 and not (prefix and not piece.cjk)
     after = pieces[anchor + 1].text if anchor + 1 < len(pieces) else None
     before = pieces[anchor - 1].text if anchor else None
-    entry = _Entry(kid, pieces, anchor, prefix, whole, single, after, before)
+    word_prefix = len(pieces) == 1 and prefix and not piece.cjk
+    entry = _Entry(kid, pieces, anchor, prefix, whole, single, word_prefix, after, before)
     return piece.text, not piece.cjk, entry
 
 
@@ -160,6 +163,8 @@ class Vocabulary:
         self.ids: dict[str, int] = {}
         self._automaton: Any = None
         self._groups: list[tuple[bool, tuple[_Entry, ...]]] = []
+        self._words: Any = None
+        self._word_groups: list[_WordGroup] = []
         self.lists_source: Mapping[str, TermList] | None = None
         self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
         self.list_lits: dict[str, Lit] = {}
@@ -172,9 +177,12 @@ class Vocabulary:
         return kid
 
     def prepare(self) -> Any:
-        """The automaton: each literal is found by its anchor, then checked in place."""
+        """The automata: each literal is found by its anchor, then checked in place. One
+        runs over folded text; the other, over text with CJK, looks for words spaced out
+        (see ``spaced_words``), where a find is a whole token already."""
         if self._automaton is None:
             groups: dict[str, list[_Entry]] = {}
+            words: dict[str, list[_Entry]] = {}
             latin: dict[str, bool] = {}
             for key, kid in self.ids.items():
                 found = _entry(kid, key)
@@ -182,12 +190,24 @@ class Vocabulary:
                     text, is_latin, entry = found
                     groups.setdefault(text, []).append(entry)
                     latin[text] = is_latin
+                    if is_latin:  # " miner " for the word, " miner" for miner*
+                        words.setdefault(f" {text} " if entry.whole else f" {text}", []).append(
+                            entry
+                        )
             anchors = list(groups)
             self._groups = [(latin[a], tuple(groups[a])) for a in anchors]
             self._automaton = (
                 ahocorasick_rs.AhoCorasick(anchors, matchkind=ahocorasick_rs.MatchKind.Standard)
                 if anchors
                 else False
+            )
+            # A find of " text " in the spaced text ends two characters after the word does
+            # in the folded text (the leading space shifts offsets by one); " text", one.
+            self._word_groups = [_word_group(p, words[p]) for p in words]
+            self._words = (
+                ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard)
+                if words
+                else None
             )
         return self._automaton
 
@@ -197,10 +217,66 @@ class Vocabulary:
         automaton = self.prepare()
         if not automaton or not folded:
             return {}
+        spaced = spaced_words(folded)
+        if spaced is None:
+            return self._scan_folded(folded)
+        occ: dict[int, list[Span]] = {}
+        if self._words is None:
+            return occ
+        groups = self._word_groups
+        backward: str | None = None  # the spaced text reversed, to read the word before
+        last = len(spaced) - 1
+        for pid, a, b in self._words.find_matches_as_indexes(spaced, overlapping=True):
+            trim, singles, prefixes, after, before, others = groups[pid]
+            b -= trim  # now the anchor's span in folded text is [a, b)
+            for kid in singles:
+                spans = occ.get(kid)
+                if spans is None:
+                    occ[kid] = [(a, b)]
+                else:
+                    spans.append((a, b))
+            if prefixes:  # miner*: to the end of the word it begins
+                span = (a, spaced.index(" ", b + 1) - 1)
+                for kid in prefixes:
+                    occ.setdefault(kid, []).append(span)
+            # A phrase is looked at further only when the word next to its anchor is its own;
+            # a phrase of two words is then found (in text without CJK, the words of the
+            # spaced text are the tokens).
+            if after:
+                m = _NEXT_WORD.match(spaced, b + 1)
+                if m and (found := after.get(m.group(1))):
+                    end = m.end(1) - 1
+                    for entry in found:
+                        if len(entry.pieces) == 2:
+                            occ.setdefault(entry.kid, []).append((a, end))
+                        else:
+                            others = (*others, entry)
+            if before:
+                if backward is None:
+                    backward = spaced[::-1]
+                m = _NEXT_WORD.match(backward, last - a)
+                if m and (found := before.get(m.group(1))):
+                    start = last - m.end(1)
+                    for entry in found:
+                        if len(entry.pieces) != 2:
+                            others = (*others, entry)
+                        elif entry.prefix:
+                            end = spaced.index(" ", b + 1) - 1
+                            occ.setdefault(entry.kid, []).append((start, end))
+                        else:
+                            occ.setdefault(entry.kid, []).append((start, b))
+            for entry in others:
+                placed = _place(folded, a, b, entry)
+                if placed is not None:
+                    occ.setdefault(entry.kid, []).append(placed)
+        return occ
+
+    def _scan_folded(self, folded: str) -> dict[int, list[Span]]:
+        """``scan`` for text with CJK: every find is checked against token boundaries."""
         groups = self._groups
         occ: dict[int, list[Span]] = {}
         size = len(folded)
-        for aid, a, b in automaton.find_matches_as_indexes(folded, overlapping=True):
+        for aid, a, b in self._automaton.find_matches_as_indexes(folded, overlapping=True):
             latin, entries = groups[aid]
             if latin and a:
                 before = folded[a - 1]
@@ -221,31 +297,7 @@ class Vocabulary:
                         )
                     if not whole:
                         continue
-                if entry.single:
-                    span: Span | None = (a, b)
-                else:
-                    # Most phrases are rejected by the token right after (or before) the
-                    # anchor across one space; _place handles every other separator.
-                    nxt = entry.after
-                    if (
-                        nxt is not None
-                        and b + 1 < size
-                        and folded[b] == " "
-                        and token_char(folded[b + 1])
-                        and not folded.startswith(nxt, b + 1)
-                    ):
-                        continue
-                    prv = entry.before
-                    if (
-                        prv is not None
-                        and a >= 2
-                        and folded[a - 1] == " "
-                        and token_char(folded[a - 2])
-                        and not (folded[a - 2] == "s" and folded[a - 3 : a - 2] == "'")
-                        and (a - 1 < len(prv) or not folded.startswith(prv, a - 1 - len(prv)))
-                    ):
-                        continue
-                    span = _place(folded, a, b, entry)
+                span = (a, b) if entry.single else _phrase_span(folded, a, b, entry)
                 if span is not None:
                     spans = occ.get(entry.kid)
                     if spans is None:
@@ -253,6 +305,79 @@ class Vocabulary:
                     else:
                         spans.append(span)
         return occ
+
+
+_NEXT_WORD = re.compile(" +([^ ]+)")
+
+
+# The literals found by one pattern of the spaced-words automaton, by what is left to check:
+# (trim: from the find's end to the anchor's end in folded text; key ids found as they are;
+# key ids of prefixes, found to the end of the word; phrases by the word right after the
+# anchor; phrases by the word right before it, reversed; the others, placed in full).
+_WordGroup = tuple[
+    int,
+    tuple[int, ...],
+    tuple[int, ...],
+    dict[str, tuple["_Entry", ...]],
+    dict[str, tuple["_Entry", ...]],
+    tuple["_Entry", ...],
+]
+
+
+def _word_group(pattern: str, entries: list[_Entry]) -> _WordGroup:
+    singles: list[int] = []
+    prefixes: list[int] = []
+    after: dict[str, list[_Entry]] = {}
+    before: dict[str, list[_Entry]] = {}
+    others: list[_Entry] = []
+    for e in entries:
+        if any(p.cjk for p in e.pieces):
+            continue  # cannot occur in text without CJK, the only text searched this way
+        last = len(e.pieces) - 1
+        if e.single:
+            singles.append(e.kid)
+        elif e.word_prefix:
+            prefixes.append(e.kid)
+        elif e.after is not None and not (e.prefix and e.anchor + 1 == last):
+            after.setdefault(e.after, []).append(e)
+        elif e.before is not None:
+            before.setdefault(e.before[::-1], []).append(e)
+        else:
+            others.append(e)
+    return (
+        2 if pattern.endswith(" ") else 1,
+        tuple(singles),
+        tuple(prefixes),
+        {k: tuple(v) for k, v in after.items()},
+        {k: tuple(v) for k, v in before.items()},
+        tuple(others),
+    )
+
+
+def _phrase_span(folded: str, a: int, b: int, entry: _Entry) -> Span | None:
+    """``_place``, after a quick look at the tokens either side of the anchor: most phrases
+    are rejected by the word right after (or before) it across one space."""
+    nxt = entry.after
+    size = len(folded)
+    if (
+        nxt is not None
+        and b + 1 < size
+        and folded[b] == " "
+        and token_char(folded[b + 1])
+        and not folded.startswith(nxt, b + 1)
+    ):
+        return None
+    prv = entry.before
+    if (
+        prv is not None
+        and a >= 2
+        and folded[a - 1] == " "
+        and token_char(folded[a - 2])
+        and not (folded[a - 2] == "s" and folded[a - 3 : a - 2] == "'")
+        and (a - 1 < len(prv) or not folded.startswith(prv, a - 1 - len(prv)))
+    ):
+        return None
+    return _place(folded, a, b, entry)
 
 
 def _place(folded: str, a: int, b: int, entry: _Entry) -> Span | None:

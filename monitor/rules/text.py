@@ -256,6 +256,50 @@ class Analyzed:
         return nxt
 
 
+# --- words spaced out, for text without CJK --------------------------------------------------
+# In text with no CJK, every token is a word. Turning each character that no word contains into
+# a space (offsets kept) lets the automaton look for " word ": each find is then a whole token,
+# with no check left to do in Python. Apostrophes decide last: a possessive 's is dropped, one
+# inside a word (o'brien) stays, any other one separates.
+
+_SEPARATOR_RE = re.compile(r"[^\w' ]|_")
+
+
+def spaced_words(folded: str) -> str | None:
+    """``" " + folded + " "`` with every character outside a word token made a space, or
+    None when the text has CJK (CJK characters are tokens with nothing between them)."""
+    ascii_only = folded.isascii()
+    if not ascii_only and _CJK_RE.search(folded):
+        return None
+    if "'" in folded:
+        folded = _settle_apostrophes(folded)
+    if ascii_only:
+        return " " + folded.translate(_ASCII_SEPARATORS) + " "
+    return " " + _SEPARATOR_RE.sub(" ", folded) + " "
+
+
+def _settle_apostrophes(folded: str) -> str:
+    """Each apostrophe as the tokeniser reads it, left to right: a possessive 's becomes two
+    spaces, one inside a word stays, any other becomes a space (text without CJK)."""
+    parts: list[str] = []
+    done = 0  # text before this is in parts
+    consumed = 0  # a possessive's s ends no token: an apostrophe after it separates
+    size = len(folded)
+    i = folded.find("'")
+    while i >= 0:
+        word_before = i > consumed and folded[i - 1].isalnum()
+        nxt = folded[i + 1] if i + 1 < size else ""
+        if word_before and nxt == "s" and _re_boundary(folded, i + 2):
+            parts.append(folded[done:i] + "  ")
+            done = consumed = i + 2
+        elif not (word_before and nxt.isalnum()):
+            parts.append(folded[done:i] + " ")
+            done = i + 1
+        i = folded.find("'", i + 1)
+    parts.append(folded[done:])
+    return "".join(parts)
+
+
 # --- token boundaries in folded text ---------------------------------------------------------
 # The automaton runs over the folded text itself, not over a token list (building one costs
 # more than everything else). These checks tell whether a raw occurrence lines up with the
