@@ -331,6 +331,22 @@ def test_presearcher_evaluates_only_candidate_rules() -> None:
     assert [x.rule_id for x in m.match(item("word7 and the things"))] == ["r7", "rx", "neg"]
 
 
+def test_candidates_need_every_clause_met_in_its_field() -> None:
+    many = " AND ".join(f"w{i}" for i in range(7))  # more clauses than the masks keep
+    m = Matcher([rule("t", "title:(alpha) AND beta"), rule("many", many)], LISTS)
+
+    def candidates(title: str, summary: str) -> list[str]:
+        return [m.compiled[i].rule.id for i in m.candidates(m.context(title, summary))]
+
+    assert candidates("alpha", "beta") == ["t"]
+    assert candidates("beta", "alpha") == []  # alpha must be in the title
+    assert candidates("w0 w1 w2 w3", "w4 w5 w6") == ["many"]
+    # Only some clauses are kept for choosing candidates; the full query decides the rest.
+    for missing in range(7):
+        words = " ".join(f"w{i}" for i in range(7) if i != missing)
+        assert m.match(item(words)) == []
+
+
 def test_search_and_rule_share_one_implementation() -> None:
     query = '@japan NEAR/5 @korea NOT "baseball"'
     m = Matcher([rule("r", query)], LISTS)

@@ -58,10 +58,7 @@ class Pattern:
     ntok: int
     exact: tuple[str | None, ...]  # None: any case
     prefix: bool
-
-    @property
-    def needs_case(self) -> bool:
-        return any(e is not None for e in self.exact)
+    needs_case: bool  # some token must keep the case it is written in
 
 
 def literal_pattern(text: str) -> Pattern:
@@ -94,7 +91,8 @@ def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern |
     folded_tokens = [t for t in key.split() if t != GAP]
     if len(folded_tokens) != len(tokens):  # folding split a token (rare scripts): case-blind
         tokens, exact = folded_tokens, [None] * len(folded_tokens)
-    return Pattern(display, key, len(tokens), tuple(exact), prefix)
+    needs_case = any(e is not None for e in exact)
+    return Pattern(display, key, len(tokens), tuple(exact), prefix, needs_case)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +459,7 @@ class FieldDoc:
         self.an = an
         self.occ = occ
         self.keys = set(occ)
-        self.cache: dict[Any, list[Any]] = {}
+        self.cache: dict[Any, Any] = {}
 
 
 class Context:
@@ -577,28 +575,34 @@ class Lit(Evaluator):
                     return True
         return False
 
-    def _present(self, ctx: Context, fname: str) -> list[tuple[Pattern, int]]:
+    def _found(
+        self, ctx: Context, fname: str
+    ) -> tuple[list[tuple[Pattern, list[Span]]], list[Span]]:
+        """The patterns that occur in one field with their spans (exact case checked), and
+        all those spans: worked out once per item, since a list is shared by many rules."""
         doc = ctx.fields[fname]
         cached = doc.cache.get(self)
         if cached is None:
-            keys = doc.keys
-            if len(self.ids) < len(keys):
-                present = [kid for kid in self.ids if kid in keys]
-            else:
-                present = [kid for kid in keys if kid in self.ids]
-            cached = doc.cache[self] = [(p, kid) for kid in present for p in self.by_id[kid]]
+            found: list[tuple[Pattern, list[Span]]] = []
+            positions: list[Span] = []
+            by_id = self.by_id
+            occ = doc.occ
+            for kid in self.ids & doc.keys:
+                for p in by_id[kid]:
+                    spans = ctx.spans(fname, p, kid) if p.needs_case else occ[kid]
+                    if spans:
+                        found.append((p, spans))
+                        positions.extend(spans)
+            cached = doc.cache[self] = (found, positions)
         return cached
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
-        out: list[Span] = []
-        for p, kid in self._present(ctx, fname):
-            out.extend(ctx.spans(fname, p, kid))
-        return out
+        return self._found(ctx, fname)[1]
 
     def found(self, ctx: Context, fields: Sequence[str]) -> Iterator[tuple[Pattern, str, Span]]:
         for fname in fields:
-            for p, kid in self._present(ctx, fname):
-                for span in ctx.spans(fname, p, kid):
+            for p, spans in self._found(ctx, fname)[0]:
+                for span in spans:
                     yield p, fname, span
 
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
@@ -611,19 +615,19 @@ class Lit(Evaluator):
             out.extend(found)
 
     def _hits(self, ctx: Context, fname: str) -> list[RawHit]:
-        present = self._present(ctx, fname)
+        present = self._found(ctx, fname)[0]
         if not present:
             return []
         an = ctx.fields[fname].an
         rank = fname != "title"
         found: list[RawHit] = []
         if an.fmap is None:  # offsets unchanged by folding: no mapping
-            for p, kid in present:
+            for p, spans in present:
                 display = p.display
-                found.extend((rank, s, e, display) for s, e in ctx.spans(fname, p, kid))
+                found.extend([(rank, s, e, display) for s, e in spans])
         else:
-            for p, kid in present:
-                for s, e in ctx.spans(fname, p, kid):
+            for p, spans in present:
+                for s, e in spans:
                     found.append((rank, an.orig(s), an.orig_end(e), p.display))
         return found
 
@@ -959,15 +963,12 @@ TITLE_WEIGHT = 2.0
 SUMMARY_WEIGHT = 1.0
 
 
-def score_hits(hits: Sequence[Hit], near_bonus: float) -> float:
+def score_hits(hits: Sequence[RawHit], near_bonus: float) -> float:
     """Each distinct term: 2 if it is in the title, else 1; plus each NEAR's proximity bonus."""
-    best: dict[str, float] = {}
-    for hit in hits:
-        weight = TITLE_WEIGHT if hit.field == "title" else SUMMARY_WEIGHT
-        term = hit.term.casefold()
-        if weight > best.get(term, 0.0):
-            best[term] = weight
-    return round(sum(best.values()) + near_bonus, 3)
+    terms = {t.casefold() for _, _, _, t in hits}
+    in_title = {t.casefold() for rank, _, _, t in hits if not rank}
+    weights = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(terms - in_title)
+    return round(weights + near_bonus, 3)
 
 
 class CompiledQuery:
@@ -988,9 +989,10 @@ class CompiledQuery:
             return QueryResult(False)
         raw: list[RawHit] = []
         self.root.hits(ctx, FIELDS, raw)
-        unique = tuple([Hit(t, FIELDS[f], a, b) for f, a, b, t in sorted(set(raw))])
+        raw = sorted(set(raw))
+        hits = tuple([Hit(t, FIELDS[f], a, b) for f, a, b, t in raw])
         bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
-        return QueryResult(True, unique, score_hits(unique, bonus))
+        return QueryResult(True, hits, score_hits(raw, bonus))
 
     def explain(self, title: str, summary: str = "") -> Explanation:
         return self.explain_ctx(Context(self.vocab, title, summary))
@@ -1172,7 +1174,7 @@ class _Compiler:
             return Rx(to_text(node), node.pattern)
         if isinstance(node, ast.ListRef):
             # One evaluator per list, shared by every rule using it: what it finds in an
-            # item is worked out once and cached on the item (see Lit._present).
+            # item is worked out once and cached on the item (see Lit._found).
             lit = self.vocab.list_lits.get(node.name)
             if lit is None:
                 lit = Lit(f"@{node.name}", self.list_patterns(node))

@@ -185,8 +185,11 @@ class Analyzed:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.folded = fold_text(text)
+        cased = normalize(_without_nul(text))
+        self.folded = cased.casefold()  # fold_text(text), keeping the step before
         self._aligned: tuple[list[int] | None, str] | None = None
+        if len(cased) == len(text) == len(self.folded):  # nearly always: nothing moved
+            self._aligned = (None, cased)
         self._spans: list[tuple[int, int]] | None = None
 
     def _align(self) -> tuple[list[int] | None, str]:
