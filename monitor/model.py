@@ -97,8 +97,9 @@ class Hit(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """One rule matching one item. A named tuple, like Hit: the matcher builds one per match."""
+
     item_id: str
     rule_id: str
     score: float

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -251,7 +250,7 @@ def _archive(rules_dir: Path, db_path: Path) -> dict[str, Item]:
     book = load_rules(rules_dir)
     matches = [m for it in items.values() for m in book.matcher.match(it, FEED)]
     # A stored match from an older rule version, which the current rules would not make.
-    stale = replace(book.matcher.match(items["i2"], FEED)[0], item_id="i3", rule_version="old")
+    stale = book.matcher.match(items["i2"], FEED)[0]._replace(item_id="i3", rule_version="old")
     assert save_matches(db, [*matches, stale], NOW) == len(matches) + 1
     assert save_matches(db, matches, NOW) == 0  # stored once; history not rewritten
     db.close()

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
 from math import comb, prod
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
@@ -31,7 +31,6 @@ from monitor.rules.text import (
     is_cjk,
     is_gap,
     key_of,
-    spaced_words,
     token_char,
     tokenize,
     word_ends_at,
@@ -41,9 +40,10 @@ from monitor.rules.text import (
 
 FIELDS: tuple[Field, ...] = ("title", "summary")
 Span = tuple[int, int]  # character offsets in the folded text, end exclusive
-# (field rank: 0 title, 1 summary; start; end; term): a Hit before deduplication, ordered so
-# that plain tuple comparison sorts title hits first, then by position.
-RawHit = tuple[int, int, int, str]
+# (field rank: 0 title, 1 summary; start; end; term; the Hit itself): a hit before
+# deduplication, ordered so that plain tuple comparison sorts title hits first, then by
+# position. The Hit rides along, built once per item however many rules report it.
+RawHit = tuple[int, int, int, str, Hit]
 
 
 # --- literals and the automaton -------------------------------------------------------------
@@ -176,7 +176,7 @@ class Vocabulary:
 
     def prepare(self) -> Any:
         """The automata: each literal is found by its anchor, then checked in place. One
-        runs over folded text; the other, over text with CJK, looks for words spaced out
+        runs over folded text; the other, over text without CJK, looks for words spaced out
         (see ``spaced_words``), where a find is a whole token already."""
         if self._automaton is None:
             groups: dict[str, list[_Entry]] = {}
@@ -209,13 +209,14 @@ class Vocabulary:
             )
         return self._automaton
 
-    def scan(self, folded: str) -> dict[int, list[Span]]:
-        """key id -> character span in ``folded`` of each occurrence that lines up with tokens
-        (case not checked yet: see Context.spans)."""
+    def scan(self, an: Analyzed) -> dict[int, list[Span]]:
+        """key id -> character span in ``an.folded`` of each occurrence that lines up with
+        tokens (case not checked yet: see Context.spans)."""
         automaton = self.prepare()
+        folded = an.folded
         if not automaton or not folded:
             return {}
-        spaced = spaced_words(folded)
+        spaced = an.spaced
         if spaced is None:
             return self._scan_folded(folded)
         occ: dict[int, list[Span]] = {}
@@ -468,8 +469,8 @@ class Context:
     def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
         t = Analyzed(title)
         s = Analyzed(summary)
-        td = FieldDoc(t, vocab.scan(t.folded))
-        sd = FieldDoc(s, vocab.scan(s.folded))
+        td = FieldDoc(t, vocab.scan(t))
+        sd = FieldDoc(s, vocab.scan(s))
         self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd}
         self.found = td.keys | sd.keys
 
@@ -619,17 +620,18 @@ class Lit(Evaluator):
         if not present:
             return []
         an = ctx.fields[fname].an
-        rank = fname != "title"
-        found: list[RawHit] = []
         if an.fmap is None:  # offsets unchanged by folding: no mapping
-            for p, spans in present:
-                display = p.display
-                found.extend([(rank, s, e, display) for s, e in spans])
-        else:
-            for p, spans in present:
-                for s, e in spans:
-                    found.append((rank, an.orig(s), an.orig_end(e), p.display))
-        return found
+            rank = fname != "title"
+            return [
+                (rank, s, e, p.display, _new_hit(Hit, (p.display, fname, s, e)))
+                for p, spans in present
+                for s, e in spans
+            ]
+        return [
+            _raw_hit(fname, p.display, an.orig(s), an.orig_end(e))
+            for p, spans in present
+            for s, e in spans
+        ]
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         terms = sorted({p.display for p, _, _ in self.found(ctx, fields)}, key=str.casefold)
@@ -743,7 +745,7 @@ class Rx(Evaluator):
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
         for fname in fields:
             for _, _, a, b in self._matches(ctx, fname):
-                out.append((fname != "title", a, b, self.label))
+                out.append(_raw_hit(fname, self.label, a, b))
 
     def explain(self, ctx: Context, fields: Sequence[str]) -> Explanation:
         text = ctx.fields
@@ -758,6 +760,9 @@ class AndE(Evaluator):
 
     def __init__(self, kids: list[Evaluator]) -> None:
         self.kids = kids
+        # Without NOT below, a clause has positions in a field exactly when it holds there,
+        # so the positions alone decide (no separate test).
+        self.faithful = not _has_not(self)
 
     def children(self) -> Sequence[Evaluator]:
         return self.kids
@@ -769,6 +774,14 @@ class AndE(Evaluator):
         return True
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
+        if self.faithful:
+            out: list[Span] = []
+            for k in self.kids:
+                found = k.positions(ctx, fname)
+                if not found:
+                    return []
+                out += found
+            return out
         if not self.test(ctx, (fname,)):
             return []
         return [s for k in self.kids for s in k.positions(ctx, fname)]
@@ -794,8 +807,8 @@ class OrE(AndE):
 
 class AtLeastE(OrE):
     def __init__(self, count: int, kids: list[Evaluator]) -> None:
-        super().__init__(kids)
         self.count = count
+        super().__init__(kids)
         self.label = f"ATLEAST {count}"
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
@@ -952,8 +965,7 @@ class NearE(Evaluator):
 # --- results and the compiled query -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class QueryResult:
+class QueryResult(NamedTuple):  # a named tuple: one is built per candidate rule
     matched: bool
     hits: tuple[Hit, ...] = ()
     score: float = 0.0  # before the rule's weight; see docs/rules.md "Scoring"
@@ -963,10 +975,18 @@ TITLE_WEIGHT = 2.0
 SUMMARY_WEIGHT = 1.0
 
 
+def _raw_hit(fname: str, term: str, start: int, end: int) -> RawHit:
+    rank = fname != "title"
+    return rank, start, end, term, _new_hit(Hit, (term, FIELDS[rank], start, end))
+
+
+_new_hit = tuple.__new__  # a Hit without the Python-level __new__ of a named tuple
+
+
 def score_hits(hits: Sequence[RawHit], near_bonus: float) -> float:
     """Each distinct term: 2 if it is in the title, else 1; plus each NEAR's proximity bonus."""
-    terms = {t.casefold() for _, _, _, t in hits}
-    in_title = {t.casefold() for rank, _, _, t in hits if not rank}
+    terms = {t.casefold() for _, _, _, t, _ in hits}
+    in_title = {t.casefold() for rank, _, _, t, _ in hits if not rank}
     weights = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(terms - in_title)
     return round(weights + near_bonus, 3)
 
@@ -990,7 +1010,7 @@ class CompiledQuery:
         raw: list[RawHit] = []
         self.root.hits(ctx, FIELDS, raw)
         raw = sorted(set(raw))
-        hits = tuple([Hit(t, FIELDS[f], a, b) for f, a, b, t in raw])
+        hits = tuple([r[4] for r in raw])
         bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
         return QueryResult(True, hits, score_hits(raw, bonus))
 
@@ -1025,6 +1045,12 @@ class CompiledQuery:
         """A necessary condition for a match as AND of ORs of literal terms, for prefilters
         such as archive search's FTS query; None when nothing is required (a regex, NOT)."""
         return _cnf(self.root)
+
+
+def _has_not(ev: Evaluator) -> bool:
+    if isinstance(ev, NotE) or (isinstance(ev, AtLeastE) and ev.count <= 0):
+        return True  # ATLEAST 0 holds with nothing found
+    return any(_has_not(c) for c in ev.children())
 
 
 def _has_near(ev: Evaluator) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from monitor.model import FeedSource, Item, Match, Rule
 from monitor.rules.compile import (
+    FIELDS,
     Clause,
     CompiledQuery,
     Context,
@@ -168,7 +169,7 @@ class Matcher:
                 continue
             # _outcome, without the record of why not (this runs for every candidate).
             result = c.query.run(ctx)
-            if not result.matched or (c.exclude and c.exclude.run(ctx).matched):
+            if not result.matched or (c.exclude and c.exclude.root.test(ctx, FIELDS)):
                 continue
             score = round(result.score * rule.weight, 3)
             if score >= rule.min_score:
@@ -191,7 +192,7 @@ class Matcher:
         source_ok: bool,
     ) -> RuleOutcome:
         result = c.query.run(ctx)
-        excluded = bool(result.matched and c.exclude and c.exclude.run(ctx).matched)
+        excluded = bool(result.matched and c.exclude and c.exclude.root.test(ctx, FIELDS))
         score = round(result.score * c.rule.weight, 3)
         matched = result.matched and not excluded and source_ok and score >= c.rule.min_score
         return RuleOutcome(c.rule, result, excluded, source_ok, score, matched)

@@ -181,12 +181,13 @@ class Analyzed:
     (exact case, a regex, a hit to report): most items match no rule.
     """
 
-    __slots__ = ("text", "folded", "_aligned", "_spans")
+    __slots__ = ("text", "folded", "spaced", "_aligned", "_spans")
 
     def __init__(self, text: str) -> None:
         self.text = text
         cased = normalize(_without_nul(text))
         self.folded = cased.casefold()  # fold_text(text), keeping the step before
+        self.spaced = spaced_words(self.folded)  # None when the text has CJK
         self._aligned: tuple[list[int] | None, str] | None = None
         if len(cased) == len(text) == len(self.folded):  # nearly always: nothing moved
             self._aligned = (None, cased)
@@ -218,6 +219,8 @@ class Analyzed:
     def tokens_between(self, end: int, start: int, cap: int) -> int:
         """How many tokens lie between a token ending at ``end`` and one starting at
         ``start`` (a CJK gap is not a token). Counting stops once it passes ``cap``."""
+        if self.spaced is not None:  # no CJK: the words of the spaced text are the tokens
+            return len(self.spaced[end + 1 : start + 1].split())
         folded = self.folded
         pos = consumed_end(folded, end)
         # Plain ASCII: the tokens are the runs of letters and digits, counted in C. Far
