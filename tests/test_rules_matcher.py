@@ -347,6 +347,22 @@ def test_candidates_need_every_clause_met_in_its_field() -> None:
         assert m.match(item(words)) == []
 
 
+def test_regexes_sharing_a_matcher_look_for_their_literals_per_field() -> None:
+    m = Matcher(
+        [
+            rule("tons", r"/\d+ tons? of (?:lithium|nickel)/"),
+            rule("seoul", r"title:/(?-i:\bSeoul\b)|한국/"),
+        ],
+        LISTS,
+    )
+    ids = lambda title, summary="": [x.rule_id for x in m.match(item(title, summary))]  # noqa: E731
+    assert ids("Output", "500 tons of Lithium shipped") == ["tons"]
+    assert ids("500 tonnes of lithium") == []  # the literal " ton" is there, the regex fails
+    assert ids("Seoul summit", "5 tons of nickel") == ["seoul", "tons"]
+    assert ids("Summit", "Seoul 한국") == []  # the literals only in the summary
+    assert ids("한국 정부") == ["seoul"]
+
+
 def test_search_and_rule_share_one_implementation() -> None:
     query = '@japan NEAR/5 @korea NOT "baseball"'
     m = Matcher([rule("r", query)], LISTS)

@@ -163,6 +163,8 @@ class Vocabulary:
         self._groups: list[tuple[bool, tuple[_Entry, ...]]] = []
         self._words: Any = None
         self._word_groups: list[_WordGroup] = []
+        self.rx_literals: dict[str, int] = {}  # what regexes need (see necessary_literals)
+        self._rx_automaton: Any = None
         self.lists_source: Mapping[str, TermList] | None = None
         self.list_cache: dict[str, list[tuple[Pattern, int]]] = {}
         self.list_lits: dict[str, Lit] = {}
@@ -173,6 +175,22 @@ class Vocabulary:
             kid = self.ids[key] = len(self.ids)
             self._automaton = None
         return kid
+
+    def add_rx_literal(self, text: str) -> int:
+        lid = self.rx_literals.get(text)
+        if lid is None:
+            lid = self.rx_literals[text] = len(self.rx_literals)
+            self._automaton = None
+        return lid
+
+    def rx_literals_in(self, folded: str) -> set[int]:
+        """Ids of the regex literals that occur anywhere in a folded field."""
+        self.prepare()
+        if self._rx_automaton is None:
+            return set()
+        return {
+            i for i, _, _ in self._rx_automaton.find_matches_as_indexes(folded, overlapping=True)
+        }
 
     def prepare(self) -> Any:
         """The automata: each literal is found by its anchor, then checked in place. One
@@ -199,6 +217,9 @@ class Vocabulary:
                 if anchors
                 else False
             )
+            self._rx_automaton = (
+                ahocorasick_rs.AhoCorasick(list(self.rx_literals)) if self.rx_literals else None
+            )
             # A find of " text " in the spaced text ends two characters after the word does
             # in the folded text (the leading space shifts offsets by one); " text", one.
             self._word_groups = [_word_group(p, words[p]) for p in words]
@@ -209,23 +230,32 @@ class Vocabulary:
             )
         return self._automaton
 
+    def finds(self, an: Analyzed) -> list[tuple[int, int, int]]:
+        """The automaton's raw finds (pattern, start, end) in one field, before any check:
+        over the spaced words when the text has no CJK, else over the folded text."""
+        if not self.prepare() or not an.folded:
+            return []
+        if an.spaced is None:
+            return self._automaton.find_matches_as_indexes(an.folded, overlapping=True)
+        if self._words is None:
+            return []
+        return self._words.find_matches_as_indexes(an.spaced, overlapping=True)
+
     def scan(self, an: Analyzed) -> dict[int, list[Span]]:
         """key id -> character span in ``an.folded`` of each occurrence that lines up with
         tokens (case not checked yet: see Context.spans)."""
-        automaton = self.prepare()
-        folded = an.folded
-        if not automaton or not folded:
+        finds = self.finds(an)
+        if not finds:
             return {}
+        folded = an.folded
         spaced = an.spaced
         if spaced is None:
-            return self._scan_folded(folded)
+            return self._scan_folded(folded, finds)
         occ: dict[int, list[Span]] = {}
-        if self._words is None:
-            return occ
         groups = self._word_groups
         backward: str | None = None  # the spaced text reversed, to read the word before
         last = len(spaced) - 1
-        for pid, a, b in self._words.find_matches_as_indexes(spaced, overlapping=True):
+        for pid, a, b in finds:
             trim, singles, prefixes, after, before, others = groups[pid]
             b -= trim  # now the anchor's span in folded text is [a, b)
             for kid in singles:
@@ -270,12 +300,12 @@ class Vocabulary:
                     occ.setdefault(entry.kid, []).append(placed)
         return occ
 
-    def _scan_folded(self, folded: str) -> dict[int, list[Span]]:
+    def _scan_folded(self, folded: str, finds: list[tuple[int, int, int]]) -> dict[int, list[Span]]:
         """``scan`` for text with CJK: every find is checked against token boundaries."""
         groups = self._groups
         occ: dict[int, list[Span]] = {}
         size = len(folded)
-        for aid, a, b in self._automaton.find_matches_as_indexes(folded, overlapping=True):
+        for aid, a, b in finds:
             latin, entries = groups[aid]
             if latin and a:
                 before = folded[a - 1]
@@ -448,6 +478,8 @@ def _prev_token_end(folded: str, start: int) -> int:
     return -1
 
 
+_RX_LITERALS = ("rx literals",)  # cache key: the regex literals found in a field
+
 # --- per-item context -------------------------------------------------------------------------
 
 
@@ -467,6 +499,7 @@ class Context:
     """An item scanned once against a vocabulary; evaluators look positions up here."""
 
     def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
+        self.vocab = vocab
         t = Analyzed(title)
         s = Analyzed(summary)
         td = FieldDoc(t, vocab.scan(t))
@@ -684,14 +717,21 @@ def _necessary(items: list[Any]) -> set[str] | None:
 
 
 class Rx(Evaluator):
-    def __init__(self, label: str, pattern: str) -> None:
+    def __init__(self, label: str, pattern: str, vocab: Vocabulary) -> None:
         self.label = label
         self.regex = re.compile(pattern, re.IGNORECASE)
-        self.needs = necessary_literals(pattern)
+        needs = necessary_literals(pattern)
+        # Looked for with every other regex's literals in one pass over a field.
+        self.need_ids = None if needs is None else frozenset(map(vocab.add_rx_literal, needs))
 
-    def _possible(self, folded: str) -> bool:
-        needs = self.needs
-        return needs is None or any(text in folded for text in needs)
+    def _possible(self, ctx: Context, fname: str) -> bool:
+        if self.need_ids is None:
+            return True
+        doc = ctx.fields[fname]
+        found = doc.cache.get(_RX_LITERALS)
+        if found is None:
+            found = doc.cache[_RX_LITERALS] = ctx.vocab.rx_literals_in(doc.an.folded)
+        return not self.need_ids.isdisjoint(found)
 
     def _matches(self, ctx: Context, fname: str) -> list[tuple[int, int, int, int]]:
         """(start, end) of the tokens each match touches in the folded text, then (start,
@@ -703,7 +743,7 @@ class Rx(Evaluator):
             return cached
         an = doc.an
         found: list[tuple[int, int, int, int]] = []
-        if not self._possible(an.folded):
+        if not self._possible(ctx, fname):
             doc.cache[key] = found
             return found
         for m in self.regex.finditer(an.cased):
@@ -722,7 +762,10 @@ class Rx(Evaluator):
         return found
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
-        return any(self._search(ctx, f) for f in fields)
+        for f in fields:  # noqa: SIM110 - no generator on the hot path
+            if self._search(ctx, f):
+                return True
+        return False
 
     def _search(self, ctx: Context, fname: str) -> bool:
         """Whether the pattern occurs at all: stops at the first match (most tests fail)."""
@@ -730,12 +773,20 @@ class Rx(Evaluator):
         key = ("rx?", self.regex.pattern)
         cached = doc.cache.get(key)
         if cached is None:
-            if not self._possible(doc.an.folded):
+            if not self._possible(ctx, fname):
                 cached = [False]
             elif ("rx", self.regex.pattern) in doc.cache:
                 cached = [bool(self._matches(ctx, fname))]
             else:
-                cached = [any(m.end() > m.start() for m in self.regex.finditer(doc.an.cased))]
+                cased = doc.an.cased
+                m = self.regex.search(cased)  # an empty match does not count
+                cached = [
+                    m is not None
+                    and (
+                        m.end() > m.start()
+                        or any(x.end() > x.start() for x in self.regex.finditer(cased))
+                    )
+                ]
             doc.cache[key] = cached
         return bool(cached[0])
 
@@ -1197,7 +1248,7 @@ class _Compiler:
             p = words_pattern(node.words, node.prefix, shown)
             return Lit(to_text(node), [self.pattern(p)] if p else [])
         if isinstance(node, ast.Regex):
-            return Rx(to_text(node), node.pattern)
+            return Rx(to_text(node), node.pattern, self.vocab)
         if isinstance(node, ast.ListRef):
             # One evaluator per list, shared by every rule using it: what it finds in an
             # item is worked out once and cached on the item (see Lit._found).
