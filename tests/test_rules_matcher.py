@@ -361,6 +361,10 @@ def test_regexes_sharing_a_matcher_look_for_their_literals_per_field() -> None:
     assert ids("Seoul summit", "5 tons of nickel") == ["seoul", "tons"]
     assert ids("Summit", "Seoul 한국") == []  # the literals only in the summary
     assert ids("한국 정부") == ["seoul"]
+    # A regex's literals choose candidates like terms do: none here, so nothing is evaluated.
+    assert m.candidates(m.context("Output rose", "500 tons of oil")) == []
+    assert m.candidates(m.context("Output rose", "nickel prices")) == [0]  # then it runs
+    assert ids("Output rose", "nickel prices") == []
 
 
 def test_search_and_rule_share_one_implementation() -> None:

@@ -177,20 +177,20 @@ class Vocabulary:
         return kid
 
     def add_rx_literal(self, text: str) -> int:
+        """The key of a literal some regex needs: negative, apart from the literal terms'."""
         lid = self.rx_literals.get(text)
         if lid is None:
             lid = self.rx_literals[text] = len(self.rx_literals)
             self._automaton = None
-        return lid
+        return -1 - lid
 
     def rx_literals_in(self, folded: str) -> set[int]:
-        """Ids of the regex literals that occur anywhere in a folded field."""
+        """Keys of the regex literals that occur anywhere in a folded field."""
         self.prepare()
         if self._rx_automaton is None:
             return set()
-        return {
-            i for i, _, _ in self._rx_automaton.find_matches_as_indexes(folded, overlapping=True)
-        }
+        found = self._rx_automaton.find_matches_as_indexes(folded, overlapping=True)
+        return {-1 - i for i, _, _ in found}
 
     def prepare(self) -> Any:
         """The automata: each literal is found by its anchor, then checked in place. One
@@ -478,20 +478,24 @@ def _prev_token_end(folded: str, start: int) -> int:
     return -1
 
 
-_RX_LITERALS = ("rx literals",)  # cache key: the regex literals found in a field
+def _no_rx_literals(folded: str) -> set[int]:
+    return set()
+
 
 # --- per-item context -------------------------------------------------------------------------
 
 
 class FieldDoc:
-    """One field of one item: where each literal occurs (character spans in ``an.folded``)."""
+    """One field of one item: where each literal occurs (character spans in ``an.folded``),
+    and which literals that regexes need occur in it (keys below zero)."""
 
-    __slots__ = ("an", "occ", "keys", "cache")
+    __slots__ = ("an", "occ", "keys", "rx", "cache")
 
-    def __init__(self, an: Analyzed, occ: dict[int, list[Span]]) -> None:
+    def __init__(self, an: Analyzed, occ: dict[int, list[Span]], rx: set[int]) -> None:
         self.an = an
         self.occ = occ
         self.keys = set(occ)
+        self.rx = rx
         self.cache: dict[Any, Any] = {}
 
 
@@ -502,8 +506,9 @@ class Context:
         self.vocab = vocab
         t = Analyzed(title)
         s = Analyzed(summary)
-        td = FieldDoc(t, vocab.scan(t))
-        sd = FieldDoc(s, vocab.scan(s))
+        rx = vocab.rx_literals_in if vocab.rx_literals else _no_rx_literals
+        td = FieldDoc(t, vocab.scan(t), rx(t.folded))
+        sd = FieldDoc(s, vocab.scan(s), rx(s.folded))
         self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd}
         self.found = td.keys | sd.keys
 
@@ -721,17 +726,11 @@ class Rx(Evaluator):
         self.label = label
         self.regex = re.compile(pattern, re.IGNORECASE)
         needs = necessary_literals(pattern)
-        # Looked for with every other regex's literals in one pass over a field.
-        self.need_ids = None if needs is None else frozenset(map(vocab.add_rx_literal, needs))
+        # Found with every other regex's literals in one pass over a field (FieldDoc.rx).
+        self.need_keys = None if needs is None else frozenset(map(vocab.add_rx_literal, needs))
 
     def _possible(self, ctx: Context, fname: str) -> bool:
-        if self.need_ids is None:
-            return True
-        doc = ctx.fields[fname]
-        found = doc.cache.get(_RX_LITERALS)
-        if found is None:
-            found = doc.cache[_RX_LITERALS] = ctx.vocab.rx_literals_in(doc.an.folded)
-        return not self.need_ids.isdisjoint(found)
+        return self.need_keys is None or not self.need_keys.isdisjoint(ctx.fields[fname].rx)
 
     def _matches(self, ctx: Context, fname: str) -> list[tuple[int, int, int, int]]:
         """(start, end) of the tokens each match touches in the folded text, then (start,
@@ -1071,16 +1070,6 @@ class CompiledQuery:
     def explain_ctx(self, ctx: Context) -> Explanation:
         return self.root.explain(ctx, FIELDS)
 
-    def requirement(self, keys: Mapping[int, str] | None = None) -> frozenset[int] | None:
-        """Key ids of which at least one must occur for a match; None: no such set.
-
-        ``keys`` (id -> key text) lets an AND pick its rarest child (longest keys)."""
-        clauses = [ids for ids, _ in _cnf_ids(self.root)]
-        if not clauses:
-            return None
-        costs = keys or {}
-        return min(clauses, key=lambda ids: _cost(ids, costs) if costs else len(ids))
-
     def required_ids(self) -> tuple[Clause, ...]:
         """Necessary key sets, AND of ORs: each must meet the keys found for a match (in
         its field, for a clause under ``title:`` or ``summary:``)."""
@@ -1117,18 +1106,15 @@ def _literals(ev: Evaluator, out: list[str]) -> None:
         _literals(child, out)
 
 
-def _cost(ids: frozenset[int], vocab_keys: Mapping[int, str]) -> float:
-    # Longer keys are rarer (the Lucene Monitor default); a set costs the sum of its keys.
-    return sum(1.0 / max(len(vocab_keys.get(i, "")) - 2, 1) ** 2 for i in ids)
-
-
 Clause = tuple[frozenset[int], Field | None]  # key ids, one of which must occur (in a field)
 
 
 def _cnf_ids(ev: Evaluator, scope: Field | None = None) -> list[Clause]:
     if isinstance(ev, Lit):
         return [(frozenset(kid for _, kid in ev.patterns), scope)]
-    if isinstance(ev, (NotE, Rx)):
+    if isinstance(ev, Rx):  # one of the literals any match contains
+        return [(ev.need_keys, scope)] if ev.need_keys else []
+    if isinstance(ev, NotE):
         return []
     if isinstance(ev, FieldE):
         return _cnf_ids(ev.kid, ev.fname)
@@ -1315,7 +1301,3 @@ def compile_query(
     root = _Compiler(lists, vocab, query).compile(node)
     compiled = CompiledQuery(root, vocab, node)
     return compiled
-
-
-def lookup_keys(vocab: Vocabulary) -> dict[int, str]:
-    return {kid: key for key, kid in vocab.ids.items()}

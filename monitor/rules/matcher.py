@@ -138,16 +138,17 @@ class Matcher:
         """Rules that could match: every key set they need meets the keys found (in its
         field), worked out for all rules at once on bit masks."""
         met = self._free_bits
-        bits = self._title_bits
-        for kid in ctx.fields["title"].keys:
-            m = bits.get(kid)
-            if m:
-                met |= m
-        bits = self._summary_bits
-        for kid in ctx.fields["summary"].keys:
-            m = bits.get(kid)
-            if m:
-                met |= m
+        title, summary = ctx.fields["title"], ctx.fields["summary"]
+        for bits, keys in (
+            (self._title_bits, title.keys),
+            (self._summary_bits, summary.keys),
+            (self._title_bits, title.rx),  # literals that regexes need
+            (self._summary_bits, summary.rx),
+        ):
+            for kid in keys:
+                m = bits.get(kid)
+                if m:
+                    met |= m
         # Fold each rule's CLAUSES bits onto its first: set when all of them are.
         met &= met >> 1
         met &= met >> 2
