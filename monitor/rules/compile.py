@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import re._parser as re_parser
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import combinations, product
 from math import comb, prod
@@ -478,8 +478,11 @@ def _prev_token_end(folded: str, start: int) -> int:
     return -1
 
 
-def _no_rx_literals(folded: str) -> set[int]:
-    return set()
+_NO_KEYS: frozenset[int] = frozenset()
+
+
+def _no_rx_literals(folded: str) -> frozenset[int]:
+    return _NO_KEYS
 
 
 # --- per-item context -------------------------------------------------------------------------
@@ -491,7 +494,7 @@ class FieldDoc:
 
     __slots__ = ("an", "occ", "keys", "rx", "cache")
 
-    def __init__(self, an: Analyzed, occ: dict[int, list[Span]], rx: set[int]) -> None:
+    def __init__(self, an: Analyzed, occ: dict[int, list[Span]], rx: Set[int]) -> None:
         self.an = an
         self.occ = occ
         self.keys = set(occ)

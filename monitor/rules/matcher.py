@@ -139,16 +139,20 @@ class Matcher:
         field), worked out for all rules at once on bit masks."""
         met = self._free_bits
         title, summary = ctx.fields["title"], ctx.fields["summary"]
-        for bits, keys in (
-            (self._title_bits, title.keys),
-            (self._summary_bits, summary.keys),
-            (self._title_bits, title.rx),  # literals that regexes need
-            (self._summary_bits, summary.rx),
-        ):
-            for kid in keys:
-                m = bits.get(kid)
-                if m:
-                    met |= m
+        bits = self._title_bits
+        for kid in title.keys:
+            m = bits.get(kid)
+            if m:
+                met |= m
+        for kid in title.rx:  # literals that regexes need (none without regexes)
+            met |= bits.get(kid, 0)
+        bits = self._summary_bits
+        for kid in summary.keys:
+            m = bits.get(kid)
+            if m:
+                met |= m
+        for kid in summary.rx:
+            met |= bits.get(kid, 0)
         # Fold each rule's CLAUSES bits onto its first: set when all of them are.
         met &= met >> 1
         met &= met >> 2
