@@ -1,7 +1,8 @@
 """Compile a query's syntax tree into an evaluator; evaluate it against a title and summary.
 
-Literal terms (words, phrases, list entries) become keys of one Aho-Corasick automaton over the
-tokenised text (see monitor.rules.text). Scanning an item once gives every key's positions;
+Literal terms (words, phrases, list entries) become keys of one Aho-Corasick automaton, each
+found by its longest word or CJK run and placed on token boundaries (see monitor.rules.text,
+and Vocabulary.scan). Scanning an item once gives every key's positions;
 the evaluator tree then only looks them up. Rule matching (monitor.rules.matcher) and archive
 search share this code, so a search and a rule with the same text find the same items.
 """

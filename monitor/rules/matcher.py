@@ -62,8 +62,9 @@ def source_allows(rule: Rule, item: Item, feed: FeedSource | None) -> bool:
     return True
 
 
-# Necessary key sets kept per rule for choosing candidates (4: see candidates). The bench's
-# rules pick the same candidates with 4 as with 8, and the masks are half as long.
+# Necessary key sets kept per rule for choosing candidates. candidates() folds a rule's bits
+# with two shifts, which fits 4. The bench's rules pick the same candidates with 4 as with 8,
+# and the masks are half as long.
 CLAUSES = 4
 
 

@@ -7,9 +7,11 @@ own token lets a Japanese or Korean term match inside a run without spaces, and 
 count characters in CJK text and words elsewhere, with one mechanism.
 
 A term's identity is its ``joined`` form: its folded tokens one space apart, a space at each
-end (``" w1 w2 "``). Items are not turned into token lists: the automaton scans their folded
-text, and the boundary checks at the end of this module keep only occurrences that line up
-with tokens, which gives the same result for a fraction of the cost.
+end (``" w1 w2 "``). Items are not turned into token lists, which costs more than the rest of
+matching: text without CJK is scanned with its non-word characters made spaces
+(``spaced_words``), where every find is a whole token; text with CJK is scanned as folded,
+and the boundary checks at the end of this module keep only occurrences that line up with
+tokens. Both give what a token list would.
 """
 
 from __future__ import annotations
@@ -218,7 +220,8 @@ class Analyzed:
 
     def tokens_between(self, end: int, start: int, cap: int) -> int:
         """How many tokens lie between a token ending at ``end`` and one starting at
-        ``start`` (a CJK gap is not a token). Counting stops once it passes ``cap``."""
+        ``start`` (a CJK gap is not a token). Counting may stop once it passes ``cap``: any
+        count above ``cap`` means too far."""
         if self.spaced is not None:  # no CJK: the words of the spaced text are the tokens
             return len(self.spaced[end + 1 : start + 1].split())
         folded = self.folded
