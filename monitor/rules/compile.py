@@ -185,18 +185,19 @@ class Vocabulary:
             self._automaton = None
         return -1 - lid
 
-    def rx_literals_in(self, folded: str) -> set[int]:
+    def rx_literals_in(self, folded: str) -> Set[int]:
         """Keys of the regex literals that occur anywhere in a folded field."""
+        if not self.rx_literals:
+            return _NO_KEYS  # no rule has a regex: nothing to look for, nothing allocated
         self.prepare()
-        if self._rx_automaton is None:
-            return set()
         found = self._rx_automaton.find_matches_as_indexes(folded, overlapping=True)
         return {-1 - i for i, _, _ in found}
 
     def prepare(self) -> Any:
-        """The automata: each literal is found by its anchor, then checked in place. One
-        runs over folded text; the other, over text without CJK, looks for words spaced out
-        (see ``spaced_words``), where a find is a whole token already."""
+        """The automata. Each literal is found by its anchor, then checked in place: one
+        automaton runs over text with CJK as folded; another, over text without CJK, looks
+        for words spaced out (see ``spaced_words``), where a find is a whole token already.
+        A third finds the literals regexes need (``rx_literals_in``)."""
         if self._automaton is None:
             groups: dict[str, list[_Entry]] = {}
             words: dict[str, list[_Entry]] = {}
@@ -482,10 +483,6 @@ def _prev_token_end(folded: str, start: int) -> int:
 _NO_KEYS: frozenset[int] = frozenset()
 
 
-def _no_rx_literals(folded: str) -> frozenset[int]:
-    return _NO_KEYS
-
-
 # --- per-item context -------------------------------------------------------------------------
 
 
@@ -507,12 +504,10 @@ class Context:
     """An item scanned once against a vocabulary; evaluators look positions up here."""
 
     def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
-        self.vocab = vocab
         t = Analyzed(title)
         s = Analyzed(summary)
-        rx = vocab.rx_literals_in if vocab.rx_literals else _no_rx_literals
-        td = FieldDoc(t, vocab.scan(t), rx(t.folded))
-        sd = FieldDoc(s, vocab.scan(s), rx(s.folded))
+        td = FieldDoc(t, vocab.scan(t), vocab.rx_literals_in(t.folded))
+        sd = FieldDoc(s, vocab.scan(s), vocab.rx_literals_in(s.folded))
         self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd}
         self.found = td.keys | sd.keys
 
@@ -662,7 +657,7 @@ class Lit(Evaluator):
         if not present:
             return []
         an = ctx.fields[fname].an
-        if an.fmap is None:  # offsets unchanged by folding: no mapping
+        if an.fmap is None:  # offsets unchanged by folding: _raw_hit inlined, per occurrence
             rank = fname != "title"
             return [
                 (rank, s, e, p.display, _new_hit(Hit, (p.display, fname, s, e)))

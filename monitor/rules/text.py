@@ -178,9 +178,9 @@ _ASCII_SEPARATORS = str.maketrans(
 class Analyzed:
     """One field of an item, prepared for matching.
 
-    Only ``folded`` is built eagerly (the automaton scans it). The case-kept text, the map
-    back to original offsets and the token list are built when an evaluation needs them
-    (exact case, a regex, a hit to report): most items match no rule.
+    ``folded`` and ``spaced`` are built eagerly (the automata scan them). The map back to
+    original offsets (when folding moved characters) and the token list are built when an
+    evaluation needs them (a hit to report, a regex): most items match no rule.
     """
 
     __slots__ = ("text", "folded", "spaced", "_aligned", "_spans")
@@ -310,9 +310,9 @@ def _settle_apostrophes(folded: str) -> str:
 
 
 # --- token boundaries in folded text ---------------------------------------------------------
-# The automaton runs over the folded text itself, not over a token list (building one costs
-# more than everything else). These checks tell whether a raw occurrence lines up with the
-# tokens TOKEN_RE would cut, so the result is the same as matching a token list.
+# Text with CJK is scanned as folded, not as a token list (building one costs more than
+# everything else). These checks tell whether a raw occurrence lines up with the tokens
+# TOKEN_RE would cut, so the result is the same as matching a token list.
 
 
 def token_char(ch: str) -> bool:
