@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,15 +16,30 @@ from monitor.store.migrations import migrations
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
+# Stored times are fixed-width text so they sort as they compare. strftime('%Y') does not
+# pad years before 1000 ("999-01-01T…"), which both sorts after 2026 and fails to parse
+# back, so the year is formatted by hand.
+_DB_TIME = re.compile(r"(\d{1,4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z")
+
+
 def to_db_time(dt: datetime) -> str:
     """A timezone-aware datetime as stored text; naive datetimes are taken as UTC."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime(TIME_FORMAT)
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        dt = dt.replace(tzinfo=UTC)
+    return f"{dt.year:04d}-" + dt.strftime("%m-%dT%H:%M:%SZ")
 
 
 def from_db_time(text: str) -> datetime:
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+    """Stored text back to a datetime; also reads rows written before years were padded."""
+    found = _DB_TIME.fullmatch(text.strip())
+    if found is None:
+        return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)  # raises ValueError
+    year, month, day, hour, minute, second = (int(g) for g in found.groups())
+    return datetime(max(year, 1), month, day, hour, minute, second, tzinfo=UTC)
 
 
 def utcnow() -> datetime:

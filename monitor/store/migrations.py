@@ -223,3 +223,18 @@ def _archive_view(db: sqlite_utils.Database) -> None:
 def _delivery_sender(db: sqlite_utils.Database) -> None:
     # The pid of the process sending a pending row, so two processes never send one row at once.
     db.execute("ALTER TABLE deliveries ADD COLUMN sender INTEGER")
+
+
+@migrations(name="0400_pad_years")
+def _pad_years(db: sqlite_utils.Database) -> None:
+    """Pad years before 1000 to four digits ("999-01-01T…" → "0999-01-01T…").
+
+    Older versions wrote such years unpadded: the text sorted after every real date (so the
+    item looked newest) and could not be read back. Only the text changes; the FTS triggers
+    watch title and summary, so no index is rewritten.
+    """
+    for column in ("published", "first_seen", "updated_at"):
+        db.execute(
+            f"UPDATE items SET {column} = substr('000', 1, 5 - instr({column}, '-')) || {column}"
+            f" WHERE instr({column}, '-') BETWEEN 2 AND 4"
+        )
