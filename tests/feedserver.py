@@ -358,6 +358,17 @@ def _redirect_chain(server: FeedServer, params: dict[str, Any]) -> _Route:
     return _Route(handle)
 
 
+def _reason(server: FeedServer, params: dict[str, Any]) -> _Route:
+    """An error status with the server's own reason phrase (params: status=500, reason)."""
+
+    def handle(handler: BaseHTTPRequestHandler, route: _Route) -> None:
+        handler.send_response(params.get("status", 500), params["reason"])
+        handler.send_header("content-length", "0")
+        handler.end_headers()
+
+    return _Route(handle)
+
+
 SCENARIOS: dict[str, Callable[[FeedServer, str, dict[str, Any]], None]] = {
     # 304 when If-None-Match matches (params: body, etag)
     "not_modified_etag": _scenario(_not_modified("etag")),
@@ -387,6 +398,7 @@ SCENARIOS: dict[str, Callable[[FeedServer, str, dict[str, Any]], None]] = {
     "not_found_404": _scenario(_fixed(404, b"not found", content_type="text/plain")),
     # EUC-KR Korean feed declaring no charset anywhere (titles in LEGACY_CJK_TITLES)
     "legacy_cjk": _scenario(_fixed(200, legacy_cjk_feed(), content_type="application/xml")),
+    "reason_phrase": _scenario(_reason),  # params: reason (any text), status=500
 }
 
 

@@ -219,7 +219,7 @@ def _print_table(found: list[store_search.Found], query: str) -> None:
 
     console = Console(highlight=False)
     if not found:
-        console.print(f"No items match {query}.")
+        console.print(Text(f"No items match {query}."))
         return
     table = Table(show_lines=True)
     table.add_column("published", no_wrap=True)
@@ -234,7 +234,9 @@ def _print_table(found: list[store_search.Found], query: str) -> None:
             cell.append("\n")
             cell.append(_highlighted(text, spans, Text, "dim"))
         cell.append(f"\n{f.id}  {f.url}", style="cyan")
-        table.add_row(f.published[:16].replace("T", " "), f.feed_id, cell, "\n".join(f.rules))
+        table.add_row(
+            f.published[:16].replace("T", " "), Text(f.feed_id), cell, Text("\n".join(f.rules))
+        )
     console.print(table)
     console.print(f"{len(found)} item{'s' if len(found) != 1 else ''}")
 

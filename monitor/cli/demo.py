@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.common import AppContext, app, workers_option
 from monitor.cli.poll import load_rules, progress_bar, stdout_console, summary_table
@@ -51,7 +52,7 @@ def print_stored(db: Database, summary: PollSummary) -> None:
     table.add_column("Name")
     table.add_column("Items", justify="right")
     for f in DEMO_FEEDS:
-        table.add_row(f.id, f.name, str(counts.get(f.id, 0)))
+        table.add_row(Text(f.id), Text(f.name), str(counts.get(f.id, 0)))
     console = stdout_console()
     console.print(table)
     failed = [o for o in summary.outcomes if o.status == "failed"]
@@ -64,7 +65,7 @@ def print_stored(db: Database, summary: PollSummary) -> None:
     latest.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=100)
     for f in DEMO_FEEDS:
         for item in latest_items(db, limit=1, feed_ids=[f.id]):
-            latest.add_row(f"{item.published:%Y-%m-%d %H:%M}", item.feed_id, item.title)
+            latest.add_row(f"{item.published:%Y-%m-%d %H:%M}", Text(item.feed_id), Text(item.title))
     console.print(latest)
 
 
@@ -88,7 +89,7 @@ def print_matches(db: Database, rules: Rules | None, note: str | None) -> None:
     table.add_column("Items", justify="right")
     table.add_column("Best match", overflow="ellipsis", no_wrap=True, max_width=100)
     for row in rows:
-        table.add_row(str(row["rule_id"]), str(row["n"]), str(row["top"] or ""))
+        table.add_row(Text(str(row["rule_id"])), str(row["n"]), Text(str(row["top"] or "")))
     if not rows:
         table.add_row("(none)", "0", "")
     console.print(table)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.common import app
 from monitor.cli.poll import stdout_console
@@ -148,11 +149,12 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     table.add_column("Next poll")
     for h in health:
         s = h.state
+        # Text, not str: rich would read "[link=…]" in a server's reason phrase as markup.
         table.add_row(
-            h.id,
+            Text(h.id),
             h.status,
             ago(s.last_success_at if s else None, now),
-            (s.last_error or "") if s else "",
+            Text((s.last_error or "") if s else ""),
             str(s.consecutive_failures if s else 0),
             str(h.items),
             ago(s.blocked_until(), now) if s and h.status not in ("off", "not listed") else "",

@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.common import AppContext, app, workers_option
 from monitor.cli.config_cmd import check_all
@@ -113,12 +114,12 @@ def summary_table(summary: PollSummary, names: dict[str, str] | None = None) -> 
     table.add_column("Note", overflow="fold")
     for o in summary.outcomes:
         table.add_row(
-            o.feed_id,
+            Text(o.feed_id),
             STATUS_WORDS[o.status] + (" (disabled)" if o.disabled else ""),
             str(o.new),
             str(o.updated),
             str(o.matches),
-            o.error or "",
+            Text(o.error or ""),  # server text: never read as rich markup
         )
     return table
 
