@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,7 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from monitor.cli.common import AppContext, app
+from monitor.cli.common import EXIT_CHECK_FAILED, AppContext, app
 from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.rules.ast import Node
@@ -525,7 +524,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
       monitor serve
       monitor serve --port 8080
     """
-    from monitor.web import datasette_command
+    from monitor.web import datasette_command, remove_metadata, run_datasette, write_metadata
 
     actx = app(ctx)
     if not actx.db_path.exists():
@@ -533,14 +532,19 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
             f"no archive at {actx.db_path}",
             "run `monitor poll --once` (or `make demo`) first, or pass --db",
         )
-    args = datasette_command(actx.db_path, host, port)
-    click.echo(
-        f"Serving {actx.db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)", err=True
-    )
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Become Datasette: signals (Ctrl-C, SIGTERM from a supervisor) reach it directly.
-    os.execv(args[0], args)
+    open_db(actx.db_path, readonly=True).close()  # not an archive: one sentence, exit 2
+    meta_path = write_metadata(actx.db_path)
+    try:
+        args = datasette_command(actx.db_path, host, port, meta_path)
+        click.echo(
+            f"Serving {actx.db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)",
+            err=True,
+        )
+        code = run_datasette(args)
+    finally:
+        remove_metadata(meta_path)
+    if code not in (0, -2, -15):  # stopped by Ctrl-C or SIGTERM is a normal end
+        sys.exit(code if code > 0 else EXIT_CHECK_FAILED)
 
 
 commands: list[click.Command] = [search, show, export, stats, prune, serve]
