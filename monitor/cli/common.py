@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,19 @@ class MonitorGroup(click.Group):
         except MonitorError as exc:
             click.echo(render_error(exc), err=True)
             sys.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:
+            # open_db answers the usual cases; this is the net for the rest (a read-only
+            # archive a writing command meets, a file damaged after it was opened).
+            obj = ctx.find_object(AppContext)
+            where = f"the archive {obj.db_path}" if obj else "the archive"
+            hint = (
+                "the archive is read-only: run this command as its owner, or use a reading"
+                " command (search, show, stats, export)"
+                if "readonly" in str(exc)
+                else "check --db names the archive `monitor poll` writes"
+            )
+            click.echo(render_error(MonitorError(f"cannot use {where}: {exc}", hint)), err=True)
+            sys.exit(EXIT_BAD_INPUT)
 
 
 def app(ctx: click.Context) -> AppContext:

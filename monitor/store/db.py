@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 import sqlite3
 from datetime import UTC, datetime
@@ -58,10 +59,28 @@ def _apply_migrations(db: sqlite_utils.Database, path: Path) -> None:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+NOT_AN_ARCHIVE_HINT = (
+    "--db (or MONITOR_DB) must name the archive `monitor poll` writes, e.g. data/monitor.db"
+)
+
+
+def _readonly_uri(path: Path) -> str:
+    """``mode=ro``; also ``immutable=1`` where the folder is not writable, because a reader
+    of a WAL archive must otherwise create its -shm file next to it (and fails). Nobody can
+    change a file in a folder no one may write, so immutable costs nothing there."""
+    uri = path.absolute().as_uri() + "?mode=ro"
+    if not os.access(path.absolute().parent, os.W_OK):
+        uri += "&immutable=1"
+    return uri
+
+
 def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
     """Open (creating if needed) the archive at ``path`` and bring its schema up to date.
 
-    ``readonly`` opens an existing file without writing anything, for search and export.
+    ``readonly`` opens an existing file without writing anything to it, for search, show,
+    stats, export and the other reading commands; it works on a read-only file or folder.
+    A file that is not an archive raises StoreError (one sentence, exit 2) here, not at the
+    first query.
     """
     path = Path(path)
     try:
@@ -71,7 +90,9 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
                     f"no archive at {path}",
                     "run `monitor poll --once` (or `make demo`) first, or pass --db",
                 )
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            if path.is_dir():
+                raise StoreError(f"{path} is a folder, not an archive", NOT_AN_ARCHIVE_HINT)
+            conn = sqlite3.connect(_readonly_uri(path), uri=True, check_same_thread=False)
             db = sqlite_utils.Database(conn)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,11 +103,25 @@ def open_db(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
         db.execute("PRAGMA busy_timeout=10000")
         if not readonly and migrations.pending(db):
             _apply_migrations(db, path)
+        # Reading the schema is what tells a text file (or another program's database) apart.
+        has_items = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'items'"
+        ).fetchone()
     except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise StoreError(
+                f"{path} is not a monitor archive (SQLite says: {exc})", NOT_AN_ARCHIVE_HINT
+            ) from None
         raise StoreError(
             f"cannot open archive {path}: {exc}",
             "check the file is a monitor database and not in use by another program",
         ) from None
     except OSError as exc:
         raise StoreError(f"cannot open archive {path}: {exc.strerror}") from None
+    if not has_items:
+        db.close()
+        raise StoreError(
+            f"{path} is an SQLite file but not a monitor archive (it has no items table)",
+            NOT_AN_ARCHIVE_HINT,
+        )
     return db
