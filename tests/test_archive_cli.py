@@ -275,3 +275,56 @@ def test_progress_passes_every_row_through() -> None:
 
     rows = [(n,) for n in range(2500)]
     assert list(_progress(iter(rows))) == rows
+
+
+def test_search_says_how_many_matched_when_the_limit_cuts(db_path: Path) -> None:
+    every = json.loads(
+        monitor(db_path, "search", "日本", "--format", "json", "--limit", "500").stdout
+    )
+    assert len(every) > 3
+    result = monitor(db_path, "search", "日本", "--limit", "3")
+    assert result.exit_code == 0
+    assert result.stdout.rstrip().endswith(
+        f"3 of {len(every)} items; --limit {len(every)} for more"
+    )
+    as_json = monitor(db_path, "search", "日本", "--limit", "3", "--format", "json")
+    assert len(json.loads(as_json.stdout)) == 3
+    assert as_json.stderr == f"3 of {len(every)} items; --limit for more\n"
+    # exactly as many as the limit: no "of"
+    exact = monitor(db_path, "search", "日本", "--limit", str(len(every)))
+    assert exact.stdout.rstrip().endswith(f"{len(every)} items")
+
+
+def test_search_hints_at_lower_case_operators_when_nothing_matches(db_path: Path) -> None:
+    result = monitor(db_path, "search", "copper and zirconium")
+    assert result.exit_code == 0
+    assert result.stdout == "No items match copper and zirconium.\n"
+    assert result.stderr == (
+        "Hint: 'and' in lower case is searched as a word; write AND to combine terms\n"
+    )
+    quoted = monitor(db_path, "search", '"copper and zirconium"')
+    assert quoted.stderr == ""  # inside quotes it is meant as a word
+    found = monitor(db_path, "search", "japan and", "--format", "json")
+    assert json.loads(found.stdout)
+    assert found.stderr == ""  # it found something: no hint
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("Japan", "Hint: did you mean 'JP'? (countries in the archive: JP, KR, US)"),
+        (
+            "ZZ",
+            "Hint: use an ISO 3166-1 alpha-2 code such as JP, KR, US or AU"
+            " (countries in the archive: JP, KR, US)",
+        ),
+    ],
+)
+def test_search_rejects_a_country_that_is_not_a_code(db_path: Path, given: str, hint: str) -> None:
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "search", "copper", "--country", given])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --country {given!r} is not an ISO 3166-1 country code\n{hint}\n"
+    )
+    lower = monitor(db_path, "search", "copper", "--country", "us", "--format", "json")
+    assert lower.exit_code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -102,6 +103,8 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Fil
         store_archive.check_known("rule", opts["rules"], known)
     if opts["feeds"]:
         store_archive.check_known("feed", opts["feeds"], store_archive.feed_ids(db))
+    for country in opts["countries"]:
+        _check_country(db, country)
     return store_search.Filters(
         since=opts["since"],
         until=opts["until"],
@@ -111,6 +114,43 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Fil
         countries=tuple(opts["countries"]),
         langs=tuple(opts["langs"]),
     )
+
+
+# Names analysts type for the project's countries; anything else gets the list of codes.
+_COUNTRY_NAMES = {
+    "JAPAN": "JP",
+    "KOREA": "KR",
+    "SOUTH KOREA": "KR",
+    "NORTH KOREA": "KP",
+    "CHINA": "CN",
+    "TAIWAN": "TW",
+    "AUSTRALIA": "AU",
+    "USA": "US",
+    "AMERICA": "US",
+    "UNITED STATES": "US",
+    "UK": "GB",
+    "BRITAIN": "GB",
+    "INDIA": "IN",
+}
+
+
+def _check_country(db: Any, value: str) -> None:
+    """--country takes ISO 3166-1 alpha-2 codes (any case); a name or a typo is an error,
+    not a filter that silently finds nothing."""
+    from monitor.config.feeds import COUNTRIES, COUNTRY_ALIASES
+
+    upper = value.strip().upper()
+    if upper in COUNTRIES:
+        return
+    code = _COUNTRY_NAMES.get(upper) or COUNTRY_ALIASES.get(upper)
+    stored = sorted({str(r[0]) for r in db.execute("SELECT DISTINCT country FROM feeds") if r[0]})
+    if code:
+        hint = f"did you mean {code!r}?"
+    else:
+        hint = "use an ISO 3166-1 alpha-2 code such as JP, KR, US or AU"
+    if stored:
+        hint += f" (countries in the archive: {', '.join(stored)})"
+    raise MonitorError(f"--country {value!r} is not an ISO 3166-1 country code", hint)
 
 
 def _rule_file_ids(rules_path: Path) -> set[str]:
@@ -195,6 +235,11 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
         sort="relevance" if sort == "relevance" else "newest",
         lists=lists,
     )
+    total = len(found)
+    if len(found) == limit:  # there may be more: say how many, so nobody takes 20 for all
+        from monitor.store.counting import count_matches
+
+        total = count_matches(db, node, confirm, filters, lists=lists)
     out = sys.stdout
     if fmt == "json":
         json.dump([f.as_json() for f in found], out, ensure_ascii=False, indent=2)
@@ -208,10 +253,38 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
         for f in found:
             writer.writerow([f.id, f.feed_id, f.published, f.title, f.url, " ".join(f.rules)])
     else:
-        _print_table(found, query)
+        _print_table(found, query, total, limit)
+    if fmt != "table" and total > len(found):
+        click.echo(f"{len(found)} of {_total(total)} items; --limit for more", err=True)
+    if not found and (hint := _lowercase_operator_hint(query)):
+        sys.stdout.flush()
+        click.echo(f"Hint: {hint}", err=True)
 
 
-def _print_table(found: list[store_search.Found], query: str) -> None:
+def _total(total: int) -> str:
+    from monitor.store.counting import COUNT_CAP
+
+    return f"more than {COUNT_CAP - 1:,}" if total >= COUNT_CAP else f"{total:,}"
+
+
+_OPERATOR_WORD = re.compile(r"(?<![\w@])(and|or|not)(?!\w)")
+
+
+def _lowercase_operator_hint(query: str) -> str | None:
+    """Lower-case and/or/not are words to find, not operators; say so when nothing matched."""
+    unquoted = re.sub(r'"[^"]*"', " ", query)
+    words = sorted({m.group(1) for m in _OPERATOR_WORD.finditer(unquoted)})
+    if not words:
+        return None
+    listed = ", ".join(repr(w) for w in words)
+    upper = " / ".join(w.upper() for w in words)
+    return (
+        f"{listed} in lower case {'is' if len(words) == 1 else 'are'} searched as"
+        f" {'a word' if len(words) == 1 else 'words'}; write {upper} to combine terms"
+    )
+
+
+def _print_table(found: list[store_search.Found], query: str, total: int, limit: int) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -237,7 +310,12 @@ def _print_table(found: list[store_search.Found], query: str) -> None:
             f.published[:16].replace("T", " "), Text(f.feed_id), cell, Text("\n".join(f.rules))
         )
     console.print(table)
-    console.print(f"{len(found)} item{'s' if len(found) != 1 else ''}")
+    if total > len(found):
+        console.print(
+            f"{len(found)} of {_total(total)} items; --limit {min(total, 10_000)} for more"
+        )
+    else:
+        console.print(f"{len(found)} item{'s' if len(found) != 1 else ''}")
 
 
 def _highlighted(text: str, spans: list[store_search.Span], text_cls: Any, style: str) -> Any:

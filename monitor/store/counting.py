@@ -1,0 +1,38 @@
+"""How many items a search matches in all, for "20 of 173" (search.py finds the first few).
+
+Every candidate the indexes propose is confirmed by the rule matcher, as a search does, so
+the count is the number of items `monitor export QUERY` would list. Counting stops at
+``cap``: past it the exact figure costs seconds and says nothing an analyst needs.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from monitor.rules.ast import Node
+from monitor.store.ftsquery import Lists
+from monitor.store.search import Confirmer, Filters, candidate_rows, has_trigram, plan
+
+COUNT_CAP = 10_000
+
+_TEXT = "i.title, i.summary"
+
+
+def count_matches(
+    db: sqlite_utils.Database,
+    node: Node,
+    confirm: Confirmer,
+    filters: Filters = Filters(),
+    *,
+    lists: Lists | None = None,
+    cap: int = COUNT_CAP,
+) -> int:
+    """Items the query matches, up to ``cap`` (a return of ``cap`` means "at least")."""
+    cursor = candidate_rows(db, plan(node, lists, trigram=has_trigram(db)), filters, columns=_TEXT)
+    total = 0
+    for title, summary in cursor:
+        if confirm.evaluate(title, summary).matched:
+            total += 1
+            if total >= cap:
+                break
+    return total
