@@ -183,6 +183,24 @@ def test_stats(db_path: Path) -> None:
     assert "Items per feed" in text and "Matches per rule" in text
 
 
+def test_stats_per_day_names_its_calendar_days(db_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=13)
+    text = " ".join(monitor(db_path, "stats").stdout.split())  # rich wraps at 80 columns
+    assert f"Per day, {first} to {today} (last 14 days, UTC)" in text
+    assert str(today) in text and str(first) in text
+    newest = max(it["published"] for it in ITEMS)[:10]
+    assert text.endswith(
+        f"No items in those 14 days: the newest was published {newest}"
+        " (monitor stats --days N looks further back)."
+    )
+    data = json.loads(monitor(db_path, "stats", "--json").stdout)
+    assert len(data["per_day"]) == 14 and data["per_day"][0]["day"] == str(today)
+    assert (data["first_day"], data["last_day"]) == (str(first), str(today))
+
+
 def test_prune_dry_run_then_real(tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     build_archive(path)

@@ -404,3 +404,22 @@ def test_prune_reports_a_busy_archive(tmp_path: Path) -> None:
     finally:
         other.conn.rollback()
     assert err.value.message == "prune stopped after deleting 0 items: database is locked"
+
+
+def test_stats_per_day_lists_every_calendar_day(db: sqlite_utils.Database, tmp_path: Path) -> None:
+    from collections import Counter
+    from datetime import date
+
+    s = archive.stats(db, tmp_path / "missing.db", days=14, today=date(2026, 8, 22))
+    assert (s.first_day, s.last_day) == ("2026-08-09", "2026-08-22")
+    assert [d["day"] for d in s.per_day] == [f"2026-08-{n:02d}" for n in range(22, 8, -1)]
+    per_day = Counter(it["published"][:10] for it in ITEMS)
+    assert {d["day"]: d["items"] for d in s.per_day} == {
+        d["day"]: per_day.get(d["day"], 0) for d in s.per_day
+    }
+    empty = {d["day"] for d in s.per_day if d["items"] == 0}
+    assert {"2026-08-15", "2026-08-13", "2026-08-09"} <= empty  # days without items are shown
+    matched = Counter(ITEMS[n]["published"][:10] for n, *_ in MATCHES)
+    assert {d["day"]: d["matches"] for d in s.per_day if d["matches"]} == {
+        day: n for day, n in matched.items() if day >= "2026-08-09"
+    }

@@ -513,23 +513,34 @@ def stats(ctx: click.Context, days: int, as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(highlight=False)
     console.print(
         f"{s.items:,} items, {s.matches:,} matches, {_size(s.size_bytes)} on disk"
         + (f"; published {s.oldest[:10]} to {s.newest[:10]}" if s.oldest and s.newest else "")
     )
+    day_title = f"Per day, {s.first_day} to {s.last_day} (last {days} days, UTC)"
     for title, rows, cols in (
         ("Items per feed", s.per_feed, ("feed", "kind", "country", "items", "latest")),
         ("Matches per rule", s.per_rule, ("rule", "matches", "latest")),
-        (f"Per day (last {days} days)", s.per_day, ("day", "items", "matches")),
+        (day_title, s.per_day, ("day", "items", "matches")),
     ):
-        table = Table(title=title, title_justify="left")
+        console.print(Text(title, style="italic"))  # above, not Table(title=): never wrapped
+        table = Table()
         for col in cols:
             table.add_column(col, justify="right" if col in ("items", "matches") else "left")
         for row in rows:
-            table.add_row(*(str(row.get(c) if row.get(c) is not None else "-") for c in cols))
+            # Text: feed and rule ids are user text, never rich markup
+            table.add_row(*(Text(str(row.get(c) if row.get(c) is not None else "-")) for c in cols))
         console.print(table)
+    if s.newest and s.newest[:10] < s.first_day:
+        console.print(
+            Text(
+                f"No items in those {days} days: the newest was published {s.newest[:10]}"
+                f" (monitor stats --days N looks further back)."
+            )
+        )
 
 
 def _size(n: int) -> str:

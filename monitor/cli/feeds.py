@@ -57,6 +57,29 @@ def _status(state: FeedState | None, configured: bool, enabled: bool) -> str:
     return "ok"
 
 
+OFF_REASON = "enabled: false in feeds.yaml"
+NOT_LISTED_REASON = "no longer in feeds.yaml"
+
+
+def reason(h: FeedHealth) -> str | None:
+    """Why a feed is not being polled, in words; None when it is."""
+    if h.status == "disabled" and h.state is not None:
+        return h.state.disabled_reason
+    if h.status == "off":
+        return OFF_REASON
+    if h.status == "not listed":
+        return NOT_LISTED_REASON
+    return None
+
+
+def _next_poll(h: FeedHealth, now: datetime) -> str:
+    if h.status == "disabled":
+        return "never (disabled)"
+    if h.status in ("off", "not listed") or h.state is None:
+        return "never (off)" if h.status == "off" else ""
+    return ago(h.state.blocked_until(), now)
+
+
 def _time(value: datetime | None) -> str | None:
     return to_db_time(value) if value is not None else None
 
@@ -78,6 +101,7 @@ def _as_json(h: FeedHealth) -> dict[str, object]:
         "next_poll": _time(s.next_poll_at),
         "retry_after_until": _time(s.retry_after_until),
         "disabled_reason": s.disabled_reason,
+        "reason": reason(h),
         "warnings": list(s.warnings),
     }
 
@@ -157,7 +181,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
             Text((s.last_error or "") if s else ""),
             str(s.consecutive_failures if s else 0),
             str(h.items),
-            ago(s.blocked_until(), now) if s and h.status not in ("off", "not listed") else "",
+            _next_poll(h, now),
         )
     stdout_console().print(table)
     disabled = [h for h in health if h.state and h.state.disabled_reason]
@@ -166,6 +190,11 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         for h in disabled:
             assert h.state is not None
             click.echo(f"  {h.id}: {h.state.disabled_reason}")
+    off = [h for h in health if h.status == "off"]
+    if off:
+        click.echo("\nOff (enabled: false in feeds.yaml; set it to true to poll again):")
+        for h in off:
+            click.echo(f"  {h.id}: {h.name}")
     if rules_error:
         click.echo(
             f"\nRules: the reload at {to_db_time(rules_error[1])} failed; "

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,9 @@ class Stats:
     size_bytes: int
     per_feed: list[dict[str, Any]]
     per_rule: list[dict[str, Any]]
-    per_day: list[dict[str, Any]]
+    per_day: list[dict[str, Any]]  # every calendar day from first_day to last_day, newest first
+    first_day: str = ""
+    last_day: str = ""
 
 
 def archive_size(path: str | Path) -> int:
@@ -152,7 +154,9 @@ def archive_size(path: str | Path) -> int:
     return total
 
 
-def stats(db: sqlite_utils.Database, path: str | Path, *, days: int = 14) -> Stats:
+def stats(
+    db: sqlite_utils.Database, path: str | Path, *, days: int = 14, today: date | None = None
+) -> Stats:
     items, oldest, newest = db.execute(
         "SELECT count(*), min(published), max(published) FROM items"
     ).fetchone()
@@ -170,17 +174,40 @@ def stats(db: sqlite_utils.Database, path: str | Path, *, days: int = 14) -> Sta
             " FROM matches GROUP BY rule_id ORDER BY matches DESC, rule_id"
         )
     )
-    per_day = list(
-        db.query(
-            "SELECT substr(i.published, 1, 10) AS day, count(*) AS items,"
-            " (SELECT count(*) FROM matches m JOIN items j ON j.id = m.item_id"
-            "   WHERE substr(j.published, 1, 10) = substr(i.published, 1, 10)) AS matches"
-            " FROM items i WHERE i.published >= date(?, ?)"
-            " GROUP BY day ORDER BY day DESC",
-            [newest or "1970-01-01", f"-{days - 1} days"],
+    first, last = _day_window(days, today)
+    counted = {
+        str(r[0]): (int(r[1]), int(r[2]))
+        for r in db.execute(
+            "SELECT substr(i.published, 1, 10) AS day, count(DISTINCT i.id),"
+            " count(m.item_id) FROM items i LEFT JOIN matches m ON m.item_id = i.id"
+            " WHERE i.published >= ? AND i.published < ? GROUP BY day",
+            [first.isoformat(), (last + timedelta(days=1)).isoformat()],
         )
+    }
+    per_day = []
+    for n in range(days):
+        day = (last - timedelta(days=n)).isoformat()
+        n_items, n_matches = counted.get(day, (0, 0))
+        per_day.append({"day": day, "items": n_items, "matches": n_matches})
+    return Stats(
+        items,
+        matches,
+        oldest,
+        newest,
+        archive_size(path),
+        per_feed,
+        per_rule,
+        per_day,
+        first.isoformat(),
+        last.isoformat(),
     )
-    return Stats(items, matches, oldest, newest, archive_size(path), per_feed, per_rule, per_day)
+
+
+def _day_window(days: int, today: date | None) -> tuple[date, date]:
+    """The last ``days`` calendar days (UTC) up to and including today: real days, empty
+    ones too, so "last 14 days" means the fortnight before now, not 14 days with items."""
+    last = today or datetime.now(UTC).date()
+    return last - timedelta(days=days - 1), last
 
 
 # --- prune ------------------------------------------------------------------------------
