@@ -27,13 +27,13 @@ LAZY_COMMANDS = {
     "feeds": "feeds",
     "match": "rules",
     "poll": "poll",
-    "prune": "archive",
+    "prune": "stats",
     "rules": "rules",
     "run": "poll",
     "search": "archive",
-    "serve": "archive",
+    "serve": "serve",
     "show": "archive",
-    "stats": "archive",
+    "stats": "stats",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -1,11 +1,10 @@
-"""Archive commands: search, show, export, stats, prune, serve."""
+"""Archive commands: search, show, export (stats and prune: stats.py; serve: serve.py)."""
 
 from __future__ import annotations
 
 import csv
 import itertools
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,8 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from monitor.cli.common import EXIT_CHECK_FAILED, AppContext, app
+from monitor.cli.common import AppContext, app
+from monitor.cli.searchhints import check_country, describe_total, lowercase_operator_hint
 from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.rules.ast import Node
@@ -104,7 +104,7 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Fil
     if opts["feeds"]:
         store_archive.check_known("feed", opts["feeds"], store_archive.feed_ids(db))
     for country in opts["countries"]:
-        _check_country(db, country)
+        check_country(db, country)
     return store_search.Filters(
         since=opts["since"],
         until=opts["until"],
@@ -117,42 +117,6 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Fil
 
 
 # Names analysts type for the project's countries; anything else gets the list of codes.
-_COUNTRY_NAMES = {
-    "JAPAN": "JP",
-    "KOREA": "KR",
-    "SOUTH KOREA": "KR",
-    "NORTH KOREA": "KP",
-    "CHINA": "CN",
-    "TAIWAN": "TW",
-    "AUSTRALIA": "AU",
-    "USA": "US",
-    "AMERICA": "US",
-    "UNITED STATES": "US",
-    "UK": "GB",
-    "BRITAIN": "GB",
-    "INDIA": "IN",
-}
-
-
-def _check_country(db: Any, value: str) -> None:
-    """--country takes ISO 3166-1 alpha-2 codes (any case); a name or a typo is an error,
-    not a filter that silently finds nothing."""
-    from monitor.config.feeds import COUNTRIES, COUNTRY_ALIASES
-
-    upper = value.strip().upper()
-    if upper in COUNTRIES:
-        return
-    code = _COUNTRY_NAMES.get(upper) or COUNTRY_ALIASES.get(upper)
-    stored = sorted({str(r[0]) for r in db.execute("SELECT DISTINCT country FROM feeds") if r[0]})
-    if code:
-        hint = f"did you mean {code!r}?"
-    else:
-        hint = "use an ISO 3166-1 alpha-2 code such as JP, KR, US or AU"
-    if stored:
-        hint += f" (countries in the archive: {', '.join(stored)})"
-    raise MonitorError(f"--country {value!r} is not an ISO 3166-1 country code", hint)
-
-
 def _rule_file_ids(rules_path: Path) -> set[str]:
     return {p.stem for p in rules_path.glob("*.yaml")} if rules_path.is_dir() else set()
 
@@ -188,7 +152,7 @@ def _load_lists(rules_path: Path) -> Lists:
     return dict(book.lists)
 
 
-def _open(ctx: AppContext) -> Any:
+def open_archive(ctx: AppContext) -> Any:
     return open_db(ctx.db_path, readonly=True)
 
 
@@ -223,7 +187,7 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
       monitor search '日本 AND 韓国' --lang ja --format json
     """
     actx = app(ctx)
-    db = _open(actx)
+    db = open_archive(actx)
     node, confirm, lists = _compile(query, actx.rules_path)
     filters = _filters(db, actx, opts)
     found = store_search.search(
@@ -255,33 +219,10 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
     else:
         _print_table(found, query, total, limit)
     if fmt != "table" and total > len(found):
-        click.echo(f"{len(found)} of {_total(total)} items; --limit for more", err=True)
-    if not found and (hint := _lowercase_operator_hint(query)):
+        click.echo(f"{len(found)} of {describe_total(total)} items; --limit for more", err=True)
+    if not found and (hint := lowercase_operator_hint(query)):
         sys.stdout.flush()
         click.echo(f"Hint: {hint}", err=True)
-
-
-def _total(total: int) -> str:
-    from monitor.store.counting import COUNT_CAP
-
-    return f"more than {COUNT_CAP - 1:,}" if total >= COUNT_CAP else f"{total:,}"
-
-
-_OPERATOR_WORD = re.compile(r"(?<![\w@])(and|or|not)(?!\w)")
-
-
-def _lowercase_operator_hint(query: str) -> str | None:
-    """Lower-case and/or/not are words to find, not operators; say so when nothing matched."""
-    unquoted = re.sub(r'"[^"]*"', " ", query)
-    words = sorted({m.group(1) for m in _OPERATOR_WORD.finditer(unquoted)})
-    if not words:
-        return None
-    listed = ", ".join(repr(w) for w in words)
-    upper = " / ".join(w.upper() for w in words)
-    return (
-        f"{listed} in lower case {'is' if len(words) == 1 else 'are'} searched as"
-        f" {'a word' if len(words) == 1 else 'words'}; write {upper} to combine terms"
-    )
 
 
 def _print_table(found: list[store_search.Found], query: str, total: int, limit: int) -> None:
@@ -312,7 +253,7 @@ def _print_table(found: list[store_search.Found], query: str, total: int, limit:
     console.print(table)
     if total > len(found):
         console.print(
-            f"{len(found)} of {_total(total)} items; --limit {min(total, 10_000)} for more"
+            f"{len(found)} of {describe_total(total)} items; --limit {min(total, 10_000)} for more"
         )
     else:
         console.print(f"{len(found)} item{'s' if len(found) != 1 else ''}")
@@ -340,7 +281,7 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
       monitor show 3f2a9c1e5b7d4a60
       monitor show 3f2a9c1e --json
     """
-    db = _open(app(ctx))
+    db = open_archive(app(ctx))
     record = store_archive.find_item(db, item_id)
     if as_json:
         payload = {
@@ -422,7 +363,7 @@ def export(
       monitor export 'lithium OR nickel' --country AU --format ndjson
     """
     actx = app(ctx)
-    db = _open(actx)
+    db = open_archive(actx)
     node: Node | None = None
     confirm: store_search.Confirmer | None = None
     lists: Lists | None = None
@@ -490,150 +431,4 @@ def _write_rows(rows: Iterator[tuple[Any, ...]], out: IO[str], fmt: str) -> int:
     return count
 
 
-# --- stats ------------------------------------------------------------------------------
-
-
-@click.command()
-@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 3660))
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.pass_context
-def stats(ctx: click.Context, days: int, as_json: bool) -> None:
-    """Archive figures: items per feed, matches per rule, items per day, size on disk.
-
-    \b
-    Example:
-      monitor stats
-      monitor stats --days 30 --json
-    """
-    actx = app(ctx)
-    db = _open(actx)
-    s = store_archive.stats(db, actx.db_path, days=days)
-    if as_json:
-        click.echo(json.dumps(s.__dict__, ensure_ascii=False, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(highlight=False)
-    console.print(
-        f"{s.items:,} items, {s.matches:,} matches, {_size(s.size_bytes)} on disk"
-        + (f"; published {s.oldest[:10]} to {s.newest[:10]}" if s.oldest and s.newest else "")
-    )
-    day_title = f"Per day, {s.first_day} to {s.last_day} (last {days} days, UTC)"
-    for title, rows, cols in (
-        ("Items per feed", s.per_feed, ("feed", "kind", "country", "items", "latest")),
-        ("Matches per rule", s.per_rule, ("rule", "matches", "latest")),
-        (day_title, s.per_day, ("day", "items", "matches")),
-    ):
-        console.print(Text(title, style="italic"))  # above, not Table(title=): never wrapped
-        table = Table()
-        for col in cols:
-            table.add_column(col, justify="right" if col in ("items", "matches") else "left")
-        for row in rows:
-            # Text: feed and rule ids are user text, never rich markup
-            table.add_row(*(Text(str(row.get(c) if row.get(c) is not None else "-")) for c in cols))
-        console.print(table)
-    if s.newest and s.newest[:10] < s.first_day:
-        console.print(
-            Text(
-                f"No items in those {days} days: the newest was published {s.newest[:10]}"
-                f" (monitor stats --days N looks further back)."
-            )
-        )
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-# --- prune ------------------------------------------------------------------------------
-
-
-@click.command()
-@click.option("--older-than", "older_than", required=True, type=Duration(), help="Age, e.g. 365d.")
-@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
-@click.option(
-    "--include-matched",
-    is_flag=True,
-    help="Also delete items that matched a rule (not delivered ones).",
-)
-@click.pass_context
-def prune(ctx: click.Context, older_than: timedelta, dry_run: bool, include_matched: bool) -> None:
-    """Delete items published longer ago than --older-than, then VACUUM.
-
-    Items that matched a rule are kept unless --include-matched; items that went
-    out in a digest or alert are always kept.
-
-    \b
-    Example:
-      monitor prune --older-than 365d --dry-run
-      monitor prune --older-than 180d --include-matched
-    """
-    actx = app(ctx)
-    if not actx.db_path.exists():
-        raise MonitorError(f"no archive at {actx.db_path}", "pass --db or set MONITOR_DB")
-    db = open_db(actx.db_path)
-    report = store_archive.prune(
-        db,
-        actx.db_path,
-        utcnow() - older_than,
-        dry_run=dry_run,
-        include_matched=include_matched,
-    )
-    verb = "Would delete" if dry_run else "Deleted"
-    click.echo(
-        f"{verb} {report.deleted:,} of {report.candidates:,} items published before"
-        f" {report.cutoff}; kept {report.kept:,} matched or delivered."
-    )
-    if not dry_run and report.deleted:
-        click.echo(f"Archive {_size(report.size_before)} → {_size(report.size_after)}.")
-
-
-# --- serve ------------------------------------------------------------------------------
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
-@click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Browse the archive in Datasette, read-only, with facets and saved queries.
-
-    Needs the web extra: pip install '.[web]'. Binds to localhost unless --host says
-    otherwise.
-
-    \b
-    Example:
-      monitor serve
-      monitor serve --port 8080
-    """
-    from monitor.web import datasette_command, remove_metadata, run_datasette, write_metadata
-
-    actx = app(ctx)
-    if not actx.db_path.exists():
-        raise MonitorError(
-            f"no archive at {actx.db_path}",
-            "run `monitor poll --once` (or `make demo`) first, or pass --db",
-        )
-    open_db(actx.db_path, readonly=True).close()  # not an archive: one sentence, exit 2
-    meta_path = write_metadata(actx.db_path)
-    try:
-        args = datasette_command(actx.db_path, host, port, meta_path)
-        click.echo(
-            f"Serving {actx.db_path} read-only at http://{host}:{port}/ (Ctrl-C stops)",
-            err=True,
-        )
-        code = run_datasette(args)
-    finally:
-        remove_metadata(meta_path)
-    if code not in (0, -2, -15):  # stopped by Ctrl-C or SIGTERM is a normal end
-        sys.exit(code if code > 0 else EXIT_CHECK_FAILED)
-
-
-commands: list[click.Command] = [search, show, export, stats, prune, serve]
+commands: list[click.Command] = [search, show, export]
