@@ -305,9 +305,9 @@ def test_search_says_how_many_matched_when_the_limit_cuts(db_path: Path) -> None
     assert result.stdout.rstrip().endswith(
         f"3 of {len(every)} items; --limit {len(every)} for more"
     )
+
     as_json = monitor(db_path, "search", "日本", "--limit", "3", "--format", "json")
-    assert len(json.loads(as_json.stdout)) == 3
-    assert as_json.stderr == f"3 of {len(every)} items; --limit for more\n"
+    assert len(json.loads(as_json.stdout)) == 3 and as_json.stderr == ""  # machines: no count
     # exactly as many as the limit: no "of"
     exact = monitor(db_path, "search", "日本", "--limit", str(len(every)))
     assert exact.stdout.rstrip().endswith(f"{len(every)} items")
@@ -346,3 +346,19 @@ def test_search_rejects_a_country_that_is_not_a_code(db_path: Path, given: str, 
     )
     lower = monitor(db_path, "search", "copper", "--country", "us", "--format", "json")
     assert lower.exit_code == 0
+
+
+def test_search_count_stops_at_its_cap(db_path: Path) -> None:
+    from monitor.cli.searchhints import describe_total
+    from monitor.rules.compile import compile_query
+    from monitor.rules.parser import parse_query
+    from monitor.store.counting import COUNT_CAP, count_matches
+    from monitor.store.db import open_db
+
+    node = parse_query("日本")
+    db = open_db(db_path, readonly=True)
+    every = count_matches(db, node, compile_query(node))
+    assert every > 3 and count_matches(db, node, compile_query(node), cap=3) == 3
+    assert describe_total(20, COUNT_CAP) == "20 of 1,000+ items; --limit (up to 10000) for more"
+    assert describe_total(20, 173) == "20 of 173 items; --limit 173 for more"
+    assert describe_total(1, 1) == "1 item"

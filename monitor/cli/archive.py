@@ -200,7 +200,7 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
         lists=lists,
     )
     total = len(found)
-    if len(found) == limit:  # there may be more: say how many, so nobody takes 20 for all
+    if fmt == "table" and len(found) == limit:  # say how many more, so 20 is not taken for all
         from monitor.store.counting import count_matches
 
         total = count_matches(db, node, confirm, filters, lists=lists)
@@ -218,8 +218,6 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
             writer.writerow([f.id, f.feed_id, f.published, f.title, f.url, " ".join(f.rules)])
     else:
         _print_table(found, query, total, limit)
-    if fmt != "table" and total > len(found):
-        click.echo(f"{len(found)} of {describe_total(total)} items; --limit for more", err=True)
     if not found and (hint := lowercase_operator_hint(query)):
         sys.stdout.flush()
         click.echo(f"Hint: {hint}", err=True)
@@ -251,12 +249,7 @@ def _print_table(found: list[store_search.Found], query: str, total: int, limit:
             f.published[:16].replace("T", " "), Text(f.feed_id), cell, Text("\n".join(f.rules))
         )
     console.print(table)
-    if total > len(found):
-        console.print(
-            f"{len(found)} of {describe_total(total)} items; --limit {min(total, 10_000)} for more"
-        )
-    else:
-        console.print(f"{len(found)} item{'s' if len(found) != 1 else ''}")
+    console.print(describe_total(len(found), total))
 
 
 def _highlighted(text: str, spans: list[store_search.Span], text_cls: Any, style: str) -> Any:

@@ -45,8 +45,13 @@ def check_country(db: Any, value: str) -> None:
     raise MonitorError(f"--country {value!r} is not an ISO 3166-1 country code", hint)
 
 
-def describe_total(total: int) -> str:
-    return f"more than {COUNT_CAP - 1:,}" if total >= COUNT_CAP else f"{total:,}"
+def describe_total(shown: int, total: int) -> str:
+    """The table's last line: how many are shown, of how many, and how to see more."""
+    if total <= shown:
+        return f"{shown} item{'s' if shown != 1 else ''}"
+    if total >= COUNT_CAP:  # counting stopped there
+        return f"{shown} of {COUNT_CAP:,}+ items; --limit (up to 10000) for more"
+    return f"{shown} of {total:,} items; --limit {total} for more"
 
 
 _OPERATOR_WORD = re.compile(r"(?<![\w@])(and|or|not)(?!\w)")

@@ -2,7 +2,8 @@
 
 Every candidate the indexes propose is confirmed by the rule matcher, as a search does, so
 the count is the number of items `monitor export QUERY` would list. Counting stops at
-``cap``: past it the exact figure costs seconds and says nothing an analyst needs.
+``cap``: past it the exact figure costs time (about 0.1 ms an item to confirm) and says
+nothing an analyst needs. Only the table format counts; machine formats stay as fast as before.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from monitor.rules.ast import Node
 from monitor.store.ftsquery import Lists
 from monitor.store.search import Confirmer, Filters, candidate_rows, has_trigram, plan
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 _TEXT = "i.title, i.summary"
 
@@ -28,7 +29,8 @@ def count_matches(
     cap: int = COUNT_CAP,
 ) -> int:
     """Items the query matches, up to ``cap`` (a return of ``cap`` means "at least")."""
-    cursor = candidate_rows(db, plan(node, lists, trigram=has_trigram(db)), filters, columns=_TEXT)
+    p = plan(node, lists, trigram=has_trigram(db))
+    cursor = candidate_rows(db, p, filters, columns=_TEXT, ordered=False)
     total = 0
     for title, summary in cursor:
         if confirm.evaluate(title, summary).matched:

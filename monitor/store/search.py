@@ -184,6 +184,7 @@ def candidate_rows(
     columns: str = _COLUMNS,
     extra_join: str = "",
     extra_params: Sequence[Any] = (),
+    ordered: bool = True,
 ) -> sqlite3.Cursor:
     """A cursor over every item the plan admits, filtered, newest first (tuples of
     ``columns``). Used for scans and exports; indexed searches have their own paths."""
@@ -198,7 +199,7 @@ def candidate_rows(
     sql = (
         f"SELECT {columns} FROM items i JOIN feeds f ON f.id = i.feed_id {extra_join}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " ORDER BY i.published DESC, i.rowid DESC"
+        + (" ORDER BY i.published DESC, i.rowid DESC" if ordered else "")  # a count needs none
     )
     return db.execute(sql, [*extra_params, *head_params, *params])
 
