@@ -181,3 +181,20 @@ def test_metadata_is_private_and_removed_and_a_planted_link_is_not_followed(
     assert not meta.parent.exists()
     assert sorted(p.name for p in tmpdir.iterdir()) == [f"monitor-serve-{os.getuid()}"]
     assert list(victim.iterdir()) == []
+
+
+def test_canned_search_says_what_is_wrong_with_a_query(server: tuple[str, Path]) -> None:
+    base, _ = server
+    status, rows = get(base + "/archive/search.json", q="(copper OR gold", _shape="array")
+    assert status == 200
+    assert rows == [
+        {
+            "published": None,
+            "feed": None,
+            "title": "Query problem: unbalanced parenthesis (column 1); this ( is never closed:"
+            " add a )",
+            "summary": None,
+            "url": None,
+            "item_id": None,
+        }
+    ]

@@ -15,13 +15,28 @@ from typing import Any
 
 from datasette import hookimpl
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, QueryError
 from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
 from monitor.store import search as store_search
 from monitor.store.db import open_db
 
 LIMIT = 200  # rows the page shows; `monitor search --limit` or export for more
+
+
+def _problem(query: str) -> str | None:
+    """Why a query cannot run, in the words `monitor search` uses; None when it can."""
+    text = (query or "").strip()
+    if not text:
+        return None
+    try:
+        node = parse_query(text)
+        compile_query(node, None, query=text)
+    except QueryError as exc:
+        return f"{exc.message} (column {exc.column})" + (f"; {exc.hint}" if exc.hint else "")
+    except MonitorError as exc:
+        return exc.message + (f"; {exc.hint}" if exc.hint else "")
+    return None
 
 
 def _search(path: str, query: str) -> str:
@@ -52,3 +67,4 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
     if not path:
         return
     conn.create_function("monitor_search", 1, lambda q: _search(path, q))
+    conn.create_function("monitor_search_problem", 1, _problem)
