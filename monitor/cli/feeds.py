@@ -124,8 +124,8 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 
     Reads the archive written by `monitor run` or `monitor poll --once`. Status is one of:
     ok; failing (backing off, up to six hours between tries); disabled (HTTP 410, or 404
-    for more than three days: the reason is listed below the table); never polled; off
-    (`enabled: false` in feeds.yaml); not listed (in the archive, no longer in
+    for more than three days: next poll "never (disabled)", the reason listed below the
+    table); never polled; off (`enabled: false` in feeds.yaml, listed below); not listed (in the archive, no longer in
     feeds.yaml). A rules reload that failed while `monitor run` was running is shown at
     the end.
 
