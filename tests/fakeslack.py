@@ -16,6 +16,12 @@ per endpoint in ``requests``, and on demand misbehaves for the next N requests:
     fake_slack.fail("drop")                   # close the connection without an answer
     fake_slack.fail("accept_then_drop")       # post the message, then drop the connection
     fake_slack.fail("hold")                   # keep the request open until release()
+    fake_slack.fail("refuse:msg_blocks_too_long")  # HTTP 200, ok: false, that error
+    fake_slack.refuse("poison", "msg_blocks_too_long")  # refuse, every time, any message
+                                              # whose text or blocks contain "poison"
+
+A payload over Slack's size is refused with ``msg_blocks_too_long`` (blocks) or
+``msg_too_long`` (text), as Slack does; other invalid payloads with ``invalid_blocks``.
 
 Nothing here uses the network beyond 127.0.0.1.
 """
@@ -43,6 +49,7 @@ MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_TOTAL = 13000  # Slack answers msg_blocks_too_long around here
+MAX_TEXT = 40000  # Slack answers msg_too_long past this
 MENTION = re.compile(r"<[!@#][^>]*>")
 
 
@@ -73,7 +80,17 @@ def payload_problems(body: dict[str, Any]) -> list[str]:
         problems.append("link_names/parse=full must never be sent")
     if sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks) > MAX_TOTAL:
         problems.append("msg_blocks_too_long")
+    if len(str(body.get("text") or "")) > MAX_TEXT:
+        problems.append("msg_too_long")
     return problems
+
+
+def refusal(problems: list[str]) -> str:
+    """The error code Slack gives for these problems."""
+    for code in ("msg_too_long", "msg_blocks_too_long"):
+        if code in problems:
+            return code
+    return "invalid_blocks"
 
 
 def mentions(body: dict[str, Any]) -> list[str]:
@@ -112,6 +129,7 @@ class FakeSlack:
     injected: list[str] = field(default_factory=list)  # mentions/links found in accepted text
     requests: Counter[str] = field(default_factory=Counter)
     missing_channels: set[str] = field(default_factory=set)
+    poison: dict[str, str] = field(default_factory=dict)  # text in a message -> error for it
     received: threading.Event = field(default_factory=threading.Event)  # a held request arrived
     _release: threading.Event = field(default_factory=threading.Event)
     _plan: list[str] = field(default_factory=list)
@@ -135,6 +153,16 @@ class FakeSlack:
     def fail(self, scenario: str, times: int = 1) -> None:
         with self._lock:
             self._plan.extend([scenario] * times)
+
+    def refuse(self, marker: str, error: str) -> None:
+        """Refuse with ``error``, every time, any message that contains ``marker``."""
+        with self._lock:
+            self.poison[marker] = error
+
+    def poisoned(self, body: dict[str, Any]) -> str | None:
+        text = json.dumps(body, ensure_ascii=False)
+        with self._lock:
+            return next((e for m, e in self.poison.items() if m in text), None)
 
     def release(self) -> None:
         self._release.set()
@@ -227,9 +255,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json({"ok": False, "error": "invalid_auth"})
         if scenario == "channel_not_found" or body.get("channel") in fake.missing_channels:
             return self._json({"ok": False, "error": "channel_not_found"})
+        refused = _refused(scenario) or fake.poisoned(body)
+        if refused:
+            return self._json({"ok": False, "error": refused})
         problems = payload_problems(body)
         if problems:
-            return self._json({"ok": False, "error": "invalid_blocks", "errors": problems})
+            return self._json({"ok": False, "error": refusal(problems), "errors": problems})
         ts = fake.record(endpoint, body)
         if scenario == "accept_then_drop":
             return self._drop()
@@ -239,13 +270,20 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario in ("invalid_auth", "channel_not_found"):
             error = "invalid_token" if scenario == "invalid_auth" else "channel_not_found"
             return self._reply(403 if scenario == "invalid_auth" else 404, error, "text/plain")
+        refused = _refused(scenario) or self.server.fake.poisoned(body)
+        if refused:
+            return self._reply(400, refused, "text/plain")
         problems = payload_problems(body)
         if problems:
-            return self._reply(400, "invalid_blocks", "text/plain")
+            return self._reply(400, refusal(problems), "text/plain")
         self.server.fake.record("webhook", body)
         if scenario == "accept_then_drop":
             return self._drop()
         self._reply(200, "ok", "text/plain")
+
+
+def _refused(scenario: str | None) -> str | None:
+    return scenario.split(":", 1)[1] if scenario and scenario.startswith("refuse:") else None
 
 
 class _Server(ThreadingHTTPServer):

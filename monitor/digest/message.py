@@ -9,15 +9,19 @@ retry after a restart sends exactly what was first rendered.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from monitor.digest.mrkdwn import json_len
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
-# Slack rejects large messages with msg_blocks_too_long around 13k characters in total.
+# What we send, measured as sent: the fallback text plus the blocks' JSON. Slack refuses a
+# message (msg_blocks_too_long) at about 13,000 characters of blocks; 12,000 leaves margin.
 MAX_MESSAGE_CHARS = 12000
 
 
@@ -44,12 +48,33 @@ class Divider:
 Block = Header | Section | Context | Divider
 
 
-def block_chars(block: Block) -> int:
-    if isinstance(block, Header | Section):
-        return len(block.text)
+def slack_dict(block: Block) -> dict[str, Any]:
+    """The block as Slack receives it: what slack_sdk's ``to_dict()`` makes of it (a test in
+    tests/test_digest_size.py keeps the two equal). Here so the pure step can measure it."""
+    if isinstance(block, Header):
+        return {"type": "header", "text": {"type": "plain_text", "text": block.text, "emoji": True}}
+    if isinstance(block, Section):
+        return {"type": "section", "text": _mrkdwn(block.text)}
     if isinstance(block, Context):
-        return sum(len(t) for t in block.texts)
-    return 0
+        return {"type": "context", "elements": [_mrkdwn(t) for t in block.texts]}
+    return {"type": "divider"}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def block_size(block: Block) -> int:
+    """Characters the block takes in the JSON sent (quotes and backslashes count twice)."""
+    return len(json.dumps(slack_dict(block), ensure_ascii=False))
+
+
+SEPARATOR = len(", ")  # json.dumps puts this between array items
+
+
+def blocks_size(blocks: Sequence[Block]) -> int:
+    """Characters of the ``blocks`` array as sent: ``[b1, b2, …]``."""
+    return 2 + sum(block_size(b) for b in blocks) + SEPARATOR * max(len(blocks) - 1, 0)
 
 
 @dataclass(frozen=True)
@@ -71,14 +96,18 @@ class Message:
         data = json.loads(text)
         return cls(data["channel"], data["text"], tuple(_load(b) for b in data["blocks"]))
 
+    def size(self) -> int:
+        """Characters sent: the fallback text and the blocks' JSON."""
+        return json_len(self.text) + blocks_size(self.blocks)
+
     def problems(self) -> list[str]:
         """Every Slack limit this message breaks (empty when it is postable)."""
         found = []
         if len(self.blocks) > MAX_BLOCKS:
             found.append(f"{len(self.blocks)} blocks > {MAX_BLOCKS}")
-        total = sum(block_chars(b) for b in self.blocks)
+        total = self.size()
         if total > MAX_MESSAGE_CHARS:
-            found.append(f"{total} characters > {MAX_MESSAGE_CHARS}")
+            found.append(f"{total} characters (text and blocks as sent) > {MAX_MESSAGE_CHARS}")
         for i, b in enumerate(self.blocks):
             if isinstance(b, Header) and len(b.text) > MAX_HEADER_TEXT:
                 found.append(f"block {i}: header of {len(b.text)} characters > {MAX_HEADER_TEXT}")
@@ -86,6 +115,8 @@ class Message:
                 found.append(f"block {i}: section of {len(b.text)} characters > {MAX_SECTION_TEXT}")
             if isinstance(b, Context) and len(b.texts) > MAX_CONTEXT_ELEMENTS:
                 found.append(f"block {i}: context of {len(b.texts)} elements")
+            if isinstance(b, Context) and any(len(t) > MAX_SECTION_TEXT for t in b.texts):
+                found.append(f"block {i}: context text over {MAX_SECTION_TEXT} characters")
         return found
 
 

@@ -1,8 +1,11 @@
 """Digest, alert and ops messages as Block Kit-shaped data, split to respect Slack's limits.
 
-A digest too big for one message continues in the next ("part 2/3"); nothing is cut. Each
-story is a section (linked title, source and time, other sources, snippet with the matched
-terms in bold) plus a one-line context saying why it matched.
+A digest too big for one message continues in the next ("part 2/3"); no story is cut in two
+or left out. Parts are measured as Slack receives them (fallback text plus the blocks' JSON,
+message.Message.size), not by their visible characters: escaping and JSON quoting can make a
+part half as big again. Each story is a section (linked title, source and time, other
+sources, snippet with the matched terms in bold) plus a one-line context saying why it
+matched (story.py).
 """
 
 from __future__ import annotations
@@ -14,81 +17,43 @@ from monitor.digest.message import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
     MAX_MESSAGE_CHARS,
+    SEPARATOR,
     Block,
     Context,
     Divider,
     Header,
     Message,
     Section,
-    block_chars,
+    block_size,
+    blocks_size,
 )
-from monitor.digest.mrkdwn import escape, highlight, link, shorten
+from monitor.digest.mrkdwn import escape, escape_fit, plain, shorten
 from monitor.digest.select import Claim, Entry, RuleSection
+from monitor.digest.story import (
+    TITLE_LIMIT,
+    entry_section,
+    period_text,
+    rule_heading,
+    rule_name,
+    when,
+    why_context,
+)
 from monitor.model import Rule
 
-TITLE_LIMIT = 300  # a longer feed title is shortened with a visible "…"; the link has it all
-SNIPPET_LIMIT = 240
-MAX_TERMS_SHOWN = 6
-MAX_SOURCES_SHOWN = 5
+__all__ = ["period_text", "render_alert", "render_digest", "render_set_aside", "when"]
+
+TEXT_BUDGET = 400  # the plain fallback text (notifications), as sent
+HEADER_SLACK = 100  # header JSON beyond the worst case measured (quoting in the digest name)
 
 
-def when(dt: datetime, tz: tzinfo) -> str:
-    return dt.astimezone(tz).strftime("%d %b %H:%M")
+def _entry_blocks(
+    entry: Entry, tz: tzinfo, rules: Mapping[str, Rule], year: int | None = None
+) -> list[Block]:
+    return [entry_section(entry, tz, year), why_context(entry, rules)]
 
 
-def period_text(start: datetime, end: datetime, tz: tzinfo) -> str:
-    zone = end.astimezone(tz).tzname() or ""
-    return f"{when(start, tz)} – {when(end, tz)} {zone}".strip()
-
-
-def entry_section(entry: Entry, tz: tzinfo) -> Section:
-    lead = entry.lead
-    title = link(lead.url, shorten(lead.title, TITLE_LIMIT) or "(untitled)")
-    source = f"{escape(lead.feed_name)} · {when(lead.published, tz)}"
-    sources = entry.also_sources
-    if sources:
-        shown = ", ".join(escape(s) for s in sources[:MAX_SOURCES_SHOWN])
-        extra = len(sources) - MAX_SOURCES_SHOWN
-        source += f" · also carried by {shown}" + (f" and {extra} more" if extra > 0 else "")
-    lines = [f"*{title}*", source]
-    field_hits = [h for h in lead.hits if h.field == "summary"]
-    if lead.summary:
-        lines.append(
-            highlight(lead.summary, [(h.start, h.end) for h in field_hits], limit=SNIPPET_LIMIT)
-        )
-    return Section("\n".join(line for line in lines if line))
-
-
-def why_context(entry: Entry, rules: Mapping[str, Rule]) -> Context:
-    terms: list[str] = []
-    for hit in sorted(entry.lead.hits, key=lambda h: (h.field != "title", h.start)):
-        if hit.term not in terms:
-            terms.append(hit.term)
-    text = f"Why: {escape(_rule_name(entry.rule_id, rules))} · score {entry.score:g}"
-    if terms:
-        shown = ", ".join(escape(shorten(t, 60)) for t in terms[:MAX_TERMS_SHOWN])
-        text += f" · terms: {shown}" + (" …" if len(terms) > MAX_TERMS_SHOWN else "")
-    if entry.also_rules:
-        text += " · also matched: " + ", ".join(
-            escape(_rule_name(r, rules)) for r in entry.also_rules
-        )
-    return Context((text,))
-
-
-def _rule_name(rule_id: str, rules: Mapping[str, Rule]) -> str:
-    rule = rules.get(rule_id)
-    return rule.name if rule and rule.name else rule_id
-
-
-def _entry_blocks(entry: Entry, tz: tzinfo, rules: Mapping[str, Rule]) -> list[Block]:
-    return [entry_section(entry, tz), why_context(entry, rules)]
-
-
-def _rule_heading(section: RuleSection, continued: bool = False) -> Section:
-    shown, total = len(section.entries), len(section.entries) + len(section.more)
-    count = f"{total} new" if shown == total else f"top {shown} of {total} new"
-    suffix = " (continued)" if continued else ""
-    return Section(f"*{escape(section.rule.name or section.rule.id)}*{suffix} — {count}")
+def _header(name: str, part: str, period: str) -> Header:
+    return Header(shorten(plain(f"{name.capitalize()} digest{part} · {period}"), MAX_HEADER_TEXT))
 
 
 def render_digest(
@@ -111,13 +76,18 @@ def render_digest(
     if not channels:
         if not post_when_empty:
             return []
-        header = Header(shorten(f"{name.capitalize()} digest · nothing new", MAX_HEADER_TEXT))
+        header = Header(
+            shorten(plain(f"{name.capitalize()} digest · nothing new"), MAX_HEADER_TEXT)
+        )
         body = Context((f"No new matches · {escape(period)}",))
-        return [Message(channel, f"{name} digest: nothing new", (header, body))]
+        text = f"{escape_fit(name, 100)} digest: nothing new"
+        return [Message(channel, text, (header, body))]
     messages = []
     # the digest's own channel first, then channels that rules route to, in rule order
     for target, mine in sorted(channels.items(), key=lambda kv: kv[0] != channel):
-        messages += _pack(target, mine, name, period, tz, rules, search_hint)
+        messages += _pack(
+            target, mine, name, period, tz, rules, search_hint, end.astimezone(tz).year
+        )
     return messages
 
 
@@ -129,68 +99,114 @@ def _pack(
     tz: tzinfo,
     rules: Mapping[str, Rule],
     search_hint: str,
+    year: int,
 ) -> list[Message]:
     stories = sum(len(s.entries) + len(s.more) for s in sections)
-    summary = f"{stories} {'story' if stories == 1 else 'stories'} · {len(sections)} rule{'s' if len(sections) != 1 else ''} · {escape(period)}"
+    noun = "story" if stories == 1 else "stories"
+    rule_count = f"{len(sections)} rule{'s' if len(sections) != 1 else ''}"
+    summary = Context((f"{stories} {noun} · {rule_count}",))  # the period is in the header
+    names = escape_fit(", ".join(s.rule.name or s.rule.id for s in sections), TEXT_BUDGET // 2)
     # Units are kept whole; a rule heading travels with its first story.
     units: list[tuple[RuleSection, list[Block], list[Claim]]] = []
     for s in sections:
         first = True
         for entry in s.entries:
-            blocks = _entry_blocks(entry, tz, rules)
+            blocks = _entry_blocks(entry, tz, rules, year)
             if first:
-                blocks = [Divider(), _rule_heading(s), *blocks]
+                blocks = [Divider(), rule_heading(s), *blocks]
                 first = False
             units.append((s, blocks, list(entry.claims)))
         if s.more:
-            hint = escape(search_hint.format(rule=s.rule.id))
+            hint = escape_fit(search_hint.format(rule=s.rule.id), 200)
             more = Context((f"…and {len(s.more)} more for this rule: `{hint}`",))
             units.append((s, [more], [c for e in s.more for c in e.claims]))
-    reserve = 2  # header + summary context on every part
+    # What every part carries besides its stories, at its largest ("(999/999)").
+    reserve = (
+        block_size(_header(name, " (999/999)", period))
+        + HEADER_SLACK
+        + block_size(summary)
+        + TEXT_BUDGET
+        + 2 * SEPARATOR
+    )
     pages: list[tuple[list[Block], list[Claim]]] = [([], [])]
     current_rule: RuleSection | None = None
+    used = 0  # characters the current page's blocks take as sent
     for rule_section, blocks, claims in units:
         page, page_claims = pages[-1]
-        if page and _too_big(page + blocks, reserve):
+        if page and _too_big(len(page) + len(blocks), used + _size(blocks), reserve):
             page, page_claims = [], []
             pages.append((page, page_claims))
+            used = 0
             if rule_section is current_rule and not isinstance(blocks[0], Divider):
-                blocks = [_rule_heading(rule_section, continued=True), *blocks]
+                blocks = [rule_heading(rule_section, continued=True), *blocks]
         page.extend(blocks)
         page_claims.extend(claims)
+        used += _size(blocks)
         current_rule = rule_section
     messages = []
+    safe_name = escape_fit(name, 100)
     for i, (page, page_claims) in enumerate(pages, start=1):
         part = f" ({i}/{len(pages)})" if len(pages) > 1 else ""
-        header = Header(shorten(f"{name.capitalize()} digest{part} · {period}", MAX_HEADER_TEXT))
-        text = f"{name} digest{part}: {stories} new {'story' if stories == 1 else 'stories'} for {', '.join(escape(s.rule.name or s.rule.id) for s in sections)}"
-        page_blocks = (header, Context((summary,)), *page)
+        text = f"{safe_name} digest{part}: {stories} new {noun} for {names}"
+        page_blocks = (_header(name, part, period), summary, *page)
         messages.append(Message(channel, text, page_blocks, tuple(sorted(set(page_claims)))))
     return messages
 
 
-def _too_big(blocks: list[Block], reserve: int) -> bool:
-    chars = sum(block_chars(b) for b in blocks) + 400  # header and summary
-    return len(blocks) + reserve > MAX_BLOCKS or chars > MAX_MESSAGE_CHARS
+def _size(blocks: Sequence[Block]) -> int:
+    """What ``blocks`` add to a page's JSON: each block and the separator before it."""
+    return sum(block_size(b) + SEPARATOR for b in blocks)
+
+
+def _too_big(count: int, size: int, reserve: int) -> bool:
+    """Whether a page of ``count`` blocks taking ``size`` characters breaks Slack's limits
+    once it has its header and summary (``reserve``)."""
+    return count + 2 > MAX_BLOCKS or size + reserve + blocks_size(()) > MAX_MESSAGE_CHARS
 
 
 def render_alert(entry: Entry, *, channel: str, tz: tzinfo, rules: Mapping[str, Rule]) -> Message:
-    name = _rule_name(entry.rule_id, rules)
-    header = Header(shorten(f"Alert: {name}", MAX_HEADER_TEXT))
-    text = f"Alert ({escape(name)}): {escape(shorten(entry.lead.title, TITLE_LIMIT))}"
+    name = rule_name(entry.rule_id, rules)
+    header = Header(shorten(plain(f"Alert: {name}"), MAX_HEADER_TEXT))
+    title = escape_fit(entry.lead.title, TEXT_BUDGET // 2, TITLE_LIMIT)
+    text = f"Alert ({escape_fit(name, 100)}): {title}"
     return Message(channel, text, (header, *_entry_blocks(entry, tz, rules)), entry.claims)
 
 
 def render_feed_failing(
     *, channel: str, feed_name: str, since: datetime, error: str, failures: int, tz: tzinfo
 ) -> Message:
-    text = f"Feed {escape(feed_name)} has been failing since {when(since, tz)} ({failures} failed polls)"
-    detail = f"*{text}*\nLast error: {escape(shorten(error or 'unknown', 500))}"
+    text = (
+        f"Feed {escape_fit(feed_name, 200)} has been failing since {when(since, tz)}"
+        f" ({failures} failed polls)"
+    )
+    detail = f"*{text}*\nLast error: {escape_fit(error or 'unknown', 1000, 500)}"
     return Message(
         channel, text, (Section(detail), Context(("`monitor feeds status` shows every feed",)))
     )
 
 
 def render_feed_recovered(*, channel: str, feed_name: str, since: datetime, tz: tzinfo) -> Message:
-    text = f"Feed {escape(feed_name)} has recovered (it had been failing since {when(since, tz)})"
+    text = (
+        f"Feed {escape_fit(feed_name, 200)} has recovered"
+        f" (it had been failing since {when(since, tz)})"
+    )
     return Message(channel, text, (Section(text),))
+
+
+def render_set_aside(
+    *, channel: str, delivery_id: int, what: str, target: str, reason: str
+) -> Message:
+    """Tells the ops channel, once, that Slack refused a message for good and it waits aside.
+
+    ``what``: e.g. "daily digest (part 2/3)"; ``target``: the channel it was meant for.
+    """
+    text = (
+        f"A message was set aside: Slack refused the {escape_fit(what, 200)} for"
+        f" {escape_fit(target, 100)} for good"
+    )
+    detail = f"*{text}*\nReason: {escape_fit(reason or 'unknown', 1000, 500)}"
+    hint = (
+        f"`monitor digest status` shows it · `monitor digest retry {delivery_id}` resends it ·"
+        f" `monitor digest drop {delivery_id}` gives it up (its stories go into the next digest)"
+    )
+    return Message(channel, text, (Section(detail), Context((hint,))))
