@@ -113,11 +113,36 @@ class StoreError(MonitorError):
 
 
 class DeliveryError(MonitorError):
-    """Slack (or another destination) refused or could not be reached."""
+    """Slack (or another destination) refused or could not be reached.
 
-    def __init__(self, message: str, *, retryable: bool = True, hint: str | None = None) -> None:
+    ``kind`` says what the delivery loop does next (docs/delivery.md):
+
+    - ``transient``: Slack down or busy, rate limits, the network. The message stays pending
+      and is retried on the next run; the loop stops so parts keep their order.
+    - ``setup``: the configuration (token, webhook, channel). Retrying cannot help until it
+      is fixed, so the message stays pending; ``everywhere`` says the token or webhook is at
+      fault (stop sending altogether) rather than one channel (hold back that channel).
+    - ``rejected``: Slack refuses this one message for good. It is set aside as ``failed``
+      with its reason, so the messages behind it still flow.
+    """
+
+    KINDS = ("transient", "setup", "rejected")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        hint: str | None = None,
+        kind: str | None = None,
+        everywhere: bool = False,
+    ) -> None:
         super().__init__(message, hint)
-        self.retryable = retryable
+        self.kind = kind or ("transient" if retryable else "setup")
+        if self.kind not in self.KINDS:
+            raise ValueError(f"unknown delivery error kind {self.kind!r}")
+        self.retryable = self.kind == "transient"
+        self.everywhere = everywhere
 
 
 class LockedError(MonitorError):

@@ -23,10 +23,12 @@ from monitor.digest.render import (
     render_digest,
     render_feed_failing,
     render_feed_recovered,
+    render_set_aside,
 )
 from monitor.digest.select import Entry, alert_rules, eligible, sections_of, split_covered, stories
 from monitor.errors import DeliveryError
 from monitor.model import Rule
+from monitor.store import backlog
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow
 from monitor.store.writer import Database
@@ -41,12 +43,14 @@ class DeliveryReport:
     reserved: int = 0  # new messages put in the ledger by this call
     sent: int = 0  # messages confirmed by the destination (new or left from before)
     pending: int = 0  # messages still waiting (Slack down, or a setup error)
+    failed: int = 0  # messages set aside by this call: Slack refused them for good
     errors: list[DeliveryError] = field(default_factory=list)
 
     def merge(self, other: DeliveryReport) -> None:
         self.reserved += other.reserved
         self.sent += other.sent
         self.pending = other.pending
+        self.failed += other.failed
         self.errors += other.errors
 
 
@@ -131,7 +135,7 @@ def send_digest(
         )
         for entry, delivery_id in draft.covered:
             ledger.attach(db, delivery_id, kind="digest", name=draft.spec.name, claims=entry.claims)
-    report = flush_pending(db, deliverer)
+    report = flush_pending(db, deliverer, settings)
     report.reserved = len(ids)
     return report
 
@@ -168,7 +172,7 @@ def send_alerts(
             for entry, delivery_id in covered:
                 ledger.attach(db, delivery_id, kind="alert", name=ALERTS, claims=entry.claims)
             ledger.reserve(db, kind="alert", name=ALERTS, messages=messages, now=now)
-    report = flush_pending(db, deliverer)
+    report = flush_pending(db, deliverer, settings)
     report.reserved = len(messages)
     return report
 
@@ -209,39 +213,74 @@ def send_ops_alerts(
                 if message:
                     ledger.reserve(db, kind="ops", name=feed.id, messages=[message], now=now)
                     reserved += 1
-    report = flush_pending(db, deliverer)
+    report = flush_pending(db, deliverer, settings)
     report.reserved = reserved
     return report
 
 
-def flush_pending(db: Database, deliverer: Deliverer) -> DeliveryReport:
+def flush_pending(
+    db: Database, deliverer: Deliverer, settings: Settings | None = None
+) -> DeliveryReport:
     """Send every pending message, oldest first, and mark each sent once the destination said ok.
 
-    Each row is leased before sending (``ledger.take``), so a `monitor digest` beside a running
-    `monitor run` never sends one row twice. A retryable failure (Slack unreachable, rate limits exhausted) stops the
-    flush, keeping order; a setup error (unknown channel, bad token) holds back only the
-    messages for that channel. Either way the messages stay pending for the next run.
+    Each row is leased before sending (``ledger.take``), so a `monitor digest` beside a
+    running `monitor run` never sends one row twice. What a failure does depends on its kind
+    (DeliveryError.kind): a transient one (Slack unreachable, rate limits exhausted) stops
+    the flush, keeping order; a setup error holds back that channel's messages (or all, for
+    a bad token or webhook), which stay pending for the next run; a message Slack refuses
+    for good is set aside as failed with its reason, the ops channel (``settings.ops``) is
+    told once, and the flush goes on with the rest.
     """
     report = DeliveryReport()
     blocked: set[str] = set()
-    for row in ledger.pending(db):
-        if row.message.channel in blocked:
-            report.pending += 1
-            continue
-        if not ledger.take(db, row.id, utcnow()):
-            continue  # another process is sending it right now
-        try:
-            result = deliverer.send(row.message)
-        except DeliveryError as exc:
-            log.warning("delivery %d (%s %s) failed: %s", row.id, row.kind, row.name, exc)
-            ledger.mark_failed(db, row.id, exc.message)
-            report.errors.append(exc)
-            report.pending += 1
-            if exc.retryable:
-                report.pending = len(ledger.pending(db))
-                return report
-            blocked.add(row.message.channel)
-            continue
-        ledger.mark_sent(db, row.id, ts=result.ts, destination=deliverer.name, now=utcnow())
-        report.sent += 1
+    tried: set[int] = set()
+    while rows := [r for r in ledger.pending(db) if r.id not in tried]:
+        for row in rows:
+            tried.add(row.id)
+            if row.message.channel in blocked:
+                continue
+            if not ledger.take(db, row.id, utcnow()):
+                continue  # another process is sending it right now
+            try:
+                result = deliverer.send(row.message)
+            except DeliveryError as exc:
+                log.warning("delivery %d (%s %s) failed: %s", row.id, row.kind, row.name, exc)
+                report.errors.append(exc)
+                if exc.kind == "rejected":
+                    _set_aside(db, row, exc, settings)
+                    report.failed += 1
+                    continue
+                ledger.mark_failed(db, row.id, exc.message)
+                if exc.kind == "transient" or exc.everywhere:
+                    report.pending = len(ledger.pending(db))
+                    return report
+                blocked.add(row.message.channel)
+                continue
+            ledger.mark_sent(db, row.id, ts=result.ts, destination=deliverer.name, now=utcnow())
+            report.sent += 1
+    report.pending = len(ledger.pending(db))
     return report
+
+
+def _set_aside(
+    db: Database, row: ledger.PendingDelivery, exc: DeliveryError, settings: Settings | None
+) -> None:
+    """Set the row aside and, in the same transaction, queue the one ops report about it.
+
+    A report about an ops message is not sent: the ops channel is where it would go."""
+    reason = exc.message
+    with ledger.claiming(db):
+        backlog.set_aside(db, row.id, reason)
+        ops = settings.ops if settings else None
+        if not ops or not ops.enabled or row.kind == "ops" or backlog.reported(db, row.id):
+            return
+        found = backlog.get(db, row.id)
+        message = render_set_aside(
+            channel=ops.channel,
+            delivery_id=row.id,
+            what=found.what if found else row.kind,
+            target=row.message.channel,
+            reason=reason,
+        )
+        name = backlog.SET_ASIDE_REPORT.format(id=row.id)
+        ledger.reserve(db, kind="ops", name=name, messages=[message], now=utcnow())

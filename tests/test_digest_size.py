@@ -19,6 +19,7 @@ from monitor.deliver.slack import SlackWebDeliverer
 from monitor.digest.message import (
     MAX_MESSAGE_CHARS,
     MAX_SECTION_TEXT,
+    Block,
     Context,
     Divider,
     Header,
@@ -105,7 +106,7 @@ def assert_fits(message: Message) -> None:
 
 
 def test_the_size_measured_is_what_slack_sdk_sends() -> None:
-    blocks = [
+    blocks: list[Block] = [
         Header('Daily "digest" \\ 日韓'),
         Section('*<https://a.example/x|Title "q">*\nfeed'),
         Context(("Why: x", "more")),

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor.cli.common import AppContext, app
+from monitor.cli.digest_backlog import backlog_notes
+from monitor.cli.digest_backlog import commands as backlog_commands
 from monitor.config.rules import load_rules
 from monitor.config.settings import (
     Settings,
@@ -22,6 +24,7 @@ from monitor.deliver.console import as_text
 from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.outbox import DeliveryReport, draft_digest, send_digest
+from monitor.store import backlog
 from monitor.store.db import open_db, utcnow
 
 if TYPE_CHECKING:  # the pipeline and scheduler pull in httpx, feedparser, APScheduler
@@ -95,11 +98,16 @@ def digest_group(
     deliverer = deliverer_for(credentials)
     spec = settings.digest(name)
     db = open_db(a.db_path)
+    earlier = [w.id for w in backlog.waiting(db, ("failed",))]
     report = send_digest(db, settings, rules, deliverer, name=spec.name, since=since)
-    _finish(report, f"{spec.name} digest", deliverer.name)
+    for note in backlog_notes(db, only_failed=earlier):
+        click.echo(note, err=True)
+    finish(report, f"{spec.name} digest", deliverer.name)
 
 
-def _finish(report: DeliveryReport, what: str, destination: str) -> None:
+def finish(report: DeliveryReport, what: str, destination: str) -> None:
+    """Say what was sent; raise the error that decides the exit code: 2 for a setup problem,
+    1 when Slack could not be reached or refused a message (it was set aside)."""
     where = {"slack": "Slack", "webhook": "the Slack webhook", "console": "the terminal"}
     if report.reserved == 0 and report.sent == 0 and not report.errors:
         click.echo(f"{what}: nothing new to send.", err=True)
@@ -108,27 +116,38 @@ def _finish(report: DeliveryReport, what: str, destination: str) -> None:
         f"{what}: {report.sent} message{'s' if report.sent != 1 else ''} sent to "
         f"{where.get(destination, destination)}"
         + (f", {report.pending} pending" if report.pending else "")
+        + (f", {report.failed} set aside" if report.failed else "")
         + ".",
         err=True,
     )
-    if report.errors:
-        error = report.errors[-1]
-        failed = DeliveryError(error.message, retryable=error.retryable, hint=error.hint)
-        failed.exit_code = 1 if error.retryable else 2
-        if error.retryable and not error.hint:
-            failed.hint = "the messages stay pending and are retried on the next run"
-        raise failed
+    if not report.errors:
+        return
+    # The error a user must act on first: the setup, then an outage, then a refusal.
+    rank = {"setup": 0, "transient": 1, "rejected": 2}
+    error = min(reversed(report.errors), key=lambda e: rank[e.kind])
+    failed = DeliveryError(error.message, kind=error.kind, hint=error.hint)
+    failed.exit_code = 2 if error.kind == "setup" else 1
+    if error.kind == "transient" and not error.hint:
+        failed.hint = "the messages stay pending and are retried on the next run"
+    if error.kind == "rejected":
+        failed.message += " (set aside; the other messages went on)"
+        failed.hint = "`monitor digest status` shows it; `monitor digest retry ID` resends it"
+    raise failed
 
 
 def _print_text(
     a: AppContext, settings: Settings, rules: list[Rule], name: str | None, since: timedelta | None
 ) -> None:
-    draft = draft_digest(_open_existing(a.db_path), settings, rules, name=name, since=since)
+    db = _open_existing(a.db_path)
+    draft = draft_digest(db, settings, rules, name=name, since=since)
+    notes = backlog_notes(db)
     if not draft.messages:
         click.echo(f"{draft.spec.name} digest: nothing new to send.")
     for message in draft.messages:
         click.echo(as_text(message))
         click.echo()
+    for note in notes:
+        click.echo(note)
 
 
 @digest_group.command("preview")
@@ -153,9 +172,15 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
         return
     from monitor.deliver.blocks import payload  # slack_sdk: imported only when needed
 
-    draft = draft_digest(_open_existing(a.db_path), settings, rules, name=name, since=since)
+    db = _open_existing(a.db_path)
+    draft = draft_digest(db, settings, rules, name=name, since=since)
     click.echo(json.dumps([payload(m) for m in draft.messages], ensure_ascii=False, indent=2))
+    for note in backlog_notes(db):
+        click.echo(note, err=True)
 
+
+for _command in backlog_commands:
+    digest_group.add_command(_command)
 
 commands: list[click.Command] = [digest_group]
 

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from monitor.deliver.slack_errors import RENDERING_BUG, SET_ASIDE
 from monitor.digest import message as m
 from monitor.errors import DeliveryError
 
@@ -43,13 +44,15 @@ def blocks_json(message: m.Message) -> list[dict[str, Any]]:
     if problems:
         raise DeliveryError(
             "message breaks Slack limits: " + "; ".join(problems),
-            retryable=False,
-            hint="this is a bug in digest rendering; please report it",
+            kind="rejected",
+            hint=f"{RENDERING_BUG}; {SET_ASIDE}",
         )
     try:
         return [to_block(b).to_dict() for b in message.blocks]
     except SlackObjectFormationError as exc:
-        raise DeliveryError(f"invalid Block Kit: {exc}", retryable=False) from None
+        raise DeliveryError(
+            f"invalid Block Kit: {exc}", kind="rejected", hint=f"{RENDERING_BUG}; {SET_ASIDE}"
+        ) from None
 
 
 def payload(message: m.Message) -> dict[str, Any]:

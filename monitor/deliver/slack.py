@@ -3,7 +3,8 @@
 Retries are slack_sdk's own handlers: rate limits honour Retry-After; failures to connect or
 send, and 500/503 answers, are retried a few times with backoff. A timeout or a dropped
 connection while awaiting the answer is *not* retried here: Slack may already have posted the
-message, so it stays pending in the ledger for the next run (docs/delivery.md).
+message, so it stays pending in the ledger for the next run (docs/delivery.md). What a
+refusal means (retry later, fix the setup, or set the message aside) is slack_errors.py.
 """
 
 from __future__ import annotations
@@ -26,29 +27,11 @@ from slack_sdk.http_retry.jitter import Jitter
 
 from monitor.deliver.base import SendResult
 from monitor.deliver.blocks import payload
+from monitor.deliver.slack_errors import classify
 from monitor.digest.message import Message
 from monitor.errors import DeliveryError
 
 log = logging.getLogger(__name__)
-
-# Errors that retrying cannot fix: the message stays pending until the setup is corrected.
-_SETUP_ERRORS = {
-    "invalid_auth": "check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
-    "not_authed": "set SLACK_BOT_TOKEN",
-    "token_revoked": "the token was revoked: install the app again and update SLACK_BOT_TOKEN",
-    "account_inactive": "the token's app or user is deactivated: reinstall the Slack app",
-    "missing_scope": "add the chat:write scope to the Slack app and reinstall it",
-    "channel_not_found": "check the channel in monitor.yaml and invite the bot: /invite @your-bot",
-    "not_in_channel": "invite the bot to the channel: /invite @your-bot",
-    "is_archived": "the channel is archived: pick another in monitor.yaml",
-    "invalid_blocks": "this is a bug in digest rendering; please report it",
-    "msg_too_long": "this is a bug in digest rendering; please report it",
-    "invalid_token": "check SLACK_WEBHOOK_URL: the webhook was removed or mistyped",
-    "no_service": "check SLACK_WEBHOOK_URL: the webhook was removed or mistyped",
-    "no_team": "check SLACK_WEBHOOK_URL",
-    "channel_is_archived": "the webhook's channel is archived: create a new webhook",
-    "invalid_payload": "this is a bug in digest rendering; please report it",
-}
 
 
 class _Jitter(Jitter):
@@ -72,11 +55,6 @@ def retry_handlers(retries: int = 2, backoff: float = 0.5) -> list[RetryHandler]
         ),
         ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
     ]
-
-
-def _problem(error: str, where: str) -> DeliveryError:
-    hint = _SETUP_ERRORS.get(error)
-    return DeliveryError(f"{where} refused the message: {error}", retryable=hint is None, hint=hint)
 
 
 def _unreachable(exc: Exception, where: str) -> DeliveryError:
@@ -117,7 +95,8 @@ class SlackWebDeliverer:
             status = exc.response.status_code
             if status == 429 or status >= 500:  # retries exhausted: Slack is down or busy
                 raise DeliveryError(f"Slack answered HTTP {status} (retried)") from None
-            raise _problem(str(exc.response.get("error") or f"HTTP {status}"), "Slack") from None
+            error = str(exc.response.get("error") or f"HTTP {status}")
+            raise classify(error, "Slack", status=status) from None
         except (OSError, ValueError) as exc:  # URLError, timeouts, dropped connections
             raise _unreachable(exc, "Slack") from None
         ts = response.get("ts")
@@ -144,8 +123,8 @@ class SlackWebhookDeliverer:
         except (OSError, ValueError) as exc:
             raise _unreachable(exc, "the Slack webhook") from None
         if response.status_code != 200 or response.body.strip() != "ok":
-            error = response.body.strip() or f"HTTP {response.status_code}"
-            if response.status_code in (429, 500, 502, 503, 504):
+            error = response.body.strip()[:200] or f"HTTP {response.status_code}"
+            if response.status_code == 429 or response.status_code >= 500:
                 raise DeliveryError(f"the Slack webhook answered {error}")
-            raise _problem(error, "the Slack webhook")
+            raise classify(error, "the Slack webhook", status=response.status_code, webhook=True)
         return SendResult(ts=None)

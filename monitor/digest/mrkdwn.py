@@ -69,6 +69,18 @@ def escape_fit(text: str, budget: int, limit: int | None = None) -> str:
     return fit(lambda n: escape(shorten(text, n)), budget, limit or budget)
 
 
+def code(text: str, budget: int) -> str:
+    """Text shown verbatim in a code span (an error code keeps its ``_``), within ``budget``.
+
+    Slack does not format inside `…`, so only entities and the backtick itself need care."""
+
+    def make(n: int) -> str:
+        inner = _SPACE.sub(" ", strip_invisible(shorten(text, n))).strip()
+        return "`" + inner.translate(_ESCAPES).replace("`", "ˋ") + "`"
+
+    return fit(make, budget)
+
+
 def safe_url(url: str) -> str | None:
     """The URL ready to sit inside ``<…|…>``, or None when it is not plain http(s)."""
     url = url.strip()

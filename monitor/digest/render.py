@@ -27,7 +27,7 @@ from monitor.digest.message import (
     block_size,
     blocks_size,
 )
-from monitor.digest.mrkdwn import escape, escape_fit, plain, shorten
+from monitor.digest.mrkdwn import code, escape, escape_fit, plain, shorten
 from monitor.digest.select import Claim, Entry, RuleSection
 from monitor.digest.story import (
     TITLE_LIMIT,
@@ -204,7 +204,7 @@ def render_set_aside(
         f"A message was set aside: Slack refused the {escape_fit(what, 200)} for"
         f" {escape_fit(target, 100)} for good"
     )
-    detail = f"*{text}*\nReason: {escape_fit(reason or 'unknown', 1000, 500)}"
+    detail = f"*{text}*\nReason: {code(reason or 'unknown', 1000)}"
     hint = (
         f"`monitor digest status` shows it · `monitor digest retry {delivery_id}` resends it ·"
         f" `monitor digest drop {delivery_id}` gives it up (its stories go into the next digest)"
