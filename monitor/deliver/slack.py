@@ -27,11 +27,13 @@ from slack_sdk.http_retry.jitter import Jitter
 
 from monitor.deliver.base import SendResult
 from monitor.deliver.blocks import payload
+from monitor.deliver.redact import add_token, add_webhook, protect
 from monitor.deliver.slack_errors import classify
 from monitor.digest.message import Message
 from monitor.errors import DeliveryError
 
-log = logging.getLogger(__name__)
+# slack_sdk logs through this logger; the filter keeps the webhook URL and token out of it.
+log = protect(logging.getLogger(__name__))
 
 
 class _Jitter(Jitter):
@@ -80,6 +82,7 @@ class SlackWebDeliverer:
         backoff: float = 0.5,
     ) -> None:
         kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+        add_token(token)
         self.client = WebClient(
             token=token,
             timeout=timeout,
@@ -111,6 +114,7 @@ class SlackWebhookDeliverer:
     def __init__(
         self, url: str, *, timeout: int = 15, retries: int = 2, backoff: float = 0.5
     ) -> None:
+        self.shown_url = add_webhook(url)
         self.client = WebhookClient(
             url, timeout=timeout, retry_handlers=retry_handlers(retries, backoff), logger=log
         )
