@@ -46,7 +46,9 @@ def seed(db: sqlite_utils.Database, seeds: list[Seed], now: datetime = NOW) -> N
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [s.id, s.feed, s.url or f"https://example.com/{s.id}", s.title, s.summary, when, when],
         )
-        hits = json.dumps([h.__dict__ for h in s.hits])
+        hits = json.dumps(
+            [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in s.hits]
+        )
         for rule_id, score in s.rules.items():
             db.execute(
                 "INSERT INTO matches (item_id, rule_id, rule_version, score, hits, matched_at)"

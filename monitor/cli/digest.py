@@ -20,7 +20,7 @@ from monitor.config.settings import (
     slack_credentials_from_env,
 )
 from monitor.deliver import deliverer_for
-from monitor.deliver.console import as_text
+from monitor.deliver.console import print_message
 from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.outbox import DeliveryReport, draft_digest, send_digest
@@ -144,8 +144,7 @@ def _print_text(
     if not draft.messages:
         click.echo(f"{draft.spec.name} digest: nothing new to send.")
     for message in draft.messages:
-        click.echo(as_text(message))
-        click.echo()
+        print_message(message)
     for note in notes:
         click.echo(note)
 
@@ -221,5 +220,4 @@ def print_preview(settings_path: Path, db_path: Path, rules: list[Rule]) -> None
     if not draft.messages:
         click.echo("  (no matches to deliver)")
     for message in draft.messages:
-        click.echo(as_text(message))
-        click.echo()
+        print_message(message)

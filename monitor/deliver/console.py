@@ -1,41 +1,94 @@
 """The terminal as a destination: the default when no Slack credentials are set.
 
-``as_text`` turns a rendered message back into readable text (links as "title <url>",
-entities unescaped); `monitor digest preview` shows the same.
+A rendered message is Slack mrkdwn; on a terminal it is shown with rich instead: bold as
+bold, ``<url|title>`` as the title (a hyperlink where the terminal supports them) followed
+by the URL, entities unescaped, and the zero-width spaces that give Slack's bold a word edge
+in CJK text removed. The text is built as rich ``Text`` objects, never parsed as rich markup,
+so feed text such as ``[bold]`` or ``[link=…]`` is shown as it is. `monitor digest preview`
+and `--dry-run` show the same.
 """
 
 from __future__ import annotations
 
-import html
 import re
 
-from rich.console import Console
-from rich.markup import escape as rich_escape
+from rich.console import Console, Group, RenderableType
+from rich.rule import Rule
+from rich.style import Style
+from rich.text import Text
 
 from monitor.deliver.base import SendResult
 from monitor.digest.message import Context, Divider, Header, Message, Section
 
-_LINK = re.compile(r"<([^|<>]+)\|([^<>]*)>")
+# Our own mrkdwn: links <url|label>, *bold*, `code`, and zero-width spaces beside bold.
+# Feed text cannot contain any of these (mrkdwn.escape replaces them), so they are ours.
+_TOKEN = re.compile(r"<([^|<>]+)\|([^<>]*)>|(\*)|(`)|(\u200b)")
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
-def mrkdwn_to_text(text: str) -> str:
-    text = _LINK.sub(lambda m: f"{m.group(2)} <{html.unescape(m.group(1))}>", text)
-    return html.unescape(text)
+def unescape(text: str) -> str:
+    """Undo mrkdwn.escape's entities (only those three: feed text was escaped once)."""
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
+    return text
 
 
-def as_text(message: Message) -> str:
-    """Plain text of what the channel would show (bold markers kept as *…*)."""
-    lines = [f"# to {message.channel}"]
+def mrkdwn_to_rich(text: str, base: str = "") -> Text:
+    """Our mrkdwn as rich Text: bold, code, links with their URL shown after the title."""
+    out = Text(style=base)
+    bold = code = False
+
+    def style(extra: Style | None = None) -> Style:
+        s = Style(bold=bold or None) + (Style(color="cyan") if code else Style())
+        return s + extra if extra else s
+
+    pos = 0
+    for found in _TOKEN.finditer(text):
+        out.append(unescape(text[pos : found.start()]), style())
+        pos = found.end()
+        url, label, star, tick, _ = found.groups()
+        if star:
+            bold = not bold
+        elif tick:
+            code = not code
+        elif url is not None:
+            target = unescape(url)
+            out.append(unescape(label) or target, style(Style(link=target)))
+            out.append(f" {target}", Style(dim=True, bold=False, link=target))
+    out.append(unescape(text[pos:]), style())
+    return out
+
+
+def renderables(message: Message) -> list[RenderableType]:
+    """What the channel would show, for a terminal."""
+    parts: list[RenderableType] = [Text(f"# to {message.channel}", style="dim")]
     for block in message.blocks:
         if isinstance(block, Header):
-            lines += [block.text, "=" * min(len(block.text), 78)]
+            parts.append(Text(block.text, style="bold underline"))
         elif isinstance(block, Section):
-            lines += [mrkdwn_to_text(block.text)]
+            parts.append(mrkdwn_to_rich(block.text))
         elif isinstance(block, Context):
-            lines += ["  " + " | ".join(mrkdwn_to_text(t) for t in block.texts)]
+            line = Text("  ", style="dim")
+            for i, t in enumerate(block.texts):
+                line.append_text(mrkdwn_to_rich(("  |  " if i else "") + t, "dim"))
+            parts.append(line)
         elif isinstance(block, Divider):
-            lines.append("-" * 40)
-    return "\n".join(lines)
+            parts.append(Rule(style="dim", characters="─"))
+    return parts
+
+
+def as_text(message: Message, width: int = 100) -> str:
+    """The message as plain terminal text, without styles (for logs and tests)."""
+    console = Console(width=width, no_color=True, highlight=False, soft_wrap=True)
+    with console.capture() as captured:
+        console.print(Group(*renderables(message)))
+    return captured.get()
+
+
+def print_message(message: Message, console: Console | None = None) -> None:
+    console = console or Console(highlight=False, soft_wrap=True)
+    console.print(Group(*renderables(message)))
+    console.print()
 
 
 class ConsoleDeliverer:
@@ -45,6 +98,5 @@ class ConsoleDeliverer:
         self.console = console or Console(highlight=False, soft_wrap=True)
 
     def send(self, message: Message) -> SendResult:
-        self.console.print(rich_escape(as_text(message)))
-        self.console.print()
+        print_message(message, self.console)
         return SendResult(ts=None)

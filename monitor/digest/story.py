@@ -38,6 +38,8 @@ def period_text(start: datetime, end: datetime, tz: tzinfo) -> str:
     """ "21 Aug 08:00 – 22 Aug 2026 08:00 AEST"; both years when it spans more than one."""
     a, b = start.astimezone(tz), end.astimezone(tz)
     zone = b.tzname() or ""
+    if a.date() == b.date():
+        return f"{when(a, tz, year=True)}–{b:%H:%M} {zone}".strip()
     return f"{when(a, tz, year=a.year != b.year)} – {when(b, tz, year=True)} {zone}".strip()
 
 
