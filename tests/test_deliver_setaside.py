@@ -25,7 +25,7 @@ from tests.test_deliver_slack import SETTINGS, all_matches, delivered
 
 
 def web(fake: FakeSlack) -> SlackWebDeliverer:
-    return SlackWebDeliverer(fake.token, base_url=fake.api_url, timeout=2, backoff=0.01)
+    return SlackWebDeliverer(fake.token, base_url=fake.api_url, timeout=15, backoff=0.01)
 
 
 TOPICS = ["Seoul summit on chip exports", "Tokyo lithium refinery deal", "Guam naval drills"]
@@ -130,7 +130,7 @@ def test_the_webhook_sets_a_refused_message_aside_too(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
     db = make_db(tmp_path, [story(0, "poison")])
-    hook = SlackWebhookDeliverer(fake_slack.webhook_url, timeout=2, backoff=0.01)
+    hook = SlackWebhookDeliverer(fake_slack.webhook_url, timeout=15, backoff=0.01)
     fake_slack.refuse("poison", "invalid_payload")
     report = send_digest(db, SETTINGS, RULES, hook, now=NOW)
     assert report.failed == 1 and report.errors[0].kind == "rejected"

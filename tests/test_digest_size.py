@@ -38,7 +38,7 @@ NASTY = ['"', "\\", "&", "<", ">", "*", "日韓", "한일", "🇯🇵", "\u202e"
 
 
 def web(fake: FakeSlack) -> SlackWebDeliverer:
-    return SlackWebDeliverer(fake.token, base_url=fake.api_url, timeout=5, backoff=0.01)
+    return SlackWebDeliverer(fake.token, base_url=fake.api_url, timeout=15, backoff=0.01)
 
 
 def words(rng: random.Random, n: int, tag: str) -> str:

@@ -73,7 +73,7 @@ def test_bidi_and_zero_width_characters_never_reach_slack(
         rules={"tri": rule},
     )  # fmt: skip
     alert = render_alert(stories([lead, copy], [rule])[0], channel="#a", tz=TZ, rules={"tri": rule})
-    deliverer = SlackWebDeliverer(fake_slack.token, base_url=fake_slack.api_url, timeout=2)
+    deliverer = SlackWebDeliverer(fake_slack.token, base_url=fake_slack.api_url, timeout=15)
     for m in [*messages, alert]:
         deliverer.send(m)
     seen = [t for body in fake_slack.messages for t in texts(body)]
