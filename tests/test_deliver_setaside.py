@@ -248,3 +248,19 @@ def test_status_json_lists_what_waits(env: dict[str, str], fake_slack: FakeSlack
     assert (row["id"], row["state"], row["kind"]) == (1, "failed", "digest")
     assert row["last_error"] == "Slack refused the message: msg_blocks_too_long"
     assert [s["kind"] for s in doc["last_sent"]] == ["ops"]
+
+
+def test_preview_says_what_is_pending_and_why(env: dict[str, str], fake_slack: FakeSlack) -> None:
+    fake_slack.missing_channels.add("#watch")
+    code, _, err = run(env, "digest")
+    assert code == 2 and "channel_not_found" in err
+    code, out, _ = run(env, "digest", "preview")
+    assert code == 0
+    assert out == (
+        "daily digest: nothing new to send.\n"
+        "1 earlier message pending, sent first on the next run"
+        " (last error: Slack refused the message: channel_not_found).\n"
+    )
+    code, out, _ = run(env, "digest", "status")
+    assert "Pending (1), sent first on the next run:" in out
+    assert "last error: Slack refused the message: channel_not_found" in out
