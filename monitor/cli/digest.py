@@ -77,7 +77,8 @@ def digest_group(
 
     Every match goes out once: what earlier digests delivered is skipped, and messages left
     pending by an outage or a crash are sent first. Exit code 1 when Slack could not be
-    reached (the messages stay pending and are retried), 2 for a setup problem.
+    reached (the messages stay pending and are retried) or refused a message for good (it
+    is set aside, the others go out: see `monitor digest status`), 2 for a setup problem.
 
     \b
     Example:
@@ -85,6 +86,7 @@ def digest_group(
       monitor digest --name daily --dry-run
       monitor digest --since 24h
       monitor digest preview --json
+      monitor digest status
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -157,7 +159,10 @@ def _print_text(
 @SINCE
 @click.pass_context
 def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelta | None) -> None:
-    """Render the next digest exactly as Slack would receive it; send and claim nothing.
+    """Render the next digest as Slack would receive it; send and claim nothing.
+
+    Shown for the terminal, or with --json as the exact chat.postMessage payloads. Below
+    it: messages still waiting from earlier runs (pending, or set aside and why).
 
     \b
     Example:
