@@ -44,6 +44,15 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
+class Enclosure:
+    """A file attached to an entry (podcast audio, PDF): url, MIME type, size in bytes."""
+
+    url: str
+    type: str = ""
+    length: int | None = None
+
+
+@dataclass(frozen=True)
 class Entry:
     """One parsed feed entry, before normalisation (text may still hold HTML)."""
 
@@ -56,6 +65,8 @@ class Entry:
     author: str | None
     categories: tuple[str, ...]
     lang: str | None
+    enclosures: tuple[Enclosure, ...] = ()
+    date_raw: str | None = None  # a date the feed gave that could not be read, as written
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,8 @@ class Item:
     categories: tuple[str, ...] = ()
     lang: str | None = None
     content_hash: str = ""  # changes when title, summary or url change
+    enclosures: tuple[Enclosure, ...] = ()
+    date_raw: str | None = None  # unreadable feed date, kept as written (published = first seen)
 
 
 class Hit(NamedTuple):

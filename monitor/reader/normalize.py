@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from monitor.model import Entry, FeedSource, Item, ParsedFeed
+from monitor.model import Enclosure, Entry, FeedSource, Item, ParsedFeed
+from monitor.reader.identity import Facts, identity_keys
+from monitor.reader.script import script_lang
 
 # Query parameters that only track the click; removing them makes one story one URL.
 _TRACKING_EXACT = {
@@ -77,11 +79,15 @@ def normalize_entries(source: FeedSource, parsed: ParsedFeed, *, now: datetime) 
     base = canonical_url(parsed.link, source.url) if parsed.link else source.url
     base = base or source.url
     urls = [canonical_url(entry.link or "", base) for entry in parsed.entries]
-    repeated = _repeated_keys(parsed.entries, urls)
+    texts = [(plain_text(e.title), plain_text(e.summary)) for e in parsed.entries]
+    facts = [
+        Facts(e.guid, url, title, summary, e.published or e.updated)
+        for e, url, (title, summary) in zip(parsed.entries, urls, texts, strict=True)
+    ]
     items: list[Item] = []
     seen: set[str] = set()
-    for entry, url in zip(parsed.entries, urls, strict=True):
-        item = _item(source, parsed, entry, url=url, now=now, repeated=repeated)
+    for entry, fact, key in zip(parsed.entries, facts, identity_keys(facts), strict=True):
+        item = _item(source, parsed, entry, fact, key=key, base=base, now=now)
         if item.id not in seen:
             seen.add(item.id)
             items.append(item)
@@ -92,19 +98,18 @@ def _item(
     source: FeedSource,
     parsed: ParsedFeed,
     entry: Entry,
+    fact: Facts,
     *,
-    url: str,
+    key: str,
+    base: str,
     now: datetime,
-    repeated: set[str],
 ) -> Item:
-    title = plain_text(entry.title)
-    summary = plain_text(entry.summary)
-    dated = entry.published or entry.updated
-    identity = _identity(entry.guid, url, title, dated, repeated)
-    published = _clamp(dated, now)
+    title, summary, url = fact.title, fact.summary, fact.url
+    published = _clamp(fact.dated, now)
     author = plain_text(entry.author) if entry.author else ""
+    declared = _primary_lang(entry.lang) or _primary_lang(parsed.lang) or source.lang or None
     return Item(
-        id=make_item_id(source.id, identity),
+        id=make_item_id(source.id, key),
         feed_id=source.id,
         guid=entry.guid,
         url=url,
@@ -114,36 +119,20 @@ def _item(
         first_seen=now,
         author=author or None,
         categories=_categories(entry.categories),
-        lang=_primary_lang(entry.lang) or _primary_lang(parsed.lang) or source.lang or None,
+        lang=script_lang(f"{title} {summary}", declared),
         content_hash=_short_hash(f"{title}\x1f{summary}\x1f{url}"),
+        enclosures=_enclosures(entry.enclosures, base),
+        date_raw=entry.date_raw if fact.dated is None else None,
     )
 
 
-def _repeated_keys(entries: tuple[Entry, ...], urls: list[str]) -> set[str]:
-    """Guids shared by entries with different links, and guid-less links shared by entries
-    with different titles (a government index page linking several notices to one page)."""
-    variants: dict[str, set[str]] = {}
-    for entry, url in zip(entries, urls, strict=True):
-        if entry.guid:
-            variants.setdefault(f"guid:{entry.guid}", set()).add(url)
-        elif url:
-            variants.setdefault(f"link:{url}", set()).add(entry.title)
-    return {key for key, seen in variants.items() if len(seen) > 1}
-
-
-def _identity(
-    guid: str | None, url: str, title: str, dated: datetime | None, repeated: set[str]
-) -> str:
-    """The fallback chain: guid (+link when the guid repeats with other links), link
-    (+title when the link repeats with other titles), title+date."""
-    if guid:
-        key = f"guid:{guid}"
-        return f"{key}\x1f{url}" if key in repeated else key
-    if url:
-        key = f"link:{url}"
-        return f"{key}\x1f{title}" if key in repeated else key
-    # Never use "now" here: an undated item must keep its id from one poll to the next.
-    return f"title:{title}\x1f{dated.isoformat() if dated else ''}"
+def _enclosures(raw: tuple[Enclosure, ...], base: str) -> tuple[Enclosure, ...]:
+    kept: dict[str, Enclosure] = {}
+    for enc in raw:
+        url = canonical_url(enc.url, base)
+        if url and url not in kept:
+            kept[url] = Enclosure(url=url, type=enc.type, length=enc.length)
+    return tuple(kept.values())
 
 
 def _clamp(dated: datetime | None, now: datetime) -> datetime:
