@@ -278,7 +278,7 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     record = store_archive.find_item(db, item_id)
     if as_json:
         payload = {
-            "item": record.item,
+            "item": {**record.item, "enclosures": _enclosures(record.item)},
             "feed": {
                 k: record.feed.get(k) for k in ("id", "name", "url", "kind", "country", "lang")
             },
@@ -298,6 +298,11 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
         f"  lang       {item.get('lang') or feed.get('lang') or '-'}"
         f"   revision {item.get('revision', 0)}",
     ]
+    if item.get("date_raw"):
+        lines.append(f"  date       {item['date_raw']!r} as the feed wrote it (unreadable)")
+    for enc in _enclosures(item):
+        size = f", {enc['length']} bytes" if enc.get("length") else ""
+        lines.append(f"  enclosure  {enc['url']} ({enc.get('type') or 'type unknown'}{size})")
     if item.get("summary"):
         lines += ["", f"  {item['summary']}"]
     lines += ["", "Matched rules:" if record.matches else "Matched rules: none"]
@@ -319,6 +324,11 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
             f"  {d.get('state', '')}  {when}  (rule {d.get('rule_id', '-')})"
         )
     click.echo("\n".join(lines))
+
+
+def _enclosures(item: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = item.get("enclosures")
+    return list(json.loads(raw)) if isinstance(raw, str) and raw else []
 
 
 # --- export -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from monitor.model import Item
+from monitor.model import Enclosure, Item
 from monitor.store.db import from_db_time, to_db_time
 
 _COLUMNS = (
@@ -30,9 +30,11 @@ _COLUMNS = (
     "categories",
     "lang",
     "content_hash",
+    "enclosures",
+    "date_raw",
 )
 _CHUNK = (
-    500  # rows per INSERT statement: 12 columns × 500 stays far below SQLite's 32,766 variables
+    500  # rows per INSERT statement: 14 columns × 500 stays far below SQLite's 32,766 variables
 )
 
 
@@ -56,6 +58,26 @@ def _row(item: Item) -> tuple[object, ...]:
         json.dumps(list(item.categories), ensure_ascii=False),
         item.lang,
         item.content_hash,
+        _enclosures_json(item.enclosures),
+        item.date_raw,
+    )
+
+
+def _enclosures_json(enclosures: tuple[Enclosure, ...]) -> str:
+    if not enclosures:
+        return ""
+    return json.dumps(
+        [{"url": e.url, "type": e.type, "length": e.length} for e in enclosures],
+        ensure_ascii=False,
+    )
+
+
+def _enclosures_from(raw: object) -> tuple[Enclosure, ...]:
+    if not isinstance(raw, str) or not raw:
+        return ()
+    return tuple(
+        Enclosure(url=str(e.get("url", "")), type=str(e.get("type") or ""), length=e.get("length"))
+        for e in json.loads(raw)
     )
 
 
@@ -105,7 +127,7 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
                 db.execute(
                     """UPDATE items SET guid = ?, url = ?, title = ?, summary = ?, author = ?,
                          categories = ?, lang = ?, content_hash = ?, updated_at = ?,
-                         revision = revision + 1
+                         enclosures = ?, revision = revision + 1
                        WHERE id = ?""",
                     [
                         item.guid,
@@ -117,6 +139,7 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
                         item.lang,
                         item.content_hash,
                         stamp,
+                        _enclosures_json(item.enclosures),
                         item.id,
                     ],
                 )
@@ -139,6 +162,8 @@ def item_from_row(row: dict[str, object]) -> Item:
         categories=tuple(json.loads(categories)) if isinstance(categories, str) else (),
         lang=None if row.get("lang") is None else str(row["lang"]),
         content_hash=str(row.get("content_hash") or ""),
+        enclosures=_enclosures_from(row.get("enclosures")),
+        date_raw=None if row.get("date_raw") is None else str(row["date_raw"]),
     )
 
 

@@ -238,3 +238,11 @@ def _pad_years(db: sqlite_utils.Database) -> None:
             f"UPDATE items SET {column} = substr('000', 1, 5 - instr({column}, '-')) || {column}"
             f" WHERE instr({column}, '-') BETWEEN 2 AND 4"
         )
+
+
+@migrations(name="0110_item_enclosures_date_raw")
+def _item_enclosures_date_raw(db: sqlite_utils.Database) -> None:
+    # enclosures: JSON list of {"url","type","length"} ('' for none, so old rows need no
+    # rewrite); date_raw: a feed date that could not be read, kept as written.
+    db.execute("ALTER TABLE items ADD COLUMN enclosures TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE items ADD COLUMN date_raw TEXT")
