@@ -108,7 +108,7 @@ def _date(e: Any, name: str) -> datetime | None:
     raw = dict.get(e, name)
     if not raw:
         return None
-    return _from_iso(str(raw)) or parse_localized(str(raw))
+    return from_iso(str(raw)) or parse_localized(str(raw))
 
 
 def _from_struct(value: time.struct_time) -> datetime | None:
@@ -119,7 +119,7 @@ def _from_struct(value: time.struct_time) -> datetime | None:
         return None
 
 
-def _from_iso(raw: str) -> datetime | None:
+def from_iso(raw: str) -> datetime | None:
     """Fallback for ISO dates feedparser left unparsed; date-only means midnight UTC."""
     try:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))

@@ -10,6 +10,7 @@ import io
 import re
 import xml.sax
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -20,6 +21,7 @@ from monitor.errors import ParseError
 from monitor.model import ParsedFeed
 from monitor.reader.entries import to_entry
 from monitor.reader.fastparse import fast_parse
+from monitor.reader.jsonfeed import looks_like_json, parse_json_feed
 
 # sanitize_html / resolve_relative_uris are off: items become plain text (HTML stripped)
 # in normalize, so sanitising markup for browsers only costs time. Measured 2026-11-28 on
@@ -80,10 +82,12 @@ def parse_feed(
     if not body.strip():
         raise ParseError("empty", "the server sent an empty body")
     head = {k.lower(): v for k, v in headers.items() if k.lower() in _HEADERS_USED}
+    if looks_like_json(body, head):
+        return _with_header_lang(parse_json_feed(body, url, _absolute), head)
     if fast:
         quick = fast_parse(body, head, url, _absolute)
         if quick is not None:
-            return quick
+            return _with_header_lang(quick, head)
     notes: list[str] = []
     if _NESTED_ENTITY.search(body, 0, 65536):
         body = _DOCTYPE.sub(b"", body, count=1)
@@ -100,7 +104,15 @@ def parse_feed(
     _reject_non_feed(body, head, result)
     if result.get("bozo"):
         notes.extend(_describe(result.get("bozo_exception"), head))
-    return _to_parsed(result, url, tuple(notes))
+    return _with_header_lang(_to_parsed(result, url, tuple(notes)), head)
+
+
+def _with_header_lang(parsed: ParsedFeed, headers: dict[str, str]) -> ParsedFeed:
+    """The feed's language from HTTP Content-Language when the feed itself names none."""
+    if parsed.lang:
+        return parsed
+    spoken = headers.get("content-language", "").split(",")[0].strip()
+    return replace(parsed, lang=spoken) if spoken else parsed
 
 
 def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
@@ -176,6 +188,11 @@ def _reject_non_feed(body: bytes, headers: dict[str, str], result: Any) -> None:
     exc = result.get("bozo_exception")
     if isinstance(exc, xml.sax.SAXParseException) and "no element found" in str(exc):
         raise ParseError("empty", "the body holds no XML element, only comments or whitespace")
+    if b"<" not in body[:1024]:
+        start = body.lstrip()[:40].decode("utf-8", errors="replace")
+        raise ParseError(
+            "not_a_feed", f"the body is neither XML nor JSON Feed: it starts {start!r}"
+        )
     if isinstance(exc, xml.sax.SAXParseException):
         raise ParseError("malformed", f"not a readable feed: {_sax_words(exc)}")
     raise ParseError("not_a_feed", "the body is XML but has no RSS, Atom or RDF feed structure")
