@@ -77,7 +77,8 @@ def _entry(it: dict[str, Any], url: str, absolute: Absolute, feed_authors: str |
     summary = summary or _text(it.get("summary"))
     published, raw_pub = _date(it.get("date_published"))
     updated, raw_upd = _date(it.get("date_modified"))
-    tags = it.get("tags") if isinstance(it.get("tags"), list) else []
+    raw_tags = it.get("tags")
+    tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
     guid = it.get("id")
     return Entry(
         guid=str(guid).strip() or None if isinstance(guid, (str, int)) else None,
