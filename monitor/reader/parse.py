@@ -5,7 +5,6 @@ feedparser never fetches anything here: it always gets an in-memory stream.
 
 from __future__ import annotations
 
-import codecs
 import io
 import re
 import xml.sax
@@ -14,11 +13,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
-import charset_normalizer
 import feedparser
 
 from monitor.errors import ParseError
 from monitor.model import ParsedFeed
+from monitor.reader.encoding import fix_encoding
 from monitor.reader.entries import to_entry
 from monitor.reader.fastparse import fast_parse
 from monitor.reader.jsonfeed import looks_like_json, parse_json_feed
@@ -35,34 +34,7 @@ _OPTIONS: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris": Fal
 # feedparser because the fetch step has already decompressed the body.
 _HEADERS_USED = ("content-type", "content-language")
 
-# Encodings charset detection may substitute for feedparser's single-byte guess. For Latin
-# text the detector's guesses (cp1250, cp1257, …) are no better than feedparser's
-# windows-1252, so only multi-byte East Asian results are trusted.
-_CJK_ENCODINGS = {
-    "euc_jp",
-    "euc_jis_2004",
-    "shift_jis",
-    "shift_jis_2004",
-    "cp932",
-    "iso2022_jp",
-    "euc_kr",
-    "cp949",
-    "johab",
-    "iso2022_kr",
-    "gb2312",
-    "gbk",
-    "gb18030",
-    "big5",
-    "big5hkscs",
-    "cp950",
-    "hz",
-}
-# feedparser's fallbacks when bytes do not fit the declared encoding (codec names).
-_LATIN_FALLBACKS = {"cp1252", "iso8859-1", "iso8859-2", "ascii"}
 _HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
-_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
-_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _HTML_START = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)[\s>]", re.I | re.S
 )
@@ -98,7 +70,7 @@ def parse_feed(
         # (only here: it costs ~20 % of parse time, see _absolute).
         head["content-location"] = url
     result = _feedparser(body, head)
-    result, note = _fix_encoding(body, head, result)
+    result, note = fix_encoding(body, head, result, _feedparser)
     if note:
         notes.append(note)
     _reject_non_feed(body, head, result)
@@ -117,66 +89,6 @@ def _with_header_lang(parsed: ParsedFeed, headers: dict[str, str]) -> ParsedFeed
 
 def _feedparser(body: bytes, headers: dict[str, str]) -> Any:
     return feedparser.parse(io.BytesIO(body), response_headers=headers, **_OPTIONS)
-
-
-def _fix_encoding(body: bytes, headers: dict[str, str], result: Any) -> tuple[Any, str | None]:
-    """Re-parse when feedparser's single-byte fallback produced mojibake; say what happened."""
-    label = _declared(body, headers)
-    declared = _codec(label)
-    used = _codec(result.get("encoding"))
-    said = (
-        f"declared encoding {label} was wrong" if label else "the feed did not declare its encoding"
-    )
-    if body.isascii() or used not in _LATIN_FALLBACKS:
-        wrong = label is not None and used is not None and declared != used
-        return result, f"{said}; read as {result.get('encoding')}" if wrong else None
-    if declared is not None and _valid_utf8(body):
-        # Declared Latin-1/cp1252, but the bytes are valid UTF-8 with multi-byte
-        # sequences: real cp1252 text practically never looks like that.
-        return _reparse(body, "utf-8", headers), f"{said}; read as UTF-8"
-    if declared is None or declared != used:
-        best = charset_normalizer.from_bytes(body).best()
-        if best is not None and best.encoding in _CJK_ENCODINGS:
-            return _reparse(body, best.encoding, headers), f"{said}; detected {best.encoding}"
-        return result, f"{said}; read as {result.get('encoding')}"
-    return result, None
-
-
-def _declared(body: bytes, headers: dict[str, str]) -> str | None:
-    """The encoding the publisher stated: HTTP charset, else BOM, else XML declaration."""
-    for param in headers.get("content-type", "").split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip("\"'").lower()
-    if body.startswith(_BOMS):
-        return "utf-8" if body.startswith(_BOMS[0]) else "utf-16"
-    found = _XML_ENCODING.match(body)
-    return found.group(1).decode("ascii").lower() if found else None
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return "unknown:" + label
-
-
-def _reparse(body: bytes, encoding: str, headers: dict[str, str]) -> Any:
-    text = body.decode(encoding, errors="replace").lstrip("\ufeff")
-    data = _XML_DECL.sub(b"", text.encode("utf-8"), count=1)
-    data = b'<?xml version="1.0" encoding="utf-8"?>' + data
-    fixed = dict(headers, **{"content-type": "application/xml; charset=utf-8"})
-    return _feedparser(data, fixed)
-
-
-def _valid_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _reject_non_feed(body: bytes, headers: dict[str, str], result: Any) -> None:
