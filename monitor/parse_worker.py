@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.errors import ParseError
 from monitor.model import FeedSource, Item, Match
-from monitor.reader.normalize import normalize_entries
+from monitor.reader.normalize import normalize_entries, plain_text
 from monitor.reader.parse import parse_feed
 
 RuleFiles = tuple[tuple[str, float], ...]
@@ -54,6 +54,7 @@ class Parsed:
 
     items: tuple[Item, ...] = ()
     warnings: tuple[str, ...] = ()
+    title: str = ""  # the feed's own title (plain text): names a feed configured without one
     error_kind: str | None = None
     error: str | None = None
     # item id → its matches, for the items matched here (None: nothing was matched here)
@@ -120,4 +121,9 @@ def parse_body(
         matches = _match(source, items, plan) if plan is not None else None
     except Exception:  # e.g. a rule file removed mid-scan: the writer matches instead
         matches = None
-    return Parsed(items=tuple(items), warnings=tuple(parsed.warnings), matches=matches)
+    return Parsed(
+        items=tuple(items),
+        warnings=tuple(parsed.warnings),
+        matches=matches,
+        title=plain_text(parsed.title),
+    )

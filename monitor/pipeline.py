@@ -37,6 +37,7 @@ from monitor.store.db import utcnow
 from monitor.store.feeds import (
     RULES_ERROR_KEY,
     FeedState,
+    learn_name,
     load_state,
     load_states,
     record_failure,
@@ -486,6 +487,8 @@ def _write_items(
         if matches:
             saved = _save_matches(db, matches, now)
     record_success(db, feed.id, result, now=now, interval=feed.interval, warnings=parsed.warnings)
+    if not feed.name and parsed.title:
+        learn_name(db, feed.id, parsed.title)
     return FeedOutcome(
         feed.id, "ok", new=len(written.new), updated=len(written.updated), matches=saved
     )

@@ -274,21 +274,41 @@ def test_the_same_url_twice(tmp_path: Path) -> None:
 
 
 def test_missing_required_keys(tmp_path: Path) -> None:
+    # Only url is required now (issue 13): id, name, kind and lang have defaults.
+    path = write(
+        tmp_path,
+        "feeds:\n  - id: one\n    name: One\n  - name: Two\n    url: https://example.org/two\n",
+    )
+    assert problems_of(path) == [
+        f"{path}:2: feed 'one' is missing required key 'url' (add url: …)",
+    ]
+
+
+def test_a_url_alone_is_a_feed(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "feeds:\n"
-        "  - id: one\n"
-        "    url: https://example.org/feed\n"
-        "    lang: en\n"
-        "  - name: Two\n"
-        "    url: https://example.org/two\n"
-        "    kind: news\n"
-        "    lang: en\n",
+        "  - url: https://www.mining.com/feed/\n"
+        "  - url: https://news.google.com/rss/search?q=lithium&hl=en\n"
+        "  - url: https://example.org/ja.xml\n    kind: government\n    lang: ja\n",
+    )
+    one, two, three = load_feeds(path).feeds
+    assert (one.id, one.name, one.kind, one.lang) == ("mining-com-feed", "", "news", "")
+    assert two.id.startswith("news-google-com-rss-search-") and len(two.id) == 33
+    assert (three.id, three.kind, three.lang) == ("example-org-ja-xml", "government", "ja")
+    assert load_feeds(path).feeds == (one, two, three)  # derived ids are stable
+
+
+def test_a_derived_id_that_clashes_is_a_clear_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "feeds:\n"
+        "  - id: mining-com-feed\n    url: https://mining.com/feed\n"
+        "  - url: https://www.mining.com/feed/\n",
     )
     assert problems_of(path) == [
-        f"{path}:2: feed 'one' is missing required key 'name' (add name: …)",
-        f"{path}:2: feed 'one' is missing required key 'kind' (add kind: … (or in defaults))",
-        f"{path}:5: feed #2 is missing required key 'id' (add id: …)",
+        f"{path}:4: feed #2: the id derived from its url, 'mining-com-feed', is already used"
+        " (line 2) (give one of them its own id: key, e.g. id: mining-com-feed-2)",
     ]
 
 

@@ -7,6 +7,7 @@ pass instead of one error per run.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -41,7 +42,10 @@ FEED_KEYS = (
     "max_bytes",
 )
 DEFAULT_KEYS = ("interval", "timeout", "max_bytes", "enabled", "kind", "country", "lang")
-REQUIRED_KEYS = ("id", "name", "url", "kind", "lang")  # kind and lang may come from defaults
+# Only the URL: id is derived from it, name comes from the feed's title after the first
+# fetch, kind defaults to news, lang comes from the feed (and each item's script).
+REQUIRED_KEYS = ("url",)
+DEFAULT_KIND: FeedKind = "news"
 
 MIN_INTERVAL = 60  # faster polling gets a client blocked and rarely finds anything new
 MAX_INTERVAL = 86_400
@@ -79,9 +83,9 @@ class FeedDefaults:
     timeout: float = 20.0
     max_bytes: int = 10_000_000
     enabled: bool = True
-    kind: FeedKind | None = None  # None: every feed must say
+    kind: FeedKind | None = None  # None: news, unless a feed says
     country: str = ""
-    lang: str | None = None  # None: every feed must say
+    lang: str | None = None  # None: "" (unknown) unless a feed says; items then tell
 
 
 @dataclass(frozen=True)
@@ -352,26 +356,36 @@ def _read_feed(
     c.unknown_keys(entry, FEED_KEYS, label)
     values = c.values(entry, FEED_KEYS, label)
     for key in REQUIRED_KEYS:
-        if key not in entry and key not in default_keys:
-            where = "" if key in ("id", "name", "url") else " (or in defaults)"
-            c.add(entry.line, f"{label} is missing required key {key!r}", f"add {key}: …{where}")
-    kind: FeedKind | None = values.get("kind", defaults.kind)
-    lang: str | None = values.get("lang", defaults.lang)
-    if len(c.problems) > before or kind is None or lang is None:
-        return None  # kind or lang None: an invalid default, already reported
+        if key not in entry:
+            c.add(entry.line, f"{label} is missing required key {key!r}", f"add {key}: …")
+    if len(c.problems) > before:
+        return None
+    url = values["url"]
     return FeedSource(
-        id=values["id"],
-        name=values["name"],
-        url=values["url"],
-        kind=kind,
+        id=values.get("id") or slug_from_url(url),
+        name=values.get("name", ""),
+        url=url,
+        kind=values.get("kind", defaults.kind or DEFAULT_KIND),
         country=values.get("country", defaults.country),
-        lang=lang,
+        lang=values.get("lang", defaults.lang or ""),
         interval=values.get("interval", defaults.interval),
         enabled=values.get("enabled", defaults.enabled),
         tags=values.get("tags", ()),
         timeout=values.get("timeout", defaults.timeout),
         max_bytes=values.get("max_bytes", defaults.max_bytes),
     )
+
+
+def slug_from_url(url: str) -> str:
+    """A readable, stable id for a feed given by URL alone: host and path as a slug
+    (``https://www.mining.com/feed/`` → ``mining-com-feed``), plus a short hash of the
+    query when there is one, so two searches on one host get two ids."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{host} {parts.path}".lower()).strip("-")[:60].strip("-")
+    if parts.query:
+        slug += "-" + hashlib.sha256(parts.query.encode("utf-8")).hexdigest()[:6]
+    return slug or "feed"
 
 
 def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
@@ -394,6 +408,7 @@ def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
     else:
         first_line: dict[str, int] = {}
         first_url: dict[str, tuple[str, int]] = {}
+        derived: list[tuple[str, int, str]] = []
         for index, entry in enumerate(entries):
             line = entries.line_of(index)
             raw_id = entry.get("id") if isinstance(entry, LineDict) else None
@@ -411,6 +426,8 @@ def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
             feed = _read_feed(entry, line, label, defaults, default_keys, c)
             if feed is None:
                 continue
+            if raw_id is None:
+                derived.append((feed.id, entry.line_of("url"), label))
             url_line = entry.line_of("url")
             if feed.url in first_url:
                 other_id, other_line = first_url[feed.url]
@@ -422,10 +439,28 @@ def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
             else:
                 first_url[feed.url] = (feed.id, url_line)
             feeds.append(feed)
+        _derived_clashes(derived, first_line, c)
     if c.problems:
         c.problems.sort(key=lambda p: p.line)
         raise ConfigError(c.problems)
     return FeedsConfig(defaults=defaults, feeds=tuple(feeds), path=path)
+
+
+def _derived_clashes(
+    derived: list[tuple[str, int, str]], first_line: dict[str, int], c: _Collector
+) -> None:
+    """An id derived from a URL must not equal another feed's id, given or derived."""
+    seen = dict(first_line)
+    for feed_id, line, label in derived:
+        if feed_id in seen:
+            c.add(
+                line,
+                f"{label}: the id derived from its url, {feed_id!r}, is already used"
+                f" (line {seen[feed_id]})",
+                "give one of them its own id: key, e.g. id: " + f"{feed_id}-2",
+            )
+        else:
+            seen[feed_id] = line
 
 
 def load_feeds(path: Path) -> FeedsConfig:

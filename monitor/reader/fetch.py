@@ -143,7 +143,10 @@ class Fetcher:
         progress: _Progress,
     ) -> FetchResult:
         client = self._client(shard)
-        headers = {"accept": "application/rss+xml, application/atom+xml, application/xml, */*"}
+        headers = {
+            "accept": "application/rss+xml, application/atom+xml, application/feed+json,"
+            " application/xml, */*"
+        }
         if etag:
             headers["if-none-match"] = etag
         if last_modified:

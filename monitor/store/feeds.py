@@ -103,7 +103,9 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
     }
     with db.atomic():
         for s in sources:
-            fields = [s.name, s.url, s.kind, s.country, s.lang]
+            # A feed configured without a name keeps the one learned from its title.
+            name = s.name or (existing[s.id][0] if s.id in existing else "")
+            fields = [name, s.url, s.kind, s.country, s.lang]
             if s.id not in existing:
                 db.execute(
                     "INSERT INTO feeds (id, name, url, kind, country, lang) VALUES (?,?,?,?,?,?)",
@@ -282,3 +284,10 @@ def get_state_value(db: sqlite_utils.Database, key: str) -> tuple[str, datetime]
     if not rows:
         return None
     return str(rows[0]["value"]), from_db_time(str(rows[0]["updated_at"]))
+
+
+def learn_name(db: sqlite_utils.Database, feed_id: str, title: str) -> None:
+    """Name a feed configured without one after its own title (first fetch that has one)."""
+    title = " ".join(title.split())[:200]
+    if title:
+        db.execute("UPDATE feeds SET name = ? WHERE id = ? AND name = ''", [title, feed_id])
