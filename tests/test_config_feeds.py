@@ -331,7 +331,7 @@ def test_wrong_types_and_shapes(tmp_path: Path) -> None:
         ("", "the file is empty (add a feeds: list (see docs/configuration.md))"),
         ("- a\n", "the file must be a mapping with defaults: and feeds:, not a list"),
         ("defaults: {}\n", "no feeds: list (add feeds: with one entry per feed)"),
-        ("feeds: []\n", "feeds must be a non-empty list (add - id: … entries)"),
+        ("feeds: []\n", "feeds must be a non-empty list (add - url: … entries)"),
         (
             "feed:\n  - id: x\n",
             "unknown key 'feed' in feeds.yaml (did you mean 'feeds'?)",

@@ -205,3 +205,9 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 
 
 commands: list[click.Command] = [feeds_group]
+
+# OPML import/export live in their own module; registered here so `monitor feeds` lists them.
+from monitor.cli.feeds_opml import export_command, import_command  # noqa: E402
+
+feeds_group.add_command(import_command)
+feeds_group.add_command(export_command)

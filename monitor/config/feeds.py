@@ -404,7 +404,7 @@ def validate_feeds(doc: Any, path: Path) -> FeedsConfig:
     if "feeds" not in doc:
         c.add(doc.line, "no feeds: list", "add feeds: with one entry per feed")
     elif not isinstance(entries, LineList) or not entries:
-        c.add(doc.line_of("feeds"), "feeds must be a non-empty list", "add - id: … entries")
+        c.add(doc.line_of("feeds"), "feeds must be a non-empty list", "add - url: … entries")
     else:
         first_line: dict[str, int] = {}
         first_url: dict[str, tuple[str, int]] = {}
