@@ -9,6 +9,7 @@ short link), so it is the link when present, like ``feedburner:origLink`` in RSS
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ from monitor.reader.dates import parse_localized
 from monitor.reader.entries import from_iso
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
+# The spec's URL; some publishers (and gofeed's fixtures) write the bare number.
+_VERSION = re.compile(r"^\s*(https?://jsonfeed\.org/version/)?1(\.\d+)?/?\s*$", re.I)
 _MAX_ITEMS = 10_000  # far beyond any real feed; bounds the work a hostile body can cause
 _MAX_ATTACHMENTS = 20
 Absolute = Callable[[str | None, str], str | None]
@@ -41,7 +44,7 @@ def parse_json_feed(body: bytes, url: str, absolute: Absolute) -> ParsedFeed:
         ) from None
     except RecursionError:
         raise ParseError("malformed", "JSON nested too deeply to be a feed") from None
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):
+    if not isinstance(data, dict) or not _VERSION.match(str(data.get("version", ""))):
         raise ParseError(
             "not_a_feed",
             "the body is JSON but not a JSON Feed (no version "

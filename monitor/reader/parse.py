@@ -54,6 +54,10 @@ def parse_feed(
     if not body.strip():
         raise ParseError("empty", "the server sent an empty body")
     head = {k.lower(): v for k, v in headers.items() if k.lower() in _HEADERS_USED}
+    # Relative links resolve against Content-Location when the server names one (RFC 9110
+    # §8.7), else the URL fetched. Done here, not by feedparser: see _absolute.
+    located = next((v for k, v in headers.items() if k.lower() == "content-location"), "")
+    url = urljoin(url, located.strip()) if located.strip() else url
     if looks_like_json(body, head):
         return _with_header_lang(parse_json_feed(body, url, _absolute), head)
     if fast:
