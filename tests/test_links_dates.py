@@ -126,3 +126,13 @@ def test_enclosures_and_raw_date_are_stored_and_shown(tmp_path: Path) -> None:
     assert "'sometime next week' as the feed wrote it" in out
     got = runner.invoke(cli, ["--db", str(path), "show", ep.id, "--json"]).stdout
     assert '"type": "audio/mpeg"' in got
+
+
+def test_a_non_http_link_attribute_gives_way_to_the_element_text() -> None:
+    # Bluesky-style RSS: feedparser keeps uri="at://…" and drops the web link in the text.
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>
+    <item><title>Post</title><guid isPermaLink="false">at://did:plc:x/post/1</guid>
+    <link uri="at://did:plc:x/post/1">https://bsky.example/profile/x/post/1</link></item>
+    </channel></rss>"""
+    (item,) = normalize_entries(SOURCE, parse_feed(body, {"content-type": RSS}, URL), now=NOW)
+    assert item.url == "https://bsky.example/profile/x/post/1"

@@ -22,11 +22,28 @@ from monitor.model import Enclosure, Entry
 from monitor.reader.dates import parse_localized
 
 _HTTP = re.compile(r"^https?://", re.I)
+_LINK_WITH_TEXT = re.compile(
+    rb"<link\b[^>]*?\b(?:uri|href)\s*=\s*[\"']([^\"'<>]{1,2000})[\"'][^>]*>\s*(https?://[^\s<]{1,2000})\s*</link>"
+)
 _MAX_ENCLOSURES = 20  # a podcast item has one; a bound keeps a hostile feed small
 Absolute = Callable[[str | None, str], str | None]
 
 
-def to_entry(e: Any, url: str, absolute: Absolute) -> Entry:
+def link_texts(body: bytes) -> dict[str, str]:
+    """Non-http link attributes → the http URL written as the element's text.
+
+    ``<link uri="at://…">https://bsky.app/…</link>``: feedparser keeps the attribute and
+    drops the text, which is the only web link the item has."""
+    if b"<link" not in body:
+        return {}
+    found: dict[str, str] = {}
+    for attr, text in _LINK_WITH_TEXT.findall(body[:20_000_000]):
+        if not attr.lower().startswith((b"http://", b"https://")):
+            found.setdefault(attr.decode("utf-8", "replace"), text.decode("utf-8", "replace"))
+    return found
+
+
+def to_entry(e: Any, url: str, absolute: Absolute, texts: dict[str, str] | None = None) -> Entry:
     summary = e.get("summary") or ""
     if not summary and e.get("content"):
         summary = e["content"][0].get("value", "")
@@ -35,7 +52,7 @@ def to_entry(e: Any, url: str, absolute: Absolute) -> Entry:
     published, updated, raw = _dates(e)
     return Entry(
         guid=(e.get("id") or "").strip() or None,
-        link=_link(e, url, absolute, enclosures),
+        link=_link(e, url, absolute, enclosures, texts or {}),
         title=str(e.get("title", "")),
         summary=str(summary),
         published=published,
@@ -48,7 +65,9 @@ def to_entry(e: Any, url: str, absolute: Absolute) -> Entry:
     )
 
 
-def _link(e: Any, url: str, absolute: Absolute, enclosures: tuple[Enclosure, ...]) -> str | None:
+def _link(
+    e: Any, url: str, absolute: Absolute, enclosures: tuple[Enclosure, ...], texts: dict[str, str]
+) -> str | None:
     origin = absolute(e.get("feedburner_origlink"), url)
     if origin and _HTTP.match(origin):
         return origin
@@ -65,6 +84,9 @@ def _link(e: Any, url: str, absolute: Absolute, enclosures: tuple[Enclosure, ...
     for rel, href in hrefs:
         if rel != "enclosure" and href and _HTTP.match(href):
             return href
+    written = texts.get(str(e.get("link") or ""))
+    if written:
+        return written
     if enclosures:
         return enclosures[0].url
     return link

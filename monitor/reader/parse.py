@@ -18,7 +18,7 @@ import feedparser
 from monitor.errors import ParseError
 from monitor.model import ParsedFeed
 from monitor.reader.encoding import fix_encoding
-from monitor.reader.entries import to_entry
+from monitor.reader.entries import link_texts, to_entry
 from monitor.reader.fastparse import fast_parse
 from monitor.reader.jsonfeed import looks_like_json, parse_json_feed
 
@@ -80,7 +80,7 @@ def parse_feed(
     _reject_non_feed(body, head, result)
     if result.get("bozo"):
         notes.extend(_describe(result.get("bozo_exception"), head))
-    return _with_header_lang(_to_parsed(result, url, tuple(notes)), head)
+    return _with_header_lang(_to_parsed(result, url, tuple(notes), link_texts(body)), head)
 
 
 def _with_header_lang(parsed: ParsedFeed, headers: dict[str, str]) -> ParsedFeed:
@@ -129,13 +129,15 @@ def _sax_words(exc: xml.sax.SAXParseException) -> str:
     return f"{exc.getMessage()} at line {exc.getLineNumber()}"
 
 
-def _to_parsed(result: Any, url: str, warnings: tuple[str, ...]) -> ParsedFeed:
+def _to_parsed(
+    result: Any, url: str, warnings: tuple[str, ...], texts: dict[str, str]
+) -> ParsedFeed:
     feed = result.get("feed", {})
     return ParsedFeed(
         title=str(feed.get("title", "")),
         link=_absolute(feed.get("link"), url),
         lang=_feed_lang(feed),
-        entries=tuple(to_entry(e, url, _absolute) for e in result.get("entries", [])),
+        entries=tuple(to_entry(e, url, _absolute, texts) for e in result.get("entries", [])),
         warnings=warnings,
     )
 
