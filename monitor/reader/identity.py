@@ -7,11 +7,14 @@ The fallback chain, first that applies:
 3. title and date.
 
 Then, for entries whose key is still shared (a FeedBurner feed whose stories share guid
-and link, items with only a description, a podcast repeating a guid), every entry but one
-gets a hash of its content (title, summary, date, link) added. Entries identical in all of
-these merge, as they are the same story. The one that keeps the plain key is the earliest
-dated (document order breaks ties): a reused guid is most often an old story's, and keeping
-its plain key means an archive made before content hashes existed keeps its id for it.
+and link, items with only a description, a podcast repeating a guid), each gets a hash of
+its content (title, summary, date, link) added, so no story is lost. Entries identical in
+all of these merge, as they are the same story.
+
+A story's id thus depends on whether its key is shared in the current poll. The store keeps
+that from mattering (monitor/store/items.py): an item whose feed, guid and content are
+already stored under another id is known, never new nor an edit of another row. So an old
+archive's merged row (plain key) is recognised too.
 
 Keys never depend on the time of the poll, so an unchanged feed gives the same ids each time.
 """
@@ -44,14 +47,10 @@ def identity_keys(facts: list[Facts]) -> list[str]:
     for key, members in groups.items():
         if len(members) < 2:
             continue
-        contents = {_content(facts[i]) for i in members}
-        if len(contents) < 2:
+        if len({_content(facts[i]) for i in members}) < 2:
             continue  # identical in every field: one story
-        keeper = min(members, key=lambda i: (_sortable(facts[i].dated), i))
-        kept = _content(facts[keeper])
         for i in members:
-            if _content(facts[i]) != kept:
-                keys[i] = f"{key}\x1fcontent:{_content(facts[i])}"
+            keys[i] = f"{key}\x1fcontent:{_content(facts[i])}"
     return keys
 
 
@@ -83,7 +82,3 @@ def _content(f: Facts) -> str:
     dated = f.dated.isoformat() if f.dated else ""
     text = f"{f.title}\x1f{f.summary}\x1f{dated}\x1f{f.url}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _sortable(dated: datetime | None) -> float:
-    return dated.timestamp() if dated is not None else float("inf")

@@ -89,6 +89,37 @@ def _unique(items: Iterable[Item]) -> list[Item]:
     return list(seen.values())
 
 
+def _story(item: Item) -> tuple[str, str | None, str]:
+    return (item.feed_id, item.guid, item.content_hash)
+
+
+def _stored_stories(
+    db: sqlite_utils.Database, batch: list[Item]
+) -> set[tuple[str, str | None, str]]:
+    """(feed, guid, content) of the batch's stories already stored under any id.
+
+    Items that share a guid in a feed get ids with a content hash while the guid is shared
+    (monitor/reader/identity.py), so a story's id can change from one poll to the next; an
+    archive made before that holds such a story under its plain guid id. Either way the
+    same guid with the same title, summary and URL is the same story: not new, and not an
+    edit of another row."""
+    found: set[tuple[str, str | None, str]] = set()
+    by_feed: dict[str, list[str]] = {}
+    for item in batch:
+        by_feed.setdefault(item.feed_id, []).append(item.content_hash)
+    for feed_id, hashes in by_feed.items():
+        unique = sorted(set(hashes))
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            rows = db.execute(
+                f"SELECT guid, content_hash FROM items WHERE feed_id = ?"
+                f" AND content_hash IN ({','.join('?' * len(chunk))})",
+                [feed_id, *chunk],
+            ).fetchall()
+            found.update((feed_id, r[0], r[1]) for r in rows)
+    return found
+
+
 def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: datetime) -> ItemsWritten:
     """Insert new items and update those whose content changed, in one transaction.
 
@@ -108,7 +139,8 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
                 f"SELECT id, content_hash FROM items WHERE id IN ({marks})", ids
             ).fetchall():
                 known[row[0]] = row[1]
-        fresh = [i for i in batch if i.id not in known]
+        stored = _stored_stories(db, batch)
+        fresh = [i for i in batch if i.id not in known and _story(i) not in stored]
         inserted: set[str] = set()
         row_marks = "(" + ",".join("?" * len(_COLUMNS)) + ")"
         for start in range(0, len(fresh), _CHUNK):
@@ -123,7 +155,11 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
         written.new = [i for i in fresh if i.id in inserted]
         stamp = to_db_time(now)
         for item in batch:
-            if item.id in known and known[item.id] != item.content_hash:
+            if (
+                item.id in known
+                and known[item.id] != item.content_hash
+                and _story(item) not in stored  # kept under another id: not an edit of this
+            ):
                 db.execute(
                     """UPDATE items SET guid = ?, url = ?, title = ?, summary = ?, author = ?,
                          categories = ?, lang = ?, content_hash = ?, updated_at = ?,

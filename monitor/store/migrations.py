@@ -246,3 +246,6 @@ def _item_enclosures_date_raw(db: sqlite_utils.Database) -> None:
     # rewrite); date_raw: a feed date that could not be read, kept as written.
     db.execute("ALTER TABLE items ADD COLUMN enclosures TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE items ADD COLUMN date_raw TEXT")
+    # store_items looks up (feed, content) so that a story whose id moved within a group of
+    # items sharing a guid is not stored, or alerted, a second time.
+    db.execute("CREATE INDEX items_feed_content ON items(feed_id, content_hash)")
