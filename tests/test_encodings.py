@@ -63,3 +63,10 @@ def test_real_windows_1251_declared_stays_windows_1251() -> None:
     body = rss(text, ' encoding="windows-1251"').encode("cp1251")
     parsed = parse_feed(body, {}, URL)
     assert parsed.entries[0].title == text and parsed.warnings == ()
+
+
+def test_koi8_r_bytes_wrongly_declared_utf8_are_detected() -> None:
+    text = TEXTS["koi8_r"]
+    parsed = parse_feed(rss(text, ' encoding="utf-8"').encode("koi8_r"), {}, URL)
+    assert parsed.entries[0].title == text
+    assert parsed.warnings[0].startswith("declared encoding utf-8 was wrong; detected")

@@ -147,3 +147,24 @@ def test_help_has_examples() -> None:
     for name in ("import", "export"):
         result = CliRunner().invoke(cli, ["feeds", name, "--help"])
         assert "Example:" in result.output
+
+
+def test_export_uses_names_learned_from_the_feeds(tmp_path: Path) -> None:
+    from monitor.store.db import open_db
+    from monitor.store.feeds import learn_name
+
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - url: https://www.mining.com/feed/\n", encoding="utf-8")
+    db_path = tmp_path / "a.db"
+    db = open_db(db_path)
+    db.execute(
+        "INSERT INTO feeds(id, url) VALUES ('mining-com-feed', 'https://www.mining.com/feed/')"
+    )
+    learn_name(db, "mining-com-feed", "MINING.COM")
+    db.close()
+    out = CliRunner().invoke(cli, ["--feeds", str(feeds), "--db", str(db_path), "feeds", "export"])
+    assert 'text="MINING.COM"' in out.output
+    bare = CliRunner().invoke(
+        cli, ["--feeds", str(feeds), "--db", str(tmp_path / "none.db"), "feeds", "export"]
+    )
+    assert 'text="mining-com-feed"' in bare.output

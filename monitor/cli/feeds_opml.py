@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from monitor.config.opml import (
 )
 from monitor.config.yamlsrc import load_yaml_text
 from monitor.errors import ConfigError, Problem
+from monitor.store.db import open_db
 
 
 @click.command("import")
@@ -121,14 +123,31 @@ def _quoted(url: str) -> str:
 def export_command(ctx: click.Context, output: Path | None) -> None:
     """Write every configured feed as OPML 2.0, for other feed readers to import.
 
+    A feed configured without a name gets the title learned from the feed (if the archive
+    has polled it), else its id.
+
     \b
     Example:
       monitor feeds export -o feeds.opml
       monitor feeds export > feeds.opml
     """
-    text = to_opml(load_feeds(app(ctx).feeds_path).feeds)
+    actx = app(ctx)
+    feeds = load_feeds(actx.feeds_path).feeds
+    learned = _learned_names(actx.db_path) if any(not f.name for f in feeds) else {}
+    text = to_opml(tuple(replace(f, name=f.name or learned.get(f.id, "")) for f in feeds))
     if output is None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+def _learned_names(db_path: Path) -> dict[str, str]:
+    """Names learned from the feeds' own titles, for feeds configured by URL alone."""
+    if not db_path.exists():
+        return {}
+    db = open_db(db_path, readonly=True)
+    try:
+        return {str(r[0]): str(r[1]) for r in db.execute("SELECT id, name FROM feeds") if r[1]}
+    finally:
+        db.close()

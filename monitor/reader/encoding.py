@@ -76,7 +76,8 @@ def fix_encoding(
         best = charset_normalizer.from_bytes(body).best()
         if best is not None and (
             best.encoding in _CJK_ENCODINGS
-            or (declared is None and _non_latin_single_byte(best.encoding, body))
+            # "utf-8" declared on bytes that are not UTF-8 says as little as no declaration
+            or (declared in (None, "utf-8") and _non_latin_single_byte(best.encoding, body))
         ):
             return _reparse(
                 parse, body, best.encoding, headers
