@@ -215,6 +215,7 @@ def test_polling_an_old_archive_stores_only_the_stories_it_had_lost(tmp_path: Pa
         assert {(i.guid, i.content_hash) for i in written.new} == lost, name
         assert not written.updated, name
         lost_total += len(lost)
+        db.execute("DELETE FROM items")  # each fixture is its own feed's archive
     assert lost_total > 0
     db.close()
 
@@ -249,4 +250,18 @@ def test_a_story_whose_id_moves_in_a_shared_guid_group_is_not_stored_again(
     assert poll(story[2], hours=3) == []
     rows = db.execute("SELECT title, revision FROM items ORDER BY title").fetchall()
     assert rows == [("S0", 0), ("S1", 0), ("S2", 0), ("S3", 0)]  # none lost, none rewritten
+    db.close()
+
+
+def test_a_daily_notice_with_the_same_title_is_a_new_story_each_day(tmp_path: Path) -> None:
+    from monitor.store.db import open_db
+    from monitor.store.items import store_items
+
+    db = open_db(tmp_path / "a.db")
+    db.execute("INSERT INTO feeds(id, name, url) VALUES ('fb', 'FB', ?)", [SOURCE.url])
+    for day in range(3):
+        notice = entry(title="Daily press briefing", published=DAY + timedelta(day))
+        parsed = ParsedFeed(title="F", link=None, lang=None, entries=(notice,))
+        written = store_items(db, normalize_entries(SOURCE, parsed, now=NOW), now=NOW)
+        assert len(written.new) == 1
     db.close()

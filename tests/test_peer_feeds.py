@@ -19,7 +19,7 @@ from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import _absolute, parse_feed
 from tests.peerdiff import NOW, PEER, SOURCE, URL, compare, fixtures, headers_of
 
-SOURCES = ("feedparser", "gofeed", "miniflux", "feed-rs")
+SOURCES = ("feedparser", "gofeed", "miniflux", "feed-rs", "rome", "rust-rss")
 FILES = fixtures()
 
 
@@ -55,7 +55,8 @@ def test_documented_improvements_show_up() -> None:
         for path in FILES:
             seen.update(set(compare(path).allowed))
     assert seen["json feed"] >= 8  # feedparser reads no JSON Feed at all
-    assert seen["origLink canonical"] >= 1
+    assert seen["origLink canonical"] >= 4
+    assert seen["encoding repaired: less garbled text"] >= 5
 
 
 @pytest.mark.parametrize("source", SOURCES)

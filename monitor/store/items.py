@@ -89,21 +89,29 @@ def _unique(items: Iterable[Item]) -> list[Item]:
     return list(seen.values())
 
 
-def _story(item: Item) -> tuple[str, str | None, str]:
-    return (item.feed_id, item.guid, item.content_hash)
+_Story = tuple[str, str | None, str, str]
 
 
-def _stored_stories(
-    db: sqlite_utils.Database, batch: list[Item]
-) -> set[tuple[str, str | None, str]]:
+def _story(item: Item) -> _Story:
+    # Without a guid, the date tells stories apart too: a daily notice with the same title
+    # and no link or summary is a new story each day, not the same one.
+    return (
+        item.feed_id,
+        item.guid,
+        item.content_hash,
+        "" if item.guid else to_db_time(item.published),
+    )
+
+
+def _stored_stories(db: sqlite_utils.Database, batch: list[Item]) -> set[_Story]:
     """(feed, guid, content) of the batch's stories already stored under any id.
 
     Items that share a guid in a feed get ids with a content hash while the guid is shared
     (monitor/reader/identity.py), so a story's id can change from one poll to the next; an
     archive made before that holds such a story under its plain guid id. Either way the
-    same guid with the same title, summary and URL is the same story: not new, and not an
-    edit of another row."""
-    found: set[tuple[str, str | None, str]] = set()
+    same guid with the same title, summary and URL is the same story (without a guid: and
+    the same date): not new, and not an edit of another row."""
+    found: set[_Story] = set()
     by_feed: dict[str, list[str]] = {}
     for item in batch:
         by_feed.setdefault(item.feed_id, []).append(item.content_hash)
@@ -112,11 +120,11 @@ def _stored_stories(
         for start in range(0, len(unique), _CHUNK):
             chunk = unique[start : start + _CHUNK]
             rows = db.execute(
-                f"SELECT guid, content_hash FROM items WHERE feed_id = ?"
+                f"SELECT guid, content_hash, published FROM items WHERE feed_id = ?"
                 f" AND content_hash IN ({','.join('?' * len(chunk))})",
                 [feed_id, *chunk],
             ).fetchall()
-            found.update((feed_id, r[0], r[1]) for r in rows)
+            found.update((feed_id, r[0], r[1], "" if r[0] else r[2]) for r in rows)
     return found
 
 
