@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import re._parser as re_parser
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import combinations, product
 from math import comb, prod
@@ -23,6 +23,7 @@ import ahocorasick_rs
 from monitor.errors import QueryError
 from monitor.model import Field, Hit
 from monitor.rules import ast
+from monitor.rules.saferegex import RegexTimeout, SafeRegex
 from monitor.rules.termlist import TermList, expand_terms
 from monitor.rules.text import (
     GAP,
@@ -723,7 +724,7 @@ def _necessary(items: list[Any]) -> set[str] | None:
 class Rx(Evaluator):
     def __init__(self, label: str, pattern: str, vocab: Vocabulary) -> None:
         self.label = label
-        self.regex = re.compile(pattern, re.IGNORECASE)
+        self.regex = SafeRegex(pattern)  # time-limited: raises RegexTimeout (saferegex.py)
         needs = necessary_literals(pattern)
         # Found with every other regex's literals in one pass over a field (FieldDoc.rx).
         self.need_keys = None if needs is None else frozenset(map(vocab.add_rx_literal, needs))
@@ -744,7 +745,7 @@ class Rx(Evaluator):
         if not self._possible(ctx, fname):
             doc.cache[key] = found
             return found
-        for m in self.regex.finditer(an.cased):
+        for m in self._timed(doc, self.regex.finditer, an.cased):
             a, b = m.span()
             if a == b:
                 continue
@@ -777,16 +778,32 @@ class Rx(Evaluator):
                 cached = [bool(self._matches(ctx, fname))]
             else:
                 cased = doc.an.cased
-                m = self.regex.search(cased)  # an empty match does not count
+                m = self._timed(doc, self.regex.search, cased)  # an empty match does not count
                 cached = [
                     m is not None
                     and (
                         m.end() > m.start()
-                        or any(x.end() > x.start() for x in self.regex.finditer(cased))
+                        or any(
+                            x.end() > x.start()
+                            for x in self._timed(doc, self.regex.finditer, cased)
+                        )
                     )
                 ]
             doc.cache[key] = cached
         return bool(cached[0])
+
+    def _timed(self, doc: FieldDoc, call: Callable[[str], Any], text: str) -> Any:
+        """``call(text)``; a time-out is remembered on the field, so every later use of this
+        pattern on this item raises at once instead of spending the time limit again."""
+        key = ("rx!", self.regex.pattern)
+        failed = doc.cache.get(key)
+        if failed is not None:
+            raise failed[0]
+        try:
+            return call(text)
+        except RegexTimeout as exc:
+            doc.cache[key] = [exc]
+            raise
 
     def positions(self, ctx: Context, fname: str) -> list[Span]:
         return [(s, e) for s, e, _, _ in self._matches(ctx, fname)]

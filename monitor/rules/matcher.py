@@ -8,6 +8,7 @@ which rules have all of theirs met. Only those are evaluated.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -22,7 +23,10 @@ from monitor.rules.compile import (
     compile_query,
 )
 from monitor.rules.parser import parse_query
+from monitor.rules.saferegex import RegexTimeout
 from monitor.rules.termlist import TermList
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Matcher:
         self.by_id = {c.rule.id: c for c in compiled}
         self._index_clauses([_minimal(c.query.required_ids()) for c in compiled])
         self.vocab.prepare()  # build now, not on the first item
+        self._timed_out: set[tuple[str, str, bool]] = set()  # (rule, pattern, given up): logged
 
     def _index_clauses(self, clauses: list[tuple[Clause, ...]]) -> None:
         """Bit masks over (rule, clause) pairs: rule r's clause j is bit r * CLAUSES + j.
@@ -174,14 +179,33 @@ class Matcher:
             if not source_allows(rule, item, feed):
                 continue
             # _outcome, without the record of why not (this runs for every candidate).
-            result = c.query.run(ctx)
-            if not result.matched or (c.exclude and c.exclude.root.test(ctx, FIELDS)):
+            try:
+                result = c.query.run(ctx)
+                if not result.matched or (c.exclude and c.exclude.root.test(ctx, FIELDS)):
+                    continue
+            except RegexTimeout as exc:  # this rule skips this item; the others go on
+                self._log_timeout(rule, item, exc)
                 continue
             score = round(result.score * rule.weight, 3)
             if score >= rule.min_score:
                 out.append(Match(item.id, rule.id, score, result.hits, rule.version))
         out.sort(key=lambda m: (-m.score, m.rule_id))
         return out
+
+    def _log_timeout(self, rule: Rule, item: Item, exc: RegexTimeout) -> None:
+        key = (rule.id, exc.pattern, exc.given_up)
+        if key in self._timed_out:
+            return  # once per rule and pattern (and once more when it is given up on)
+        self._timed_out.add(key)
+        where = f" ({rule.path})" if rule.path else ""
+        log.warning(
+            "rule %s%s: %s; item %s skipped for this rule (%s)",
+            rule.id,
+            where,
+            exc.message,
+            item.id,
+            exc.hint,
+        )
 
     def outcome(self, rule_id: str, item: Item, feed: FeedSource | None = None) -> RuleOutcome:
         """One rule on one item, with the parts of the decision (for explain and tests)."""
