@@ -28,6 +28,13 @@ from monitor.config.yamlsrc import (
 from monitor.errors import ConfigError, MonitorError, Problem, QueryError
 from monitor.model import Rule, RuleExample, SourceFilter
 from monitor.rules.compile import compile_query, literal_pattern
+from monitor.rules.limits import (
+    MAX_LIST_FILE_BYTES,
+    MAX_LIST_TERMS,
+    MAX_RULE_FILE_BYTES,
+    MAX_TERM_CHARS,
+    MAX_TOTAL_TERMS,
+)
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
 from monitor.rules.termlist import TermList, expand_terms, lists_reached
@@ -148,6 +155,24 @@ def locate(lines: list[str], node: yaml.Node | None, offset: int) -> tuple[int, 
 # --- term lists --------------------------------------------------------------------------------
 
 
+def _read_capped(path: Path, cap: int, what: str, problems: list[Problem]) -> str | None:
+    """The file's text, or None (and a problem) when it is larger than ``cap`` bytes: read
+    at most cap + 1 bytes, so a huge file costs nothing before it is refused."""
+    with path.open("rb") as fh:
+        raw = fh.read(cap + 1)
+    if len(raw) > cap:
+        problems.append(
+            Problem(
+                str(path),
+                0,
+                f"larger than {cap // 1000:,} KB, the limit for {what}",
+                "split it into several files; term lists can include each other",
+            )
+        )
+        return None
+    return raw.decode("utf-8")
+
+
 def _str_list(
     value: Any, filename: str, line: int, what: str, problems: list[Problem]
 ) -> list[tuple[str, int]]:
@@ -190,7 +215,10 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
         )
         return None
     try:
-        data = load_yaml_text(path.read_text(encoding="utf-8"), filename)
+        text = _read_capped(path, MAX_LIST_FILE_BYTES, "a term list", problems)
+        if text is None:
+            return None
+        data = load_yaml_text(text, filename)
     except ConfigError as exc:
         problems.extend(exc.problems)
         return None
@@ -211,9 +239,28 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
         data.get("include"), filename, data.line_of("include"), "include", problems
     ):
         include_lines.setdefault(entry.lstrip("@"), ln)
-    for entry, ln in _str_list(
-        data.get("terms"), filename, data.line_of("terms"), "terms", problems
-    ):
+    entries = _str_list(data.get("terms"), filename, data.line_of("terms"), "terms", problems)
+    if len(entries) > MAX_LIST_TERMS:
+        problems.append(
+            Problem(
+                filename,
+                entries[MAX_LIST_TERMS][1],
+                f"more than {MAX_LIST_TERMS:,} terms in one list (the limit)",
+                "split it into several lists and join them with include:",
+            )
+        )
+        return None
+    for entry, ln in entries:
+        if len(entry) > MAX_TERM_CHARS:
+            problems.append(
+                Problem(
+                    filename,
+                    ln,
+                    f"a term longer than {MAX_TERM_CHARS} characters (the limit)",
+                    "a term is a word or a short phrase",
+                )
+            )
+            continue
         if entry.startswith("@"):
             include_lines.setdefault(entry[1:], ln)
             continue
@@ -355,9 +402,11 @@ def _load_rule(
 ) -> Rule | None:
     filename = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_capped(path, MAX_RULE_FILE_BYTES, "a rule file", problems)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(filename, 0, f"cannot read: {exc}", "save the file as UTF-8"))
+        return None
+    if text is None:
         return None
     try:
         data = load_yaml_text(text, filename)
@@ -519,6 +568,17 @@ def load_rules(rules_dir: Path) -> RuleBook:
             lists[loaded[0].name] = loaded[0]
             include_lines[loaded[0].name] = loaded[1]
     list_problems = _include_problems(lists, include_lines)
+    total = sum(len(t.terms) for t in lists.values())
+    if total > MAX_TOTAL_TERMS:
+        list_problems.append(
+            Problem(
+                str(rules_dir / "lists"),
+                0,
+                f"{total:,} terms in all lists together, more than the limit of "
+                f"{MAX_TOTAL_TERMS:,}",
+                "remove terms that no rule needs",
+            )
+        )
     problems.extend(list_problems)
     rule_files = sorted(rules_dir.glob("*.yaml"))
     for odd in sorted(rules_dir.glob("*.yml")):

@@ -33,6 +33,8 @@ from monitor.rules.ast import (
     Regex,
     Term,
 )
+from monitor.rules.limits import MAX_DEPTH, MAX_QUERY_CHARS, MAX_QUERY_TOKENS
+from monitor.rules.saferegex import nested_repeat
 from monitor.rules.text import tokenize, written_in_capitals
 
 FIELDS: tuple[FieldName, ...] = ("title", "summary")
@@ -147,9 +149,33 @@ def _similar(a: str, b: str) -> bool:
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
+        if len(query) > MAX_QUERY_CHARS:
+            raise self.error(
+                f"the query is longer than {MAX_QUERY_CHARS:,} characters",
+                MAX_QUERY_CHARS + 1,
+                "put long alternatives in a term list (rules/lists/) and write @name",
+            )
         self.lexer = _Lexer(query)
         self.toks = self.lexer.tokens()
+        if len(self.toks) > MAX_QUERY_TOKENS + 1:  # + END
+            raise self.error(
+                f"the query has more than {MAX_QUERY_TOKENS:,} words and operators",
+                self.toks[MAX_QUERY_TOKENS].pos,
+                "put long alternatives in a term list (rules/lists/) and write @name",
+            )
         self.k = 0
+        self.depth = 0  # open groups, NOTs, fields, ATLEASTs and NEARs around the parser
+
+    def deeper(self, tok: Tok) -> None:
+        """Enter one level of nesting; the limit keeps recursion (here, when compiling, in
+        SQLite) far from Python's and SQLite's own limits."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(
+                f"the query nests more than {MAX_DEPTH} levels deep",
+                tok.pos,
+                "remove parentheses or NOTs: (((a))) is a, NOT NOT a is a",
+            )
 
     @property
     def tok(self) -> Tok:
@@ -219,10 +245,13 @@ class _Parser:
     def parse_near(self) -> Node:
         first = self.tok
         node = self.parse_unary()
+        depth = self.depth
         while self.tok.kind == "NEAR":
             op = self.advance()
             self._need_operand(op)
+            self.deeper(op)  # a chain a NEAR/1 b NEAR/1 c nests to the left
             node = Near(node, self.parse_unary(), op.number, first.pos)
+        self.depth = depth
         return node
 
     def parse_unary(self) -> Node:
@@ -230,11 +259,23 @@ class _Parser:
         if tok.kind == "NOT":
             self.advance()
             self._need_operand(tok)
-            return Not(self.parse_unary(), tok.pos)
+            self.deeper(tok)
+            node = Not(self.parse_unary(), tok.pos)
+            self.depth -= 1
+            return node
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
         tok = self.advance()
+        kind = tok.kind
+        if kind in ("(", "ATLEAST", "FIELD"):
+            self.deeper(tok)
+            node = self._nested(tok)
+            self.depth -= 1
+            return node
+        return self._leaf(tok)
+
+    def _nested(self, tok: Tok) -> Node:
         kind = tok.kind
         if kind == "(":
             return self._group(tok)
@@ -248,6 +289,10 @@ class _Parser:
                     f"e.g. {tok.text}:(lithium OR nickel)",
                 )
             return FieldScope(tok.text, self.parse_primary(), tok.pos)  # type: ignore[arg-type]
+        raise AssertionError(kind)  # pragma: no cover
+
+    def _leaf(self, tok: Tok) -> Node:
+        kind = tok.kind
         if kind == "WORD":
             return self._term(tok)
         if kind == "PHRASE":
@@ -368,6 +413,12 @@ class _Parser:
                 col,
                 "escape special characters with a backslash, e.g. \\. for a dot",
             ) from None
+        if nested_repeat(tok.text):
+            raise self.error(
+                "this regular expression repeats a repeat, which can take hours on a short text",
+                tok.pos,
+                "repeat once: write (a+)+ as a+, (\\w+\\s?)+ as [\\w\\s]+, or use words",
+            )
         return Regex(tok.text, tok.pos)
 
 

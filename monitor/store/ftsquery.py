@@ -195,18 +195,33 @@ def _scan_leaf(node: Term | Phrase) -> Predicate:
     return " AND ".join(clauses), params
 
 
+# SQLite parses ``a OR b OR c`` as a chain one level deeper per operand and refuses more
+# than 1,000 levels ("Expression tree is too large"): long ANDs and ORs (a big @list) are
+# joined in groups of _CHUNK, nested, so depth grows with the logarithm of their length.
+_CHUNK = 32
+# Beyond this many parameters (SQLite allows 32,766) the scan cannot narrow: every item is
+# a candidate and the matcher decides, which is slower but right.
+_MAX_PARAMS = 10_000
+
+
+def _joined(op: str, kept: list[tuple[str, list[str]]]) -> tuple[str, list[str]]:
+    while len(kept) > _CHUNK:
+        kept = [_joined(op, kept[i : i + _CHUNK]) for i in range(0, len(kept), _CHUNK)]
+    return "(" + f" {op} ".join(p[0] for p in kept) + ")", [x for p in kept for x in p[1]]
+
+
 def _pred_and(parts: list[Predicate]) -> Predicate:
     kept = [p for p in parts if p is not None]
     if not kept:
         return None
-    return "(" + " AND ".join(p[0] for p in kept) + ")", [x for p in kept for x in p[1]]
+    return _joined("AND", kept)
 
 
 def _pred_or(parts: list[Predicate]) -> Predicate:
     if not parts or any(p is None for p in parts):
         return None
     kept = [p for p in parts if p is not None]
-    return "(" + " OR ".join(p[0] for p in kept) + ")", [x for p in kept for x in p[1]]
+    return _joined("OR", kept)
 
 
 def _scan(node: Node) -> Predicate:
@@ -230,4 +245,5 @@ def _scan(node: Node) -> Predicate:
 
 def scan_predicate(node: Node, lists: Lists | None = None) -> Predicate:
     """An SQL condition (with parameters) on items ``i`` that every match satisfies."""
-    return _scan(expand(node, lists))
+    found = _scan(expand(node, lists))
+    return None if found is not None and len(found[1]) > _MAX_PARAMS else found
