@@ -373,7 +373,12 @@ class Poller:
                 return await self._poll_feed(feed, mode, state)
         except Exception as exc:  # a bug in one feed's path must not stop the others
             log.exception("feed %s: unexpected error", feed.id)
-            return FeedOutcome(feed.id, "failed", error=str(exc), error_kind="internal")
+            message = f"unexpected error: {str(exc) or type(exc).__name__}"[:300]
+            try:  # recorded like any failure: last error, back-off, ops alert
+                return await self._failed(feed, "internal", message)
+            except Exception:  # noqa: BLE001 - the archive itself is failing: say so only
+                log.exception("feed %s: the failure could not be recorded", feed.id)
+                return FeedOutcome(feed.id, "failed", error=message, error_kind="internal")
         finally:
             if task is not None:
                 self._in_flight.discard(task)

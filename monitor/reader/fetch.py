@@ -43,6 +43,9 @@ DEFAULT_USER_AGENT = f"jkus-monitor/{__version__} (+https://github.com/jkus-moni
 _SHARD_SIZE = 25
 _REDIRECTS = {301, 302, 303, 307, 308}
 _RETRY_STATUSES = {429, 503}
+RETRY_AFTER_CAP = (
+    100 * 365 * 86400.0
+)  # seconds: far below timedelta's overflow; the store waits a day at most
 
 
 class Fetcher:
@@ -105,6 +108,13 @@ class Fetcher:
                 raise _deadline_error(source.timeout, progress) from None
             except httpx.HTTPError as exc:
                 raise _classify(exc, self) from exc
+            except FetchError:
+                raise
+            except _ODD_ERRORS as exc:
+                # What a hostile or broken server can still provoke below httpx's own error
+                # types (a port out of range reaching connect(), an odd header): a typed
+                # failure with a sentence, recorded on the feed like any other.
+                raise FetchError("protocol", _odd_sentence(exc, progress)) from exc
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._host_slots.get(host)
@@ -154,8 +164,18 @@ class Fetcher:
         url = source.url
         seen = {url}
         for _hop in range(self.max_redirects + 1):
-            request = client.build_request("GET", url, headers=headers)
-            response = await client.send(request, stream=True)
+            try:
+                request = client.build_request("GET", url, headers=headers)
+            except httpx.InvalidURL:
+                raise FetchError("protocol", _bad_address(url)) from None
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.InvalidURL as exc:
+                # httpx prepares the redirect's request even when it does not follow it, so a
+                # Location that is not a URL (javascript:…, http://[::1) fails here.
+                raise FetchError(
+                    "redirects", f"the server redirected to an address that is not valid ({exc})"
+                ) from None
             progress.answered = True
             try:
                 if response.status_code not in _REDIRECTS:
@@ -214,10 +234,44 @@ def _next_url(response: httpx.Response, current: str) -> str:
         raise FetchError(
             "protocol", f"HTTP {response.status_code} redirect without a Location header"
         )
-    target = urljoin(current, location.strip())
-    if urlsplit(target).scheme not in ("http", "https"):
+    try:
+        target = urljoin(current, location.strip())
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 - raises ValueError when out of range (http://h:99999/)
+    except ValueError:
+        raise FetchError(
+            "redirects", f"redirect to an address that is not valid ({location[:80]})"
+        ) from None
+    if parts.scheme not in ("http", "https"):
         raise FetchError("redirects", f"redirect to a non-web address ({target[:80]})")
+    if not parts.hostname:
+        raise FetchError("redirects", f"redirect to an address without a host ({target[:80]})")
     return target
+
+
+def _bad_address(url: str) -> str:
+    return f"the address {url[:80]} is not a valid web address"
+
+
+# Errors that do not come as httpx.HTTPError but that a server's answer can still cause;
+# ExceptionGroup: anyio wraps connect() errors (OverflowError for a port out of range).
+_ODD_ERRORS = (
+    httpx.InvalidURL,
+    httpx.StreamError,
+    ValueError,
+    OverflowError,
+    LookupError,
+    ExceptionGroup,
+)
+
+
+def _odd_sentence(exc: BaseException, progress: _Progress) -> str:
+    cause = exc
+    while isinstance(cause, BaseExceptionGroup) and cause.exceptions:
+        cause = cause.exceptions[0]
+    detail = str(cause) or type(cause).__name__
+    where = "answer" if progress.answered else "address"
+    return f"the server's {where} could not be handled ({detail[:160]})"
 
 
 async def _finish(
@@ -269,11 +323,19 @@ def _status_error(response: httpx.Response) -> FetchError:
     if status in _RETRY_STATUSES:
         wait = parse_retry_after(response.headers.get("retry-after"))
         if wait is not None:
-            words += f"; the server asked us to wait {wait:.0f} s"
+            words += f"; the server asked us to wait {_wait_words(wait)}"
         return FetchError("http_status", words, status=status, retry_after=wait)
     if status < 400:
         return FetchError("protocol", f"{words}: not a response a feed should give", status=status)
     return FetchError("http_status", words, status=status)
+
+
+def _wait_words(seconds: float) -> str:
+    if seconds >= RETRY_AFTER_CAP:
+        return "100 years or more"
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    return f"{seconds:.0f} s"
 
 
 def _phrase(response: httpx.Response) -> str:
@@ -288,15 +350,17 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # "²".isdigit() too, which float() refuses
+        # 40 digits once overflowed the back-off arithmetic (timedelta): capped
+        return min(float(value), RETRY_AFTER_CAP)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    wait = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, wait), RETRY_AFTER_CAP)
 
 
 async def _read_body(response: httpx.Response, cap: int, progress: _Progress) -> bytes:
@@ -415,6 +479,14 @@ def _classify(exc: httpx.HTTPError, fetcher: Fetcher) -> FetchError:
     if isinstance(exc, httpx.TooManyRedirects):
         return FetchError("redirects", "too many redirects")
     detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        lowered = detail.lower()
+        if "location header" in lowered:
+            return FetchError(
+                "redirects", f"{host} redirected to an address that is not valid ({detail[:120]})"
+            )
+        if "header" in lowered or "content-length" in lowered or "too long" in lowered:
+            return FetchError("protocol", f"{host} sent malformed headers ({detail[:120]})")
     return FetchError("protocol", f"the connection to {host} broke: {detail}")
 
 
