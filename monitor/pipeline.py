@@ -222,7 +222,10 @@ def _skip_reason(state: FeedState | None, mode: Mode, now: datetime, slack: floa
         and state.next_poll_at
         and state.next_poll_at > now + timedelta(seconds=slack)
     ):
-        return f"backing off after {state.consecutive_failures} failures"
+        return (
+            f"backing off after {state.consecutive_failures} failures;"
+            f" next attempt at {state.next_poll_at:%Y-%m-%d %H:%M} UTC"
+        )
     return None
 
 
@@ -446,7 +449,8 @@ class Poller:
                 interval=feed.interval,
             )
         )
-        log.info("feed %s: %s", feed.id, message)
+        # debug: `monitor run` logs each outcome once itself; `poll --once` prints a table
+        log.debug("feed %s: %s", feed.id, message)
         return FeedOutcome(
             feed.id,
             "failed",

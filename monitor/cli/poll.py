@@ -26,6 +26,7 @@ from monitor.cli.config_cmd import check_all
 from monitor.config.feeds import FeedsConfig, load_feeds
 from monitor.errors import MonitorError
 from monitor.model import FeedSource
+from monitor.network import NetworkWatch, all_failed, verdict, when
 from monitor.store.db import utcnow
 from monitor.store.lock import ArchiveLock
 
@@ -135,6 +136,7 @@ def summary_json(summary: PollSummary) -> str:
             "new_items": summary.new_items,
             "updated_items": summary.updated_items,
             "matches": summary.matches,
+            "verdict": verdict(summary.outcomes),  # a sentence when every feed failed
             "outcomes": [
                 {
                     "feed": o.feed_id,
@@ -183,7 +185,8 @@ def poll_command(
     The same code path as `monitor run`, for one cycle. Disabled feeds are skipped and
     a Retry-After from a server is honoured; `--feed` polls the named feeds regardless.
     Exit status is 0 when the cycle ran, even if some feeds failed: the table says which
-    and why, and `monitor feeds status` keeps the history.
+    and why, and `monitor feeds status` keeps the history. It is 1 when every feed polled
+    failed, with one line saying whether the network looks down.
 
     \b
     Example:
@@ -212,12 +215,17 @@ def poll_command(
             progress=progress,
             workers=workers,
         )
+    said = verdict(summary.outcomes)
     if as_json:
         click.echo(summary_json(summary))
-        return
-    if summary.outcomes:
-        stdout_console().print(summary_table(summary))
-    click.echo(summary.line())
+    else:
+        if summary.outcomes:
+            stdout_console().print(summary_table(summary))
+        click.echo(summary.line())
+        if said:
+            click.echo(f"Warning: {said}", err=True)
+    if all_failed(summary.outcomes):
+        ctx.exit(1)  # a check failed: not one feed got through
 
 
 # ── monitor run ──────────────────────────────────────────────────────────────────────────
@@ -229,8 +237,11 @@ def daemon_jobs(
     """Every recurring job of `monitor run`. Digest and alert jobs are appended here."""
     from monitor import scheduler
 
+    watch = NetworkWatch(f.id for f in feeds)
+
     async def poll(feed: FeedSource) -> FeedOutcome:
         outcome = await poller.poll_feed(feed, mode="scheduled")
+        change = watch.observe(feed.id, outcome.status, outcome.error_kind)
         if outcome.status != "skipped":
             log.log(
                 logging.WARNING if outcome.status == "failed" else logging.INFO,
@@ -242,6 +253,8 @@ def daemon_jobs(
                 outcome.matches,
                 f" ({outcome.error})" if outcome.error else "",
             )
+        if change:
+            log.warning("%s", change)
         return outcome
 
     jobs = scheduler.feed_jobs(feeds, poll, first_runs=first_runs)
@@ -281,8 +294,31 @@ async def _daemon(
                 len(disabled),
                 ", ".join(disabled),
             )
+        _log_waiting(feeds, first_runs, now, set(disabled))
         jobs = daemon_jobs(poller, feeds, first_runs) + delivery_jobs(a, rules)
         await scheduler.serve(jobs, drain=poller.drain, on_reload=hangup)
+
+
+def _log_waiting(
+    feeds: Sequence[FeedSource], first_runs: dict[str, datetime], now: datetime, disabled: set[str]
+) -> None:
+    """After a restart during back-off, say when each waiting feed is next tried."""
+    waiting = sorted(
+        (first_runs[f.id], f.id)
+        for f in feeds
+        if f.id not in disabled and first_runs.get(f.id, now) > now
+    )
+    if not waiting:
+        return
+    shown = ", ".join(f"{fid} at {when(at, now)}" for at, fid in waiting[:10])
+    more = f", and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+    log.info(
+        "%d feed%s backing off or asked to wait; next attempts: %s%s",
+        len(waiting),
+        "s are" if len(waiting) != 1 else " is",
+        shown,
+        more,
+    )
 
 
 @click.command("run")
