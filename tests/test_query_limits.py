@@ -221,3 +221,17 @@ def test_all_lists_together_have_a_limit(tmp_path: Path) -> None:
         f"{tmp_path / 'lists'}: {n * per:,} terms in all lists together, more than the limit"
         f" of {MAX_TOTAL_TERMS:,} (remove terms that no rule needs)\n"
     ) in result.output
+
+
+@pytest.mark.parametrize("pattern", ["[[:alpha:]]+", "[a&&b]"])
+def test_a_regex_the_engines_would_read_differently_fails_rules_check(
+    tmp_path: Path, pattern: str
+) -> None:
+    rule = tmp_path / "odd.yaml"
+    rule.write_text(f"name: Odd\nquery: '/{pattern}/'\n", encoding="utf-8")
+    result = rules_cli(tmp_path, "rules", "check")
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"{rule}:2:9: query: invalid regular expression: a [ or a set operator (--, &&, ~~, ||)"
+        " inside [...] is ambiguous (escape special characters with a backslash, e.g. \\[ for"
+    )

@@ -16,6 +16,7 @@ Every error is a QueryError with the 1-based column of the offending token and a
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 from monitor.errors import QueryError
@@ -34,7 +35,7 @@ from monitor.rules.ast import (
     Term,
 )
 from monitor.rules.limits import MAX_DEPTH, MAX_QUERY_CHARS, MAX_QUERY_TOKENS
-from monitor.rules.saferegex import nested_repeat
+from monitor.rules.saferegex import engine_problem, nested_repeat
 from monitor.rules.text import tokenize, written_in_capitals
 
 FIELDS: tuple[FieldName, ...] = ("title", "summary")
@@ -405,7 +406,9 @@ class _Parser:
                 "empty regular expression", tok.pos, "write a pattern, e.g. /U\\.S\\./"
             )
         try:
-            re.compile(tok.text, re.IGNORECASE)
+            with warnings.catch_warnings():  # engine_problem below reports what re warns of
+                warnings.simplefilter("ignore", FutureWarning)
+                re.compile(tok.text, re.IGNORECASE)
         except re.error as exc:
             col = tok.pos + 1 + (exc.pos or 0)
             raise self.error(
@@ -413,6 +416,13 @@ class _Parser:
                 col,
                 "escape special characters with a backslash, e.g. \\. for a dot",
             ) from None
+        problem = engine_problem(tok.text)
+        if problem is not None:
+            raise self.error(
+                f"invalid regular expression: {problem}",
+                tok.pos,
+                "escape special characters with a backslash, e.g. \\[ for a bracket",
+            )
         if nested_repeat(tok.text):
             raise self.error(
                 "this regular expression repeats a repeat, which can take hours on a short text",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import re._parser as re_parser
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,6 +72,26 @@ class SafeRegex:
         except TimeoutError:
             self.timeouts += 1
             raise RegexTimeout(self.pattern, given_up=False) from None
+
+
+def engine_problem(pattern: str) -> str | None:
+    """Why the time-limited engine would not read ``pattern`` exactly as ``re`` does (the
+    parser has already compiled it with re), or None. ``re`` warns about a ``[`` or a set
+    operator (``--``, ``&&``, ``~~``, ``||``) inside ``[...]``, which ``regex`` reads as a
+    nested set or POSIX class (``[[:alpha:]]``): refused, so the meaning cannot change."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        try:  # the parser, not re.compile, whose cache would not warn a second time
+            re_parser.parse(pattern, re.IGNORECASE)
+        except FutureWarning:
+            return "a [ or a set operator (--, &&, ~~, ||) inside [...] is ambiguous"
+        except re.error:
+            return None  # reported by the parser with its column
+    try:
+        regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except regex.error as exc:
+        return f"the time-limited regex engine cannot read it ({exc})"
+    return None
 
 
 def nested_repeat(pattern: str) -> bool:
