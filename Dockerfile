@@ -20,7 +20,7 @@ WORKDIR /app
 # or a rule does not reinstall the dependencies.
 COPY pyproject.toml README.md ./
 COPY monitor ./monitor
-RUN pip install --upgrade pip && pip install . && monitor --version
+RUN pip install --upgrade pip && pip install '.[web]' && monitor --version
 
 # Shipped configuration; mount your own over these paths (docs/operations.md).
 COPY feeds.yaml monitor.yaml ./

@@ -26,7 +26,7 @@ def docker_build_sources() -> list[str]:
     for line in (ROOT / "Dockerfile").read_text().splitlines():
         if line.startswith("COPY "):
             sources += line.split()[1:-1]
-        if "pip install ." in line:
+        if "pip install ." in line or "pip install '.[" in line:
             return sources
     raise AssertionError("the Dockerfile never runs `pip install .`")
 

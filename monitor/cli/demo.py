@@ -116,9 +116,9 @@ def print_digest(a: AppContext, db_path: Path, rules: Rules | None) -> None:
     "--db",
     "demo_db",
     type=click.Path(path_type=Path, dir_okay=False),
-    default="data/demo.db",
-    show_default=True,
-    help="Demo archive; deleted and rebuilt on every run.",
+    default=None,
+    help="Demo archive; deleted and rebuilt on every run. Default: demo.db beside the "
+    "archive (--db / MONITOR_DB), so data/demo.db, or /data/demo.db in the Docker image.",
 )
 @click.option(
     "--keep-serving", is_flag=True, help="Keep serving the snapshots after the demo, until Ctrl-C."
@@ -126,7 +126,7 @@ def print_digest(a: AppContext, db_path: Path, rules: Rules | None) -> None:
 @workers_option
 @click.pass_context
 def demo_command(
-    ctx: click.Context, port: int, demo_db: Path, keep_serving: bool, workers: int | None
+    ctx: click.Context, port: int, demo_db: Path | None, keep_serving: bool, workers: int | None
 ) -> None:
     """Run the whole pipeline offline on real feed snapshots shipped with the monitor.
 
@@ -143,6 +143,9 @@ def demo_command(
     from monitor.pipeline import poll_once
 
     a = app(ctx)
+    # Beside the real archive, not in the working directory: that is where the user (or the
+    # container's non-root user, whose /app is read-only) can write.
+    demo_db = demo_db or a.db_path.parent / "demo.db"
     rules, note = _rules(a)
     try:
         server = SnapshotServer(port)

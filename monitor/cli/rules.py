@@ -151,7 +151,7 @@ def rules_group() -> None:
     Example:
       monitor rules check
       monitor rules test jkus-trilateral
-      monitor rules eval labelled.jsonl
+      monitor rules eval examples/labelled.jsonl
     """
 
 
@@ -276,9 +276,9 @@ def eval_cmd(ctx: click.Context, file: Path, as_json: bool, show_errors: bool) -
 
     \b
     Example:
-      monitor rules eval labelled.jsonl
-      monitor rules eval labelled.jsonl --errors
-      monitor rules eval labelled.jsonl --json
+      monitor rules eval examples/labelled.jsonl
+      monitor rules eval examples/labelled.jsonl --errors
+      monitor rules eval examples/labelled.jsonl --json
     """
     book = _book(ctx)
     records = read_jsonl(file, need_labels=True)
@@ -439,6 +439,7 @@ def backtest_cmd(
       monitor rules backtest
       monitor rules backtest critical-minerals --since 30d --show 20
     """
+    from monitor.cli.window_hint import empty_window_hint, newest_published
     from monitor.store.db import open_db
     from monitor.store.matches import items_since, stored_pairs
 
@@ -469,10 +470,15 @@ def backtest_cmd(
                 "lost": sorted(before - after),
             }
         )
+    newest = newest_published(db) if scanned == 0 else None
+    hint = empty_window_hint(newest, since) if scanned == 0 else None
     if as_json:
-        click.echo(json.dumps({"items": scanned, "since": since.isoformat(), "rules": report}))
+        out = {"items": scanned, "since": since.isoformat(), "rules": report}
+        click.echo(json.dumps(out | ({"hint": hint} if hint else {})))
         return
     click.echo(f"{scanned} archived items since {since:%Y-%m-%d %H:%M} UTC")
+    if hint:
+        click.echo(hint)
     for entry in report:
         click.echo(
             f"{entry['rule']}: stored {entry['stored']}, now {entry['now']}, "
@@ -577,8 +583,8 @@ def match_cmd(ctx: click.Context, inputs: tuple[str, ...], as_json: bool, show_a
 
     \b
     Example:
-      monitor match tests/data/feeds/yonhap.xml
-      monitor match items.jsonl --json --all
+      monitor match tests/data/feeds/mining-com_2026-08-20.xml
+      monitor match examples/labelled.jsonl --json --all
       monitor match https://www.mofa.go.jp/rss/press.xml
     """
     book = _book(ctx)
