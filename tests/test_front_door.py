@@ -114,3 +114,14 @@ def test_demo_writes_beside_the_archive_not_in_the_working_directory(
     assert not (data / "monitor.db").exists()  # the real archive is never the demo's
     assert f"The archive is in {data / 'demo.db'}" in result.output
     assert not (work / "data").exists()
+
+
+def test_demo_where_it_cannot_write_says_so(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file, not a folder")
+    result = CliRunner().invoke(cli, ["--db", str(blocked / "monitor.db"), "demo"])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: cannot create the folder of the demo archive {blocked / 'demo.db'}: "
+    )
+    assert "Hint: pass --db with a writable place" in result.output

@@ -146,6 +146,13 @@ def demo_command(
     # Beside the real archive, not in the working directory: that is where the user (or the
     # container's non-root user, whose /app is read-only) can write.
     demo_db = demo_db or a.db_path.parent / "demo.db"
+    try:
+        demo_db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MonitorError(
+            f"cannot create the folder of the demo archive {demo_db}: {exc.strerror}",
+            "pass --db with a writable place, e.g. monitor demo --db /tmp/demo.db",
+        ) from None
     rules, note = _rules(a)
     try:
         server = SnapshotServer(port)
