@@ -11,8 +11,8 @@ and `data/` is the copy's own. The environment stands in for the world, never th
   placeholder is replaced with the fake's token;
 - `export NAME=…` and `. .venv/bin/activate` carry over to later commands, as in a shell;
 - long-running commands (`make run`, `monitor run`, `monitor serve`, `--keep-serving`)
-  run until they are up (a server answers HTTP on the loopback URL it prints, a poller has
-  printed its first lines), then the monitor process gets SIGTERM and must exit 0;
+  run until they are up (they print how to stop them, "Ctrl-C"; a server's URL on that line
+  must answer HTTP), then the monitor process gets SIGTERM and must exit 0;
 - placeholders (`ITEM_ID`) are filled from real output of the archive the command reads.
 
 Skipped, each for a reason given in SKIP: `make test` (this suite), `docker …`
@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -220,22 +221,22 @@ class Shell:
 
 
 def wait_until_up(proc: subprocess.Popen[str], log: Path) -> bool:
-    """Up: a loopback URL it printed answers HTTP, or (no URL) it has printed a few lines
-    and is still running. False when it exits first."""
+    """Up: the monitor has said how to stop it ("Ctrl-C"), and when that line names a
+    loopback URL, the URL answers HTTP. False when it exits first."""
     deadline = time.monotonic() + UP_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        text = log.read_text(errors="replace")
-        urls = LOOPBACK_URL.findall(text)
+    while time.monotonic() < deadline and proc.poll() is None:
+        said = [line for line in log.read_text(errors="replace").splitlines() if "Ctrl-C" in line]
+        urls = LOOPBACK_URL.findall(said[-1]) if said else []
+        if said and not urls:
+            return True
         if urls:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{urls[-1]}/", timeout=5) as r:
-                    return bool(r.status == 200)
+                with urllib.request.urlopen(f"http://127.0.0.1:{urls[-1]}/", timeout=5):
+                    return True
+            except urllib.error.HTTPError:
+                return True  # an answer, if not a page
             except OSError:
                 pass  # not listening yet
-        elif len(text.splitlines()) >= 2 and monitor_process(proc.pid) is not None:
-            return True
         time.sleep(0.2)
     return False
 
@@ -275,7 +276,10 @@ def world(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Shell]:
     if not (ROOT / ".venv" / "bin" / "monitor").exists():
         pytest.skip("needs this checkout's .venv (make venv)")
     repo = copy_repository(tmp_path / "repo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONITOR_", "SLACK_"))}
+    # A reader's shell: none of the caller's monitor or Slack settings, and not inside a make
+    # (under `make test` MAKEFLAGS would make the README's `make run` a sub-make).
+    drop = ("MONITOR_", "SLACK_", "MAKE", "MFLAGS")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.pop("VIRTUAL_ENV", None)
     env.update(SLACK_API_URL=fake_slack.api_url, COLUMNS="120", PYTHONDONTWRITEBYTECODE="1")
     placeholders = {"xoxb-…": fake_slack.token}

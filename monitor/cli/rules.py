@@ -439,8 +439,9 @@ def backtest_cmd(
       monitor rules backtest
       monitor rules backtest critical-minerals --since 30d --show 20
     """
-    from monitor.cli.window_hint import empty_window_hint, newest_published
+    from monitor.cli.window_hint import empty_window_hint
     from monitor.store.db import open_db
+    from monitor.store.items import latest_items
     from monitor.store.matches import items_since, stored_pairs
 
     book = _book(ctx)
@@ -470,8 +471,8 @@ def backtest_cmd(
                 "lost": sorted(before - after),
             }
         )
-    newest = newest_published(db) if scanned == 0 else None
-    hint = empty_window_hint(newest, since) if scanned == 0 else None
+    newest = [i.published for i in latest_items(db, limit=1)] if scanned == 0 else []
+    hint = empty_window_hint(newest[0] if newest else None, since) if scanned == 0 else None
     if as_json:
         out = {"items": scanned, "since": since.isoformat(), "rules": report}
         click.echo(json.dumps(out | ({"hint": hint} if hint else {})))

@@ -9,15 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
-from monitor.store.db import from_db_time, utcnow
-
-
-def newest_published(db: sqlite_utils.Database) -> datetime | None:
-    """When the newest archived item was published (None: the archive holds no items)."""
-    row = db.execute("SELECT max(published) FROM items").fetchone()
-    return from_db_time(row[0]) if row and row[0] else None
+from monitor.store.db import utcnow
 
 
 def since_to_reach(newest: datetime, now: datetime | None = None) -> str:
