@@ -220,9 +220,10 @@ def image() -> Iterator[Image]:
                 path.chmod(path.stat().st_mode & ~0o222)
         yield built
     finally:
-        for path in top.rglob("*"):  # give back write permission so it can be removed
-            if path.is_dir() and not path.is_symlink():
-                path.chmod(0o755)
+        if os.geteuid() != 0:  # give /app back its write permission, so it can be removed
+            for path in (top / "fs").rglob("*"):
+                if path.is_dir() and not path.is_symlink():
+                    path.chmod(0o755)
         shutil.rmtree(top, ignore_errors=True)
 
 
