@@ -120,7 +120,9 @@ async def serve(
         loop.add_signal_handler(signal.SIGHUP, hangup)
         installed.append(signal.SIGHUP)
     scheduler.start()
-    log.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
+    # "Ctrl-C stops" only once it is true: a SIGTERM before the handlers kills the process.
+    stops = "; Ctrl-C stops" if handle_signals else ""
+    log.info("scheduler started with %d jobs%s", len(scheduler.get_jobs()), stops)
     try:
         await stop.wait()
         log.info("stopping: waiting for work in flight to finish")

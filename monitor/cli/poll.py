@@ -286,7 +286,7 @@ async def _daemon(
         async def hangup() -> None:
             await poller.reload_rules(force=True)
 
-        log.info("polling %d feeds into %s; Ctrl-C stops", len(feeds), a.db_path)
+        log.info("polling %d feeds into %s", len(feeds), a.db_path)
         disabled = sorted(f.id for f in feeds if f.id in states and states[f.id].disabled_reason)
         if disabled:
             log.warning(
