@@ -8,7 +8,7 @@ from typing import Literal, NamedTuple
 
 FeedKind = Literal["news", "government", "search"]
 Priority = Literal["normal", "high"]
-Field = Literal["title", "summary"]
+Field = Literal["title", "summary", "body"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ class Item:
     content_hash: str = ""  # changes when title, summary or url change
     enclosures: tuple[Enclosure, ...] = ()
     date_raw: str | None = None  # unreadable feed date, kept as written (published = first seen)
+    body: str = ""  # article text fetched from ``url`` (monitor.pipeline_fulltext); "" if none
 
 
 class Hit(NamedTuple):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FieldName = Literal["title", "summary"]
+FieldName = Literal["title", "summary", "body"]
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,11 @@ from monitor.rules.text import (
     written_in_capitals,
 )
 
-FIELDS: tuple[Field, ...] = ("title", "summary")
+FIELDS: tuple[Field, ...] = ("title", "summary", "body")
+# A field's rank orders hits (title first) and weighs them (score_hits).
+RANK: dict[str, int] = {"title": 0, "summary": 1, "body": 2}
 Span = tuple[int, int]  # character offsets in the folded text, end exclusive
-# (field rank: 0 title, 1 summary; start; end; term; the Hit itself): a hit before
+# (field rank: 0 title, 1 summary, 2 body; start; end; term; the Hit itself): a hit before
 # deduplication, ordered so that plain tuple comparison sorts title hits first, then by
 # position. The Hit rides along, built once per item however many rules report it.
 RawHit = tuple[int, int, int, str, Hit]
@@ -482,6 +484,7 @@ def _prev_token_end(folded: str, start: int) -> int:
 
 
 _NO_KEYS: frozenset[int] = frozenset()
+_EMPTY = Analyzed("")
 
 
 # --- per-item context -------------------------------------------------------------------------
@@ -504,13 +507,18 @@ class FieldDoc:
 class Context:
     """An item scanned once against a vocabulary; evaluators look positions up here."""
 
-    def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
+    def __init__(self, vocab: Vocabulary, title: str, summary: str, body: str = "") -> None:
         t = Analyzed(title)
         s = Analyzed(summary)
         td = FieldDoc(t, vocab.scan(t), vocab.rx_literals_in(t.folded))
         sd = FieldDoc(s, vocab.scan(s), vocab.rx_literals_in(s.folded))
-        self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd}
-        self.found = td.keys | sd.keys
+        if body:  # the article text (full_text feeds), once it has been fetched
+            b = Analyzed(body)
+            bd = FieldDoc(b, vocab.scan(b), vocab.rx_literals_in(b.folded))
+        else:  # most items: no scan, and nothing found
+            bd = FieldDoc(_EMPTY, {}, _NO_KEYS)
+        self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd, "body": bd}
+        self.found = td.keys | sd.keys | bd.keys if body else td.keys | sd.keys
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
         """Character spans of one pattern's occurrences in one field (exact case checked)."""
@@ -659,7 +667,7 @@ class Lit(Evaluator):
             return []
         an = ctx.fields[fname].an
         if an.fmap is None:  # offsets unchanged by folding: _raw_hit inlined, per occurrence
-            rank = fname != "title"
+            rank = RANK[fname]
             return [
                 (rank, s, e, p.display, _new_hit(Hit, (p.display, fname, s, e)))
                 for p, spans in present
@@ -1039,10 +1047,11 @@ class QueryResult(NamedTuple):  # a named tuple: one is built per candidate rule
 
 TITLE_WEIGHT = 2.0
 SUMMARY_WEIGHT = 1.0
+BODY_WEIGHT = 0.5  # the article text: a term there counts, but less than in the lead
 
 
 def _raw_hit(fname: str, term: str, start: int, end: int) -> RawHit:
-    rank = fname != "title"
+    rank = RANK[fname]
     return rank, start, end, term, _new_hit(Hit, (term, FIELDS[rank], start, end))
 
 
@@ -1050,10 +1059,16 @@ _new_hit = tuple.__new__  # a Hit without the Python-level __new__ of a named tu
 
 
 def score_hits(hits: Sequence[RawHit], near_bonus: float) -> float:
-    """Each distinct term: 2 if it is in the title, else 1; plus each NEAR's proximity bonus."""
+    """Each distinct term: 2 if it is in the title, else 1 if in the summary, else 0.5 (only
+    in the body); plus each NEAR's proximity bonus."""
     terms = {t.casefold() for _, _, _, t, _ in hits}
     in_title = {t.casefold() for rank, _, _, t, _ in hits if not rank}
-    weights = TITLE_WEIGHT * len(in_title) + SUMMARY_WEIGHT * len(terms - in_title)
+    in_lead = {t.casefold() for rank, _, _, t, _ in hits if rank < 2}
+    weights = (
+        TITLE_WEIGHT * len(in_title)
+        + SUMMARY_WEIGHT * len(in_lead - in_title)
+        + BODY_WEIGHT * len(terms - in_lead)
+    )
     return round(weights + near_bonus, 3)
 
 
@@ -1067,8 +1082,8 @@ class CompiledQuery:
         self.lists_used: frozenset[str] = frozenset(_list_names(node))
         self.has_near = _has_near(root)
 
-    def evaluate(self, title: str, summary: str = "") -> QueryResult:
-        return self.run(Context(self.vocab, title, summary))
+    def evaluate(self, title: str, summary: str = "", body: str = "") -> QueryResult:
+        return self.run(Context(self.vocab, title, summary, body))
 
     def run(self, ctx: Context) -> QueryResult:
         if not self.root.test(ctx, FIELDS):
@@ -1080,8 +1095,8 @@ class CompiledQuery:
         bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
         return QueryResult(True, hits, score_hits(raw, bonus))
 
-    def explain(self, title: str, summary: str = "") -> Explanation:
-        return self.explain_ctx(Context(self.vocab, title, summary))
+    def explain(self, title: str, summary: str = "", body: str = "") -> Explanation:
+        return self.explain_ctx(Context(self.vocab, title, summary, body))
 
     def explain_ctx(self, ctx: Context) -> Explanation:
         return self.root.explain(ctx, FIELDS)

@@ -25,7 +25,7 @@ def explain_rule(
     matcher: Matcher, rule_id: str, item: Item, feed: FeedSource | None = None
 ) -> RuleExplanation:
     c: CompiledRule = matcher.by_id[rule_id]
-    ctx = matcher.context(item.title, item.summary)
+    ctx = matcher.context(item.title, item.summary, item.body)
     outcome = matcher._outcome(c, ctx, item, feed, source_allows(c.rule, item, feed))
     query = c.query.explain_ctx(ctx)
     exclude = c.exclude.explain_ctx(ctx) if c.exclude else None
