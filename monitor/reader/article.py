@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 MAX_BODY_BYTES = 100_000  # stored article text, UTF-8; longer text is cut at a paragraph
+# Less than this is a menu item or a cookie line the extractor kept, not an article (a
+# one-sentence Japanese press notice is still over 20 characters).
+MIN_TEXT_CHARS = 20
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Content types that say nothing about the body: sniff those.
 _VAGUE_TYPES = ("", "application/octet-stream", "text/plain", "binary/octet-stream")
@@ -124,7 +127,7 @@ def extract_article(body: bytes, headers: dict[str, str], url: str = "") -> Arti
         output_format="txt",
     )
     text = unicodedata.normalize("NFKC", text or "").strip()
-    if not text:
+    if len(text) < MIN_TEXT_CHARS:
         return Article("empty", note="no article text found on the page")
     return cap_text(text)
 
