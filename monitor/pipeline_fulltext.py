@@ -76,9 +76,6 @@ class Budget:
         self.pages -= n
         return n
 
-    def give_back(self, n: int) -> None:
-        self.pages += max(0, n)
-
     def time_left(self) -> float:
         return self.deadline - time.monotonic()
 
@@ -119,13 +116,12 @@ async def read_bodies(
     plan: MatchPlan | None = None,
 ) -> BodyOutcome:
     """Fetch, extract, store and match the feed's pending article pages within ``budget``."""
-    if feed.full_text == "never" or budget.time_left() <= 0:
+    if feed.full_text == "never" or budget.time_left() <= 0 or budget.pages <= 0:
         return BodyOutcome()
-    share = budget.take(PAGES_PER_FEED)
-    if share == 0:
-        return BodyOutcome()
-    tasks: list[BodyTask] = await writer.run(lambda db: pending(db, feed.id, share))
-    budget.give_back(share - len(tasks))
+    waiting: list[BodyTask] = await writer.run(lambda db: pending(db, feed.id, PAGES_PER_FEED))
+    # Taken after the query, with no await between: a feed with nothing waiting never holds
+    # a share that another feed polled meanwhile then finds missing.
+    tasks = waiting[: budget.take(len(waiting))]
     if not tasks:
         return BodyOutcome()
 

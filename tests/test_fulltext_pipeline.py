@@ -195,3 +195,61 @@ def test_never_and_auto_with_long_summaries_fetch_no_page(
         tmp_path / "c.db", [feed(feed_server, "/long.xml", "l2", full_text="always")], workers=0
     )
     assert feed_server.count("/news/aice") == 1
+
+
+def test_feeds_with_nothing_waiting_do_not_hold_the_cycle_budget(
+    feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many feeds polled at once, few with pages waiting: every waiting page is read."""
+    monkeypatch.setattr(pipeline_fulltext, "PAGES_PER_CYCLE", 4)
+    db = tmp_path / "a.db"
+    page = article_page(JIS)
+    feeds = []
+    for n in range(8):  # feeds 0-5 have nothing to fetch, 6 and 7 two pages each
+        links = [add_article(feed_server, f"/p/{n}/{i}", page) for i in range(2)] if n >= 6 else []
+        items = [(f"Release {n}-{i}", link, "") for i, link in enumerate(links)]
+        feed_server.add_file(f"/f{n}.xml", feed_of(items or [("x", "", "")]))
+        feeds.append(feed(feed_server, f"/f{n}.xml", f"f{n}"))
+    poll_once(db, feeds, workers=0)
+    assert rows(db, "SELECT body_status, count(*) FROM items WHERE url != '' GROUP BY 1") == [
+        ("ok", 4)
+    ]
+
+
+def test_a_feed_holds_no_share_of_the_budget_while_it_looks_for_waiting_pages(
+    tmp_path: Path,
+) -> None:
+    """The share is taken once the feed knows how many pages wait (none here): a feed
+    polled meanwhile must still find the whole budget."""
+    import asyncio
+
+    from monitor.reader.fetch import Fetcher
+    from monitor.store.db import open_db
+    from monitor.store.writer import ArchiveWriter
+
+    open_db(tmp_path / "a.db").close()
+    src = FeedSource("f", "f", "http://127.0.0.1:9/feed", "news", "JP", "en", 900)
+
+    async def run() -> tuple[int, int]:
+        budget = pipeline_fulltext.Budget(pages=4, seconds=30)
+        writer = ArchiveWriter(tmp_path / "a.db")
+        try:
+            async with Fetcher() as fetcher:
+                task = asyncio.ensure_future(
+                    pipeline_fulltext.read_bodies(
+                        src,
+                        writer=writer,
+                        fetcher=fetcher,
+                        extract=None,  # type: ignore[arg-type]
+                        matcher=None,
+                        budget=budget,
+                    )
+                )
+                await asyncio.sleep(0)  # the feed is now waiting for the writer thread
+                during = budget.pages
+                await task
+                return during, budget.pages
+        finally:
+            writer.close()
+
+    assert asyncio.run(run()) == (4, 4)
