@@ -125,7 +125,7 @@ def print_body_matches(db: Database, rules: Rules) -> None:
     table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=60)
     table.add_column("Terms in the article", overflow="ellipsis", no_wrap=True, max_width=50)
     for values in found:
-        table.add_row(*values)
+        table.add_row(*(Text(v) for v in values))  # as text, never as markup
     console = stdout_console()
     console.print()
     console.print(table)
