@@ -182,3 +182,12 @@ def test_real_page_text_is_searchable_after_extraction(tmp_path: Path) -> None:
     save_bodies(db, [BodyResult(f"{2:016x}", "ok", article.text)], NOW)
     node = parse_query('"Montego Bay Convention Centre"')
     assert [f.id for f in search(db, node, compile_query(node), Filters())] == [f"{2:016x}"]
+
+
+def test_the_search_count_includes_body_matches(archive: Path) -> None:
+    opts = ["--db", str(archive), "--rules", str(archive.parent / "no-rules")]
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(
+        cli, [*opts, "search", "germanium OR tightened", "--limit", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 items" in result.output
