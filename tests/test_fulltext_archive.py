@@ -191,3 +191,15 @@ def test_the_search_count_includes_body_matches(archive: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "1 of 2 items" in result.output
+
+
+def test_deleting_items_keeps_the_body_indexes_consistent(archive: Path) -> None:
+    """prune deletes rows: the body indexes' delete triggers must take their entries out."""
+    db = open_db(archive)
+    db.execute("DELETE FROM items WHERE id IN (?, ?)", [f"{2:016x}", f"{3:016x}"])
+    db.conn.commit()
+    for table in ("items_body_fts", "items_body_cjk"):
+        db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+    assert db.execute("SELECT count(*) FROM items_body_fts_docsize").fetchone() == (0,)
+    node = parse_query("germanium OR ゲルマニウム")
+    assert search(db, node, compile_query(node), Filters()) == []
