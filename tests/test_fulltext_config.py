@@ -59,3 +59,37 @@ def test_the_daemon_path_reads_pages_too(feed_server: FeedServer, tmp_path: Path
 
     asyncio.run(run())
     assert rows(tmp_path / "a.db", "SELECT body_status FROM items") == [("ok",)]
+
+
+def test_poll_once_from_feeds_yaml_reads_the_article_and_matches_it(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """`monitor poll --once` end to end: feeds.yaml with full_text, a rule, the archive."""
+    import json
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from tests.test_fulltext_pipeline import JIS
+
+    link = add_article(feed_server, "/news/aice", article_page(JIS))
+    feed_server.add_file("/press.xml", feed_of([("AICE 2022 opens", link, "")]))
+    (tmp_path / "feeds.yaml").write_text(
+        "defaults:\n  kind: government\n  lang: en\n  full_text: never\nfeeds:\n"
+        f"  - id: jis\n    name: JIS\n    url: {feed_server.url('/press.xml')}\n"
+        "    full_text: always\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "montego.yaml").write_text(
+        "id: montego\nname: M\nquery: " + json.dumps('"Montego Bay"') + "\n", encoding="utf-8"
+    )
+    base = ["--feeds", str(tmp_path / "feeds.yaml"), "--rules", str(tmp_path / "rules")]
+    base += ["--settings", str(tmp_path / "monitor.yaml"), "--db", str(tmp_path / "a.db")]
+    result = CliRunner().invoke(cli, [*base, "poll", "--once"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 new item, 0 updated, 1 match" in result.output
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT body_status FROM items").fetchall() == [("ok",)]
+        assert conn.execute("SELECT rule_id FROM matches").fetchall() == [("montego",)]
