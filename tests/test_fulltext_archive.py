@@ -203,3 +203,16 @@ def test_deleting_items_keeps_the_body_indexes_consistent(archive: Path) -> None
     assert db.execute("SELECT count(*) FROM items_body_fts_docsize").fetchone() == (0,)
     node = parse_query("germanium OR ゲルマニウム")
     assert search(db, node, compile_query(node), Filters()) == []
+
+
+def test_the_web_page_hides_the_body_indexes(tmp_path: Path) -> None:
+    metadata = json.loads((Path(__file__).parent.parent / "monitor/web/metadata.json").read_text())
+    tables = next(iter(metadata["databases"].values()))["tables"]
+    db = open_db(tmp_path / "a.db")
+    virtual = [
+        r[0]
+        for r in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")
+    ]
+    assert {"items_body_fts", "items_body_cjk"} <= set(virtual)
+    for name in virtual:
+        assert tables.get(name, {}).get("hidden") is True, name
