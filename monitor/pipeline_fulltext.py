@@ -127,6 +127,9 @@ async def read_bodies(
 
     async def one(task: BodyTask) -> tuple[BodyResult, ArticleRead | None]:
         item = task.item
+        if not item.url.lower().startswith(("http://", "https://")):
+            note = f"the link is not a web address ({item.url[:60]})"
+            return BodyResult(item.id, "not_html", error=note), None
         try:
             result = await fetcher.fetch(_page_source(feed, item))
         except FetchError as exc:

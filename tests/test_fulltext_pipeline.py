@@ -253,3 +253,50 @@ def test_a_feed_holds_no_share_of_the_budget_while_it_looks_for_waiting_pages(
             writer.close()
 
     assert asyncio.run(run()) == (4, 4)
+
+
+def test_a_link_that_is_not_http_is_never_fetched(feed_server: FeedServer, tmp_path: Path) -> None:
+    """Normalisation keeps only http(s) links, so such an item is never queued; the step
+    refuses one anyway (an item stored by an older version)."""
+    import asyncio
+
+    from monitor.model import Item
+    from monitor.reader.fetch import Fetcher
+    from monitor.store.bodies import mark_pending
+    from monitor.store.db import open_db, utcnow
+    from monitor.store.feeds import sync_feeds
+    from monitor.store.items import store_items
+    from monitor.store.writer import ArchiveWriter
+
+    db_path = tmp_path / "a.db"
+    feed_server.add_file("/press.xml", feed_of([("Notice", "ftp://127.0.0.1/notice.txt", "")]))
+    poll_once(db_path, [feed(feed_server, "/press.xml")], workers=0)
+    assert rows(db_path, "SELECT url, body_status FROM items") == [("", None)]
+    src = feed(feed_server, "/press.xml", "old")
+    db = open_db(db_path)
+    sync_feeds(db, [src])
+    now = utcnow()
+    store_items(db, [Item("b" * 16, "old", None, "ftp://x.test/n", "N", "", now, now)], now=now)
+    mark_pending(db, ["b" * 16])
+    db.conn.commit()
+    db.close()
+
+    async def run() -> None:
+        writer = ArchiveWriter(db_path)
+        try:
+            async with Fetcher() as fetcher:
+                await pipeline_fulltext.read_bodies(
+                    src,
+                    writer=writer,
+                    fetcher=fetcher,
+                    extract=None,  # type: ignore[arg-type]
+                    matcher=None,
+                    budget=pipeline_fulltext.Budget(),
+                )
+        finally:
+            writer.close()
+
+    asyncio.run(run())
+    assert rows(db_path, "SELECT body_status, body_error FROM items WHERE feed_id = 'old'") == [
+        ("not_html", "the link is not a web address (ftp://x.test/n)")
+    ]
