@@ -42,7 +42,14 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.fakesocket import FakeSocket
+
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test-app-token"
+APP_ID = "A000"
+TEAM_ID = "T000"
+BOT_USER = "U0BOT"
+RESPONSE_PATH = "/response/"
 WEBHOOK_PATH = "/services/T000/B000/hook"
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -74,7 +81,12 @@ def payload_problems(body: dict[str, Any]) -> list[str]:
             problems.append(f"block {i}: section too long")
         if kind == "context" and not 0 < len(block.get("elements", [])) <= MAX_CONTEXT_ELEMENTS:
             problems.append(f"block {i}: context elements")
-        if kind not in {"header", "section", "context", "divider"}:
+        if kind == "actions" and not 0 < len(block.get("elements", [])) <= 25:
+            problems.append(f"block {i}: actions elements")
+        for element in block.get("elements", []) if kind == "actions" else []:
+            if len(str(element.get("value", ""))) > 2000 or len(element.get("action_id", "")) > 255:
+                problems.append(f"block {i}: button value or action_id too long")
+        if kind not in {"header", "section", "context", "divider", "actions"}:
             problems.append(f"block {i}: unexpected type {kind}")
     if body.get("link_names") or body.get("parse") == "full":
         problems.append("link_names/parse=full must never be sent")
@@ -135,6 +147,13 @@ class FakeSlack:
     _plan: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # Socket Mode and interactivity
+    app_token: str = APP_TOKEN
+    socket: FakeSocket = field(default_factory=lambda: FakeSocket(app_id=APP_ID))
+    updates: list[dict[str, Any]] = field(default_factory=list)  # chat.update calls accepted
+    responses: list[dict[str, Any]] = field(default_factory=list)  # response_url posts
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    _tickets: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def api_url(self) -> str:
@@ -144,11 +163,115 @@ class FakeSlack:
     def webhook_url(self) -> str:
         return f"http://{self.host}:{self.port}{WEBHOOK_PATH}"
 
-    def env(self, *, webhook: bool = False) -> dict[str, str]:
+    def env(self, *, webhook: bool = False, socket: bool = False) -> dict[str, str]:
         """Environment for a subprocess (or monkeypatch) that should post here."""
         if webhook:
             return {"SLACK_WEBHOOK_URL": self.webhook_url}
-        return {"SLACK_BOT_TOKEN": self.token, "SLACK_API_URL": self.api_url}
+        env = {"SLACK_BOT_TOKEN": self.token, "SLACK_API_URL": self.api_url}
+        if socket:
+            env["SLACK_APP_TOKEN"] = self.app_token
+        return env
+
+    def response_url(self, name: str) -> str:
+        return f"http://{self.host}:{self.port}{RESPONSE_PATH}{name}"
+
+    def wait_for(self, what: Any, timeout: float = 10.0) -> None:
+        """Until ``what()`` is true (checked whenever a request was recorded)."""
+        with self.changed:
+            ok = self.changed.wait_for(what, timeout)
+        assert ok, f"the fake Slack did not see what the test waits for within {timeout}s"
+
+    def _note(self, where: list[dict[str, Any]], body: dict[str, Any]) -> None:
+        with self.changed:
+            where.append(body)
+            self.changed.notify_all()
+
+    def slash_payload(
+        self,
+        text: str,
+        *,
+        user: str = "U123",
+        user_name: str = "analyst",
+        team: str = TEAM_ID,
+        app_id: str = APP_ID,
+        name: str = "r1",
+    ) -> dict[str, Any]:
+        """What Slack pushes for ``/monitor TEXT``."""
+        return {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "team_domain": "example",
+            "channel_id": "C123",
+            "channel_name": "news",
+            "user_id": user,
+            "user_name": user_name,
+            "command": "/monitor",
+            "text": text,
+            "api_app_id": app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.response_url(name),
+            "trigger_id": "1.2.3",
+        }
+
+    def action_payload(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        message: dict[str, Any] | None = None,
+        user: str = "U123",
+        user_name: str = "analyst",
+        team: str = TEAM_ID,
+        app_id: str = APP_ID,
+        action_ts: str = "1700000100.000001",
+        name: str = "a1",
+    ) -> dict[str, Any]:
+        """What Slack pushes when a button is clicked on ``message`` (a recorded post)."""
+        message = message or (self.messages[-1] if self.messages else {"ts": "1.0"})
+        blocks = message.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        block_id = next(
+            (
+                b.get("block_id", "")
+                for b in blocks
+                if b.get("type") == "actions"
+                and any(e.get("value") == value for e in b.get("elements", []))
+            ),
+            "",
+        )
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": user_name, "name": user_name, "team_id": team},
+            "api_app_id": app_id,
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message.get("ts"),
+                "channel_id": message.get("channel", "C123"),
+                "is_ephemeral": False,
+            },
+            "trigger_id": "1.2.3",
+            "team": {"id": team, "domain": "example"},
+            "channel": {"id": message.get("channel", "C123"), "name": "news"},
+            "message": {
+                "type": "message",
+                "ts": message.get("ts"),
+                "text": message.get("text", ""),
+                "blocks": blocks,
+            },
+            "response_url": self.response_url(name),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": action_ts,
+                    "text": {"type": "plain_text", "text": action_id},
+                }
+            ],
+        }
 
     def fail(self, scenario: str, times: int = 1) -> None:
         with self._lock:
@@ -176,6 +299,8 @@ class FakeSlack:
         with self._lock:
             self.messages.append({"endpoint": endpoint, "ts": ts, **body})
             self.injected += mentions(body)
+        with self.changed:
+            self.changed.notify_all()
         return ts
 
     def texts(self) -> list[str]:
@@ -246,6 +371,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(500, "<html>Internal Server Error</html>", "text/html")
         if endpoint == "webhook":
             return self._webhook(body, scenario)
+        if path.startswith(RESPONSE_PATH):
+            fake._note(fake.responses, {"name": path[len(RESPONSE_PATH) :], **body})
+            return self._reply(200, "ok", "text/plain")
+        if endpoint == "apps.connections.open":
+            return self._connections_open()
+        if endpoint == "auth.test":
+            return self._auth_test()
+        if endpoint == "chat.update":
+            return self._chat_update(body)
         if endpoint != "chat.postMessage":
             return self._json({"ok": False, "error": "unknown_method"}, 404)
         if (
@@ -265,6 +399,47 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario == "accept_then_drop":
             return self._drop()
         self._json({"ok": True, "channel": body.get("channel"), "ts": ts})
+
+    def _authorized(self, token: str) -> bool:
+        return self.headers.get("Authorization") == f"Bearer {token}"
+
+    def _connections_open(self) -> None:
+        fake = self.server.fake
+        if not self._authorized(fake.app_token):
+            return self._json({"ok": False, "error": "invalid_auth"})
+        return self._json({"ok": True, "url": fake.socket.url(next(fake._tickets))})
+
+    def _auth_test(self) -> None:
+        fake = self.server.fake
+        if not self._authorized(fake.token):
+            return self._json({"ok": False, "error": "invalid_auth"})
+        return self._json(
+            {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "team_id": TEAM_ID,
+                "user": "monitor",
+                "user_id": BOT_USER,
+                "bot_id": "B000",
+                "is_enterprise_install": False,
+            }
+        )
+
+    def _chat_update(self, body: dict[str, Any]) -> None:
+        fake = self.server.fake
+        if not self._authorized(fake.token):
+            return self._json({"ok": False, "error": "invalid_auth"})
+        posted = {(m.get("channel"), m["ts"]) for m in fake.messages}
+        if (body.get("channel"), body.get("ts")) not in posted:
+            return self._json({"ok": False, "error": "message_not_found"})
+        problems = payload_problems(body)
+        if problems:
+            return self._json({"ok": False, "error": "invalid_blocks", "errors": problems})
+        with fake._lock:
+            fake.injected += mentions(body)
+        fake._note(fake.updates, body)
+        self._json({"ok": True, "channel": body["channel"], "ts": body["ts"]})
 
     def _webhook(self, body: dict[str, Any], scenario: str | None) -> None:
         if scenario in ("invalid_auth", "channel_not_found"):
@@ -294,6 +469,7 @@ class _Server(ThreadingHTTPServer):
 
 def start(fake: FakeSlack | None = None) -> tuple[FakeSlack, _Server]:
     fake = fake or FakeSlack()
+    fake.socket.start()
     server = _Server((fake.host, 0), _Handler)
     server.fake = fake
     fake.port = server.server_address[1]
@@ -310,5 +486,6 @@ def fake_slack() -> Iterator[FakeSlack]:
         yield fake
     finally:
         fake.release()
+        fake.socket.close()
         server.shutdown()
         server.server_close()

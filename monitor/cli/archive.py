@@ -13,6 +13,7 @@ from typing import IO, Any, TypeVar
 
 import click
 
+from monitor.archive_search import compile_search, make_filters
 from monitor.cli.common import AppContext, app
 from monitor.cli.searchhints import check_country, describe_total, lowercase_operator_hint
 from monitor.durations import parse_duration
@@ -98,58 +99,19 @@ def filter_options(f: F) -> F:
 
 
 def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Filters:
-    if opts["rules"]:
-        known = store_archive.stored_rule_ids(db) | _rule_file_ids(ctx.rules_path)
-        store_archive.check_known("rule", opts["rules"], known)
-    if opts["feeds"]:
-        store_archive.check_known("feed", opts["feeds"], store_archive.feed_ids(db))
     for country in opts["countries"]:
         check_country(db, country)
-    return store_search.Filters(
+    return make_filters(
+        db,
+        ctx.rules_path,
         since=opts["since"],
         until=opts["until"],
-        rules=tuple(opts["rules"]),
-        feeds=tuple(opts["feeds"]),
-        kinds=tuple(opts["kinds"]),
-        countries=tuple(opts["countries"]),
-        langs=tuple(opts["langs"]),
+        rules=opts["rules"],
+        feeds=opts["feeds"],
+        kinds=opts["kinds"],
+        countries=opts["countries"],
+        langs=opts["langs"],
     )
-
-
-# Names analysts type for the project's countries; anything else gets the list of codes.
-def _rule_file_ids(rules_path: Path) -> set[str]:
-    return {p.stem for p in rules_path.glob("*.yaml")} if rules_path.is_dir() else set()
-
-
-def _has_list_ref(node: Node) -> bool:
-    from monitor.rules.ast import ListRef
-
-    if isinstance(node, ListRef):
-        return True
-    return any(
-        _has_list_ref(getattr(node, name))
-        for name in ("child", "left", "right")
-        if hasattr(node, name)
-    ) or any(_has_list_ref(c) for c in getattr(node, "children", ()))
-
-
-def _compile(text: str, rules_path: Path) -> tuple[Node, store_search.Confirmer, Lists | None]:
-    """Parse and compile a query exactly as a rule's query is (same errors, same matching)."""
-    from monitor.rules.compile import compile_query
-    from monitor.rules.parser import parse_query
-
-    node = parse_query(text)
-    lists: Lists | None = None
-    if _has_list_ref(node):
-        lists = _load_lists(rules_path)
-    return node, compile_query(node, lists, query=text), lists
-
-
-def _load_lists(rules_path: Path) -> Lists:
-    from monitor.config.rules import load_rules  # type: ignore[import-not-found, unused-ignore]
-
-    book = load_rules(rules_path)
-    return dict(book.lists)
 
 
 def open_archive(ctx: AppContext) -> Any:
@@ -188,7 +150,7 @@ def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **op
     """
     actx = app(ctx)
     db = open_archive(actx)
-    node, confirm, lists = _compile(query, actx.rules_path)
+    node, confirm, lists = compile_search(query, actx.rules_path)
     filters = _filters(db, actx, opts)
     found = store_search.search(
         db,
@@ -422,7 +384,7 @@ def export(
     confirm: store_search.Confirmer | None = None
     lists: Lists | None = None
     if query:
-        node, confirm, lists = _compile(query, actx.rules_path)
+        node, confirm, lists = compile_search(query, actx.rules_path)
     filters = _filters(db, actx, opts)
     rows = store_search.export_rows(db, node, confirm, filters, lists=lists, with_body=with_body)
     fields = store_search.EXPORT_FIELDS + (("body",) if with_body else ())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 import click
@@ -13,9 +12,9 @@ from rich.text import Text
 from monitor.cli.common import app
 from monitor.cli.poll import stdout_console
 from monitor.config.feeds import load_feeds
+from monitor.feed_health import FeedHealth, feed_health
 from monitor.store.db import open_db, to_db_time, utcnow
-from monitor.store.feeds import RULES_ERROR_KEY, FeedState, get_state_value, load_states
-from monitor.store.items import count_by_feed
+from monitor.store.feeds import FeedState
 
 
 def ago(when: datetime | None, now: datetime) -> str:
@@ -31,30 +30,6 @@ def ago(when: datetime | None, now: datetime) -> str:
             amount = f"{seconds // size}{unit}"
             return f"in {amount}" if future else f"{amount} ago"
     raise AssertionError("unreachable")
-
-
-@dataclass(frozen=True)
-class FeedHealth:
-    id: str
-    name: str
-    status: str  # ok, failing, disabled, never polled, off (enabled: false), not listed
-    enabled: bool
-    items: int
-    state: FeedState | None
-
-
-def _status(state: FeedState | None, configured: bool, enabled: bool) -> str:
-    if not configured:
-        return "not listed"
-    if not enabled:
-        return "off"
-    if state is None or state.last_polled_at is None:
-        return "never polled"
-    if state.disabled_reason:
-        return "disabled"
-    if state.consecutive_failures:
-        return "failing"
-    return "ok"
 
 
 OFF_REASON = "enabled: false in feeds.yaml"
@@ -103,6 +78,8 @@ def _as_json(h: FeedHealth) -> dict[str, object]:
         "disabled_reason": s.disabled_reason,
         "reason": reason(h),
         "warnings": list(s.warnings),
+        "muted_until": _time(h.muted_until),
+        "muted_by": h.muted_by or None,
     }
 
 
@@ -137,22 +114,9 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     a = app(ctx)
     config = load_feeds(a.feeds_path)
     db = open_db(a.db_path, readonly=True)
-    states = load_states(db)
-    counts = count_by_feed(db)
-    rules_error = get_state_value(db, RULES_ERROR_KEY)
+    now = utcnow()
+    health, rules_error = feed_health(db, config, now)
     db.close()
-
-    health = [
-        FeedHealth(f.id, f.name, _status(states.get(f.id), True, f.enabled), f.enabled,
-                   counts.get(f.id, 0), states.get(f.id))
-        for f in config.feeds
-    ]  # fmt: skip
-    configured = {f.id for f in config.feeds}
-    health += [
-        FeedHealth(s.id, s.name, "not listed", False, counts.get(s.id, 0), s)
-        for s in states.values()
-        if s.id not in configured
-    ]
 
     if as_json:
         doc = {
@@ -166,7 +130,6 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
 
-    now = utcnow()
     table = Table(show_edge=False, pad_edge=False)
     for column in ("Feed", "Status", "Last success", "Last error", "Failures", "Items"):
         table.add_column(column, justify="right" if column in ("Failures", "Items") else "left")
@@ -195,6 +158,13 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         click.echo("\nOff (enabled: false in feeds.yaml; set it to true to poll again):")
         for h in off:
             click.echo(f"  {h.id}: {h.name}")
+    muted = [h for h in health if h.muted_until]
+    if muted:
+        click.echo("\nMuted from Slack (kept out of digests; `/monitor unmute FEED` ends it):")
+        for h in muted:
+            assert h.muted_until is not None
+            by = f" by {h.muted_by}" if h.muted_by else ""
+            click.echo(f"  {h.id}: until {to_db_time(h.muted_until)}{by}")
     if rules_error:
         click.echo(
             f"\nRules: the reload at {to_db_time(rules_error[1])} failed; "

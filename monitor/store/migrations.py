@@ -302,3 +302,45 @@ def _item_body(db: sqlite_utils.Database) -> None:
         END;
         """
     )
+
+
+@migrations(name="0300_feedback")
+def _feedback(db: sqlite_utils.Database) -> None:
+    """Readers' judgements from Slack buttons, and feeds muted from Slack.
+
+    Every click is a row (history kept); the latest row per (item, rule, user) counts.
+    ``event_key`` is the click's identity (team, user, action, action_ts): Slack redelivers
+    an envelope it thinks was not acknowledged, and the second copy must not count twice.
+    A mute is a row too: ``ended_at`` is set by an unmute, and items first seen while a
+    mute was in force stay out of digests (they never flood in when it ends)."""
+    db.executescript(
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            label TEXT NOT NULL CHECK (label IN ('relevant', 'not_relevant', 'mute_source')),
+            user_id TEXT NOT NULL,
+            user_name TEXT NOT NULL DEFAULT '',
+            team_id TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            event_key TEXT NOT NULL UNIQUE,
+            channel TEXT,
+            message_ts TEXT
+        );
+        CREATE INDEX feedback_item_rule ON feedback(item_id, rule_id, user_id, id);
+        CREATE INDEX feedback_rule ON feedback(rule_id);
+
+        CREATE TABLE feed_mutes (
+            id INTEGER PRIMARY KEY,
+            feed_id TEXT NOT NULL,
+            since TEXT NOT NULL,
+            until TEXT NOT NULL,
+            ended_at TEXT,
+            user_id TEXT NOT NULL DEFAULT '',
+            user_name TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX feed_mutes_feed ON feed_mutes(feed_id, until);
+        """
+    )
