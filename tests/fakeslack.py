@@ -127,7 +127,9 @@ def _texts(body: dict[str, Any]) -> list[str]:
     for block in blocks:
         if isinstance(block.get("text"), dict):
             out.append(block["text"].get("text", ""))
-        out += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
+        for e in block.get("elements", []):
+            text = e.get("text", "") if isinstance(e, dict) else ""
+            out.append(text.get("text", "") if isinstance(text, dict) else str(text))
     return out
 
 

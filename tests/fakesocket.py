@@ -18,6 +18,7 @@ silent: a library answers pings by itself. Frames are small and unfragmented, as
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
@@ -80,10 +81,8 @@ class _Conn:
             self.sock.sendall(_frame(opcode, data))
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
 
 
@@ -246,6 +245,7 @@ class FakeSocket:
             if opcode == OP_PING:
                 with self._changed:
                     self.pings += 1
+                    self._changed.notify_all()
                 if not conn.stalled:
                     conn.send(OP_PONG, data)
             elif opcode == OP_CLOSE:

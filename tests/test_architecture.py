@@ -25,7 +25,8 @@ IO_LIBRARIES = {
 PURE = ("monitor/reader/normalize.py", "monitor/rules/", "monitor/digest/")
 OWNERS = {
     "sqlite_utils": ("monitor/store/",),
-    "slack_sdk": ("monitor/deliver/slack.py", "monitor/deliver/blocks.py"),
+    "slack_sdk": ("monitor/deliver/slack.py", "monitor/deliver/blocks.py", "monitor/slackapp/"),
+    "slack_bolt": ("monitor/slackapp/",),
     "httpx": ("monitor/reader/fetch.py",),
     "feedparser": ("monitor/reader/parse.py",),
     "fastfeedparser": ("monitor/reader/fastparse.py",),

@@ -33,6 +33,7 @@ LAZY_COMMANDS = {
     "search": "archive",
     "serve": "serve",
     "show": "archive",
+    "slack": "slack",
     "stats": "stats",
 }
 

@@ -343,7 +343,9 @@ def run_command(ctx: click.Context, workers: int | None) -> None:
     rules = load_rules(a.rules_path)
     if a.verbose == 0:
         logging.getLogger("monitor").setLevel(logging.INFO)
-    with ArchiveLock(a.db_path):
+    from monitor.cli.slack import app_beside_poller
+
+    with ArchiveLock(a.db_path), app_beside_poller(a):
         asyncio.run(_daemon(a, feeds.enabled(), rules, workers))
 
 

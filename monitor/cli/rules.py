@@ -22,6 +22,7 @@ from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
 from monitor.rules.compile import Explanation
 from monitor.rules.explain import describe, explain_rule, segments, window
+from monitor.store.matches import feed_from_row
 
 
 def _book(ctx: click.Context) -> RuleBook:
@@ -323,21 +324,6 @@ def eval_cmd(ctx: click.Context, file: Path, as_json: bool, show_errors: bool) -
 
 
 # --- explain / backtest --------------------------------------------------------------------------
-
-
-def feed_from_row(row: dict[str, Any]) -> FeedSource | None:
-    """The FeedSource a stored item came from, enough for source filters."""
-    if row.get("feed_kind") is None:
-        return None
-    return FeedSource(
-        id=str(row["feed_id"]),
-        name=str(row.get("feed_name") or row["feed_id"]),
-        url=str(row.get("feed_url") or ""),
-        kind=row["feed_kind"],
-        country=str(row.get("feed_country") or ""),
-        lang=str(row.get("feed_lang") or ""),
-        interval=0,
-    )
 
 
 def _tree(expl: Explanation, label: str) -> Tree:

@@ -15,8 +15,12 @@ from monitor.errors import LockedError
 
 
 class ArchiveLock:
-    def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(str(db_path) + ".lock")
+    def __init__(self, db_path: str | Path, *, role: str = "") -> None:
+        # ``role``: a second kind of process with its own lock, e.g. "slack" for the one
+        # Slack app process an archive may have (Slack gives an event to one connection).
+        self.db_path = Path(db_path)
+        self.role = role
+        self.path = Path(str(db_path) + (f".{role}" if role else "") + ".lock")
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -29,8 +33,9 @@ class ArchiveLock:
                 holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
             finally:
                 os.close(fd)
+            what = f"monitor {self.role} process" if self.role else "monitor"
             raise LockedError(
-                f"another monitor (pid {holder}) is already using {self.path.with_suffix('')}",
+                f"another {what} (pid {holder}) is already using {self.db_path}",
                 "stop it first, or point --db at a different archive",
             ) from None
         os.ftruncate(fd, 0)

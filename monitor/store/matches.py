@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
-from monitor.model import Hit, Item, Match
+from monitor.model import FeedSource, Hit, Item, Match
 from monitor.store.db import from_db_time, to_db_time
 from monitor.store.items import item_from_row
 
@@ -136,3 +137,27 @@ def item_with_feed(
     if not rows:
         return None
     return item_from_row(rows[0]), rows[0]
+
+
+def feed_from_row(row: dict[str, Any]) -> FeedSource | None:
+    """The FeedSource a stored item came from (item_with_feed's row), enough for source filters."""
+    if row.get("feed_kind") is None:
+        return None
+    return FeedSource(
+        id=str(row["feed_id"]),
+        name=str(row.get("feed_name") or row["feed_id"]),
+        url=str(row.get("feed_url") or ""),
+        kind=row["feed_kind"],
+        country=str(row.get("feed_country") or ""),
+        lang=str(row.get("feed_lang") or ""),
+        interval=0,
+    )
+
+
+def match_counts(db: sqlite_utils.Database, since: datetime) -> dict[str, int]:
+    """rule id → matches stored since ``since`` (when the match was made)."""
+    rows = db.execute(
+        "SELECT rule_id, COUNT(*) FROM matches WHERE matched_at >= ? GROUP BY rule_id",
+        [to_db_time(since)],
+    ).fetchall()
+    return {r[0]: int(r[1]) for r in rows}

@@ -1,0 +1,117 @@
+"""`monitor slack` and `monitor run` as processes against the fake Slack: one app process per
+archive, the app started by `monitor run` when both tokens are set, clean stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.digestdata import make_db, write_config
+from tests.fakeslack import APP_TOKEN, TOKEN, FakeSlack
+from tests.fakeslack import start as start_fake
+from tests.test_slack_app import FEEDS_YAML, SEEDS
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    fake, server = start_fake()
+    try:
+        yield fake
+    finally:
+        fake.socket.close()
+        server.shutdown()
+        server.server_close()
+
+
+def _env(tmp_path: Path, fake: FakeSlack, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(write_config(tmp_path))
+    (tmp_path / "feeds.yaml").write_text(FEEDS_YAML, encoding="utf-8")
+    env.update(fake.env(socket=True))
+    env.update(extra)
+    return env
+
+
+def _ask(fake: FakeSlack, text: str, name: str) -> str:
+    envelope = fake.socket.push("slash_commands", fake.slash_payload(text, name=name))
+    fake.socket.wait_ack(envelope)
+    fake.wait_for(lambda: any(r["name"] == name for r in fake.responses))
+    return str(next(r for r in fake.responses if r["name"] == name)["text"])
+
+
+def test_one_slack_app_per_archive_and_a_clean_stop(tmp_path: Path, fake: FakeSlack) -> None:
+    make_db(tmp_path, SEEDS).close()
+    env = _env(tmp_path, fake)
+    command = [sys.executable, "-m", "monitor", "slack", "--watchdog", "30"]
+    app = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        fake.socket.wait_connected(timeout=30)
+        assert "gallium" in _ask(fake, "search gallium", "first")
+        twin = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert twin.returncode == 2
+        assert f"another monitor slack process (pid {app.pid}) is already using" in twin.stderr
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=20) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+        stderr = app.communicate()[1]
+    assert "connected to Slack" in stderr
+    assert TOKEN not in stderr and APP_TOKEN not in stderr
+
+
+def test_monitor_slack_needs_both_tokens(tmp_path: Path, fake: FakeSlack) -> None:
+    env = _env(tmp_path, fake)
+    del env["SLACK_APP_TOKEN"]
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor", "slack"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "SLACK_APP_TOKEN not set" in out.stderr and "docs/slack.md" in out.stderr
+
+
+def test_a_refused_app_token_is_a_setup_error(tmp_path: Path, fake: FakeSlack) -> None:
+    env = _env(tmp_path, fake, SLACK_APP_TOKEN="xapp-wrong")
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor", "slack"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "invalid_auth" in out.stderr and "xapp-" in out.stderr
+    assert "xapp-wrong" not in out.stderr
+
+
+def test_monitor_run_starts_the_app_when_both_tokens_are_set(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    make_db(tmp_path, SEEDS).close()
+    env = _env(tmp_path, fake)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--workers", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fake.socket.wait_connected(timeout=30)
+        assert "/monitor search" in _ask(fake, "help", "from-run")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        stderr = daemon.communicate()[1]
+    assert "Slack app started" in stderr
