@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.config.settings import DigestSpec, Settings
+from monitor.config.settings import DigestSpec, Settings, feedback_buttons_from_env
 from monitor.deliver.base import Deliverer
 from monitor.digest.cluster import WINDOW
 from monitor.digest.message import Message
@@ -31,6 +31,7 @@ from monitor.model import Rule
 from monitor.store import backlog
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow
+from monitor.store.feedback import hidden_items
 from monitor.store.writer import Database
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ def draft_digest(
     found = ledger.candidates(
         db, kind="digest", name=spec.name, rule_ids=[r.id for r in chosen], since=lower
     )
+    muted = hidden_items(db, (c.item_id for c in found), now)  # feeds muted from Slack
+    found = [c for c in found if c.item_id not in muted]
     start = lower or ledger.last_period_end(db, "digest", spec.name)
     if start is None:
         start = min((c.published for c in found), default=now - timedelta(days=1))
@@ -107,6 +110,7 @@ def draft_digest(
         tz=ZoneInfo(settings.timezone),
         rules={r.id: r for r in rules},
         post_when_empty=spec.post_when_empty,
+        feedback=feedback_buttons_from_env(),
     )
     return DigestDraft(spec, messages, min(start, now), now, covered)
 
@@ -168,7 +172,15 @@ def send_alerts(
             fresh, covered = split_covered(stories(eligible(found, chosen), chosen), told)
             for entry in fresh:
                 channel = by_id[entry.rule_id].channel or spec.channel
-                messages.append(render_alert(entry, channel=channel, tz=tz, rules=by_id))
+                messages.append(
+                    render_alert(
+                        entry,
+                        channel=channel,
+                        tz=tz,
+                        rules=by_id,
+                        feedback=feedback_buttons_from_env(),
+                    )
+                )
             for entry, delivery_id in covered:
                 ledger.attach(db, delivery_id, kind="alert", name=ALERTS, claims=entry.claims)
             ledger.reserve(db, kind="alert", name=ALERTS, messages=messages, now=now)

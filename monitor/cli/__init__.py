@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "demo": "demo",
     "digest": "digest",
     "export": "archive",
+    "feedback": "feedback",
     "feeds": "feeds",
     "match": "rules",
     "poll": "poll",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,10 @@ from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.config.rules import RuleBook, load_rules
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
+from monitor.rules import scoring
 from monitor.rules.compile import Explanation
 from monitor.rules.explain import describe, explain_rule, segments, window
+from monitor.rules.scoring import Record, Score
 from monitor.store.matches import feed_from_row
 
 
@@ -54,13 +55,6 @@ def make_item(
 
 
 # --- JSON Lines input ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Record:
-    item: Item
-    labels: tuple[str, ...] | None  # None when the line has no labels field
-    line: int
 
 
 def read_jsonl(path: Path, *, need_labels: bool = False) -> list[Record]:
@@ -125,6 +119,12 @@ def _record(
     ):
         problems.append(Problem(name, number, "labels must be a list of rule ids"))
         return None
+    not_labels = data.get("not_labels")
+    if not_labels is not None and (
+        not isinstance(not_labels, list) or not all(isinstance(x, str) for x in not_labels)
+    ):
+        problems.append(Problem(name, number, "not_labels must be a list of rule ids"))
+        return None
     if need_labels and labels is None:
         problems.append(
             Problem(name, number, "missing labels", 'add "labels": [] (a list of rule ids)')
@@ -138,7 +138,12 @@ def _record(
         lang=texts["lang"] or None,
         published=published,
     )
-    return Record(item, tuple(labels) if labels is not None else None, number)
+    return Record(
+        item,
+        tuple(labels) if labels is not None else None,
+        number,
+        tuple(not_labels) if not_labels is not None else None,
+    )
 
 
 # --- check / test -------------------------------------------------------------------------------
@@ -216,48 +221,15 @@ def test_cmd(ctx: click.Context, rule_id: str | None) -> None:
 # --- eval -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Score:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    @property
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-
-    @property
-    def f1(self) -> float | None:
-        p, r = self.precision, self.recall
-        if p is None or r is None or p + r == 0:
-            return None if p is None or r is None else 0.0
-        return 2 * p * r / (p + r)
-
-
 def evaluate(
     book: RuleBook, records: list[Record]
 ) -> tuple[dict[str, Score], list[tuple[str, str, Record]]]:
     """Per-rule counts and the errors as (rule id, "fp" | "fn", record)."""
-    scores = {r.id: Score() for r in book.rules}
-    errors: list[tuple[str, str, Record]] = []
-    for record in records:
-        got = {m.rule_id for m in book.matcher.match(record.item)}
-        want = set(record.labels or ())
-        for rule_id in sorted(got | want):
-            score = scores.setdefault(rule_id, Score())
-            if rule_id in got and rule_id in want:
-                score.tp += 1
-            elif rule_id in got:
-                score.fp += 1
-                errors.append((rule_id, "fp", record))
-            else:
-                score.fn += 1
-                errors.append((rule_id, "fn", record))
-    return scores, errors
+    return scoring.evaluate(
+        [r.id for r in book.rules],
+        lambda item: {m.rule_id for m in book.matcher.match(item)},
+        records,
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -265,24 +237,47 @@ def _fmt(value: float | None) -> str:
 
 
 @rules_group.command("eval")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option(
+    "--feedback", "use_feedback", is_flag=True, help="Score on the archive's Slack feedback."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--errors", "show_errors", is_flag=True, help="List false positives and negatives.")
 @click.pass_context
-def eval_cmd(ctx: click.Context, file: Path, as_json: bool, show_errors: bool) -> None:
-    """Precision, recall and F1 per rule on a labelled JSON Lines file.
+def eval_cmd(
+    ctx: click.Context, file: Path | None, use_feedback: bool, as_json: bool, show_errors: bool
+) -> None:
+    """Precision, recall and F1 per rule on a labelled JSON Lines file, or on readers'
+    feedback from Slack (--feedback).
 
     Each line is an item (id, title, summary, lang) with "labels": the ids of the rules that
-    should match it. This is a report: it exits 0 whatever the figures (2 on bad input).
+    should match it. A line with "not_labels" too (what `monitor feedback export` writes) is
+    judged only for the rules it names. This is a report: it exits 0 whatever the figures
+    (2 on bad input).
 
     \b
     Example:
       monitor rules eval examples/labelled.jsonl
       monitor rules eval examples/labelled.jsonl --errors
-      monitor rules eval examples/labelled.jsonl --json
+      monitor rules eval --feedback --json
     """
     book = _book(ctx)
-    records = read_jsonl(file, need_labels=True)
+    if use_feedback == (file is not None):
+        raise MonitorError(
+            "give a labelled file or --feedback (one of them)",
+            "e.g. monitor rules eval labelled.jsonl, or monitor rules eval --feedback",
+        )
+    if file is None:
+        from monitor.store.db import open_db
+        from monitor.store.feedback import labelled_rows
+
+        file = app(ctx).db_path
+        db = open_db(file, readonly=True)
+        maybe = [_record(row, str(file), n, True, []) for n, row in enumerate(labelled_rows(db), 1)]
+        db.close()
+        records = [r for r in maybe if r is not None]
+    else:
+        records = read_jsonl(file, need_labels=True)
     scores, errors = evaluate(book, records)
     known = {r.id for r in book.rules}
     if as_json:
@@ -449,17 +444,22 @@ def backtest_cmd(
         for m in book.matcher.match(item, feed_from_row(row)):
             if m.rule_id in wanted:
                 now[m.rule_id].add(item.id)
+    judged = judged_notes(db, wanted)
     report: list[dict[str, Any]] = []
     for rule in rules:
         before, after = stored.get(rule.id, set()), now[rule.id]
+        notes = judged.get(rule.id, {})
         report.append(
             {
                 "rule": rule.id,
                 "version": rule.version,
                 "stored": len(before),
                 "now": len(after),
-                "gained": sorted(after - before),
-                "lost": sorted(before - after),
+                # items readers labelled come first: an edit that loses one marked relevant,
+                # or gains one marked not relevant, is what to look at
+                "gained": _labelled_first(after - before, notes),
+                "lost": _labelled_first(before - after, notes),
+                "labelled": {i: notes[i] for i in sorted((after ^ before) & set(notes))},
             }
         )
     newest = [i.published for i in latest_items(db, limit=1)] if scanned == 0 else []
@@ -479,9 +479,31 @@ def backtest_cmd(
         for sign, key in (("+", "gained"), ("-", "lost")):
             ids = entry[key]
             for item_id in ids[:show]:
-                click.echo(f"  {sign} {item_id} {titles.get(item_id, '')}")
+                note = entry["labelled"].get(item_id)
+                tail = f"  ({note})" if note else ""
+                click.echo(f"  {sign} {item_id} {titles.get(item_id, '')}{tail}")
             if len(ids) > show:
                 click.echo(f"  {sign} … and {len(ids) - show} more (--show {len(ids)})")
+
+
+def _labelled_first(ids: set[str], notes: dict[str, str]) -> list[str]:
+    return sorted(ids, key=lambda i: (i not in notes, i))
+
+
+def judged_notes(db: Any, rule_ids: set[str]) -> dict[str, dict[str, str]]:
+    """rule id → item id → "marked relevant by @ana on 2026-12-01" (readers' latest labels)."""
+    from monitor.store.feedback import verdicts
+
+    if "feedback" not in db.table_names():  # an archive from before feedback existed
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for v in verdicts(db, rule_ids):
+        who = v.relevant if v.label == "relevant" else v.not_relevant
+        names = ", ".join(f"@{name}" for name, _ in who[:3]) + (" …" if len(who) > 3 else "")
+        when = max(t for _, t in who)[:10]
+        label = "relevant" if v.label == "relevant" else "not relevant"
+        out.setdefault(v.rule_id, {})[v.item_id] = f"marked {label} by {names} on {when}"
+    return out
 
 
 # --- match ----------------------------------------------------------------------------------------

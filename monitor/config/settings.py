@@ -99,6 +99,13 @@ class SlackCredentials:
         return f"SlackCredentials(kind={self.kind!r}, api_url={self.api_url!r})"
 
 
+def feedback_buttons_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """Whether digests and alerts carry feedback buttons: only when the Slack app can answer
+    them (a bot token to post and update, an app-level token for `monitor slack`)."""
+    env = os.environ if env is None else env
+    return bool(env.get("SLACK_BOT_TOKEN", "").strip() and env.get("SLACK_APP_TOKEN", "").strip())
+
+
 def slack_credentials_from_env(env: Mapping[str, str] | None = None) -> SlackCredentials | None:
     """SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL (and SLACK_API_URL); None when neither is set."""
     env = os.environ if env is None else env

@@ -11,7 +11,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -34,6 +36,18 @@ def to_block(block: m.Block) -> Block:
     if isinstance(block, m.Context):
         return ContextBlock(
             elements=[MarkdownTextObject(text=t, verbatim=True) for t in block.texts]
+        )
+    if isinstance(block, m.Actions):
+        return ActionsBlock(
+            block_id=block.block_id,
+            elements=[
+                ButtonElement(
+                    text=PlainTextObject(text=b.text, emoji=True),
+                    action_id=b.action_id,
+                    value=b.value,
+                )
+                for b in block.buttons
+            ],
         )
     return DividerBlock()
 

@@ -12,6 +12,7 @@ import json
 from copy import deepcopy
 from typing import Any
 
+from monitor.digest.message import Actions, Button
 from monitor.digest.mrkdwn import shorten
 
 BUTTONS = (
@@ -34,6 +35,12 @@ def value(item_id: str, rule_id: str) -> str:
 def block_id(item_id: str, rule_id: str) -> str:
     # Unique within a message (an item appears once per rule); Slack caps block_id at 255.
     return f"fb:{item_id}:{rule_id}"[:255]
+
+
+def feedback_row(item_id: str, rule_id: str) -> Actions:
+    """The buttons under one item: Relevant, Not relevant, Mute source."""
+    v = value(item_id, rule_id)
+    return Actions(block_id(item_id, rule_id), tuple(Button(t, a, v) for a, t in BUTTONS))
 
 
 def marked(

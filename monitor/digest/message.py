@@ -45,7 +45,22 @@ class Divider:
     pass
 
 
-Block = Header | Section | Context | Divider
+@dataclass(frozen=True)
+class Button:
+    text: str  # plain text
+    action_id: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Actions:
+    """A row of buttons (the feedback buttons under an item)."""
+
+    block_id: str
+    buttons: tuple[Button, ...]
+
+
+Block = Header | Section | Context | Divider | Actions
 
 
 def slack_dict(block: Block) -> dict[str, Any]:
@@ -57,6 +72,20 @@ def slack_dict(block: Block) -> dict[str, Any]:
         return {"type": "section", "text": _mrkdwn(block.text)}
     if isinstance(block, Context):
         return {"type": "context", "elements": [_mrkdwn(t) for t in block.texts]}
+    if isinstance(block, Actions):
+        return {
+            "type": "actions",
+            "block_id": block.block_id,
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": b.text, "emoji": True},
+                    "action_id": b.action_id,
+                    "value": b.value,
+                }
+                for b in block.buttons
+            ],
+        }
     return {"type": "divider"}
 
 
@@ -127,6 +156,12 @@ def _dump(block: Block) -> dict[str, Any]:
         return {"type": "section", "text": block.text}
     if isinstance(block, Context):
         return {"type": "context", "texts": list(block.texts)}
+    if isinstance(block, Actions):
+        return {
+            "type": "actions",
+            "block_id": block.block_id,
+            "buttons": [[b.text, b.action_id, b.value] for b in block.buttons],
+        }
     return {"type": "divider"}
 
 
@@ -138,4 +173,6 @@ def _load(data: dict[str, Any]) -> Block:
         return Section(data["text"])
     if kind == "context":
         return Context(tuple(data["texts"]))
+    if kind == "actions":
+        return Actions(data["block_id"], tuple(Button(*b) for b in data["buttons"]))
     return Divider()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
+from monitor.digest.buttons import feedback_row
 from monitor.digest.message import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
@@ -47,9 +48,16 @@ HEADER_SLACK = 100  # header JSON beyond the worst case measured (quoting in the
 
 
 def _entry_blocks(
-    entry: Entry, tz: tzinfo, rules: Mapping[str, Rule], year: int | None = None
+    entry: Entry,
+    tz: tzinfo,
+    rules: Mapping[str, Rule],
+    year: int | None = None,
+    feedback: bool = False,
 ) -> list[Block]:
-    return [entry_section(entry, tz, year), why_context(entry, rules)]
+    blocks: list[Block] = [entry_section(entry, tz, year), why_context(entry, rules)]
+    if feedback:  # Relevant / Not relevant / Mute source, answered by `monitor slack`
+        blocks.append(feedback_row(entry.lead.item_id, entry.rule_id))
+    return blocks
 
 
 def _header(name: str, part: str, period: str) -> Header:
@@ -67,6 +75,7 @@ def render_digest(
     rules: Mapping[str, Rule],
     post_when_empty: bool = False,
     search_hint: str = "monitor search --rule {rule}",
+    feedback: bool = False,
 ) -> list[Message]:
     """Messages for one digest: one set per channel (rules may route elsewhere), in order."""
     period = period_text(start, end, tz)
@@ -86,7 +95,7 @@ def render_digest(
     # the digest's own channel first, then channels that rules route to, in rule order
     for target, mine in sorted(channels.items(), key=lambda kv: kv[0] != channel):
         messages += _pack(
-            target, mine, name, period, tz, rules, search_hint, end.astimezone(tz).year
+            target, mine, name, period, tz, rules, search_hint, end.astimezone(tz).year, feedback
         )
     return messages
 
@@ -100,6 +109,7 @@ def _pack(
     rules: Mapping[str, Rule],
     search_hint: str,
     year: int,
+    feedback: bool = False,
 ) -> list[Message]:
     stories = sum(len(s.entries) + len(s.more) for s in sections)
     noun = "story" if stories == 1 else "stories"
@@ -111,7 +121,7 @@ def _pack(
     for s in sections:
         first = True
         for entry in s.entries:
-            blocks = _entry_blocks(entry, tz, rules, year)
+            blocks = _entry_blocks(entry, tz, rules, year, feedback)
             if first:
                 blocks = [Divider(), rule_heading(s), *blocks]
                 first = False
@@ -164,12 +174,20 @@ def _too_big(count: int, size: int, reserve: int) -> bool:
     return count + 2 > MAX_BLOCKS or size + reserve + blocks_size(()) > MAX_MESSAGE_CHARS
 
 
-def render_alert(entry: Entry, *, channel: str, tz: tzinfo, rules: Mapping[str, Rule]) -> Message:
+def render_alert(
+    entry: Entry,
+    *,
+    channel: str,
+    tz: tzinfo,
+    rules: Mapping[str, Rule],
+    feedback: bool = False,
+) -> Message:
     name = rule_name(entry.rule_id, rules)
     header = Header(shorten(plain(f"Alert: {name}"), MAX_HEADER_TEXT))
     title = escape_fit(entry.lead.title, TEXT_BUDGET // 2, TITLE_LIMIT)
     text = f"Alert ({escape_fit(name, 100)}): {title}"
-    return Message(channel, text, (header, *_entry_blocks(entry, tz, rules)), entry.claims)
+    blocks = (header, *_entry_blocks(entry, tz, rules, feedback=feedback))
+    return Message(channel, text, blocks, entry.claims)
 
 
 def render_feed_failing(
