@@ -3,6 +3,7 @@ archive, the app started by `monitor run` when both tokens are set, clean stops.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -115,3 +116,16 @@ def test_monitor_run_starts_the_app_when_both_tokens_are_set(
             daemon.kill()
         stderr = daemon.communicate()[1]
     assert "Slack app started" in stderr
+
+
+def test_the_manifest_asks_for_what_the_app_uses() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    manifest = yaml.safe_load((root / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands"]
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/monitor"
+    assert "request_url" not in json.dumps(manifest)  # Socket Mode: no public URL
