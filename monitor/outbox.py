@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,9 +26,10 @@ from monitor.digest.render import (
     render_set_aside,
 )
 from monitor.digest.select import Entry, alert_rules, eligible, sections_of, split_covered, stories
+from monitor.digest.thread import render_thread
 from monitor.errors import DeliveryError
 from monitor.model import Rule
-from monitor.store import backlog
+from monitor.store import backlog, threads
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow
 from monitor.store.feedback import hidden_items
@@ -75,6 +76,12 @@ def digest_rules(spec: DigestSpec, rules: Sequence[Rule]) -> list[Rule]:
     return [by_id[rule_id] for rule_id in spec.rules if rule_id in by_id]
 
 
+def threaded(spec: DigestSpec, destination: str) -> bool:
+    """Thread unless the digest says ``layout: single`` or a webhook posts it (a webhook
+    gives no ts to reply under)."""
+    return destination != "webhook" and spec.layout != "single"
+
+
 def draft_digest(
     db: Database,
     settings: Settings,
@@ -83,8 +90,10 @@ def draft_digest(
     name: str | None = None,
     since: timedelta | None = None,
     now: datetime | None = None,
+    destination: str = "slack",
 ) -> DigestDraft:
-    """Render the digest from the matches it has not delivered yet. Reads only."""
+    """Render the digest from the matches it has not delivered yet. Reads only.
+    ``destination`` (a deliverer's name) decides the layout with the digest's ``layout``."""
     now = now or utcnow()
     spec = settings.digest(name)
     chosen = digest_rules(spec, rules)
@@ -101,7 +110,8 @@ def draft_digest(
     told = ledger.told_stories(db, kind="digest", name=spec.name, since=now - WINDOW)
     fresh, covered = split_covered(entries, told)
     sections = sections_of(fresh, chosen, channel=spec.channel, max_items=spec.max_items)
-    messages = render_digest(
+    render = render_thread if threaded(spec, destination) else render_digest
+    messages = render(
         sections,
         name=spec.name,
         channel=spec.channel,
@@ -128,7 +138,9 @@ def send_digest(
     """Post one digest now: claim its matches with the messages in one transaction, then send."""
     now = now or utcnow()
     with ledger.claiming(db):
-        draft = draft_digest(db, settings, rules, name=name, since=since, now=now)
+        draft = draft_digest(
+            db, settings, rules, name=name, since=since, now=now, destination=deliverer.name
+        )
         ids = ledger.reserve(
             db,
             kind="digest",
@@ -137,6 +149,7 @@ def send_digest(
             now=now,
             period=(draft.start, draft.end),
         )
+        threads.link(db, ids, draft.messages)
         for entry, delivery_id in draft.covered:
             ledger.attach(db, delivery_id, kind="digest", name=draft.spec.name, claims=entry.claims)
     report = flush_pending(db, deliverer, settings)
@@ -251,10 +264,14 @@ def flush_pending(
             tried.add(row.id)
             if row.message.channel in blocked:
                 continue
+            parent_ts = threads.parent_ts(db, row.id)
+            if parent_ts == threads.WAIT:  # its parent is not posted yet: it goes first
+                continue
             if not ledger.take(db, row.id, utcnow()):
                 continue  # another process is sending it right now
+            message = replace(row.message, thread_ts=parent_ts) if parent_ts else row.message
             try:
-                result = deliverer.send(row.message)
+                result = deliverer.send(message)
             except DeliveryError as exc:
                 log.warning("delivery %d (%s %s) failed: %s", row.id, row.kind, row.name, exc)
                 report.errors.append(exc)

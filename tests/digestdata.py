@@ -98,6 +98,7 @@ def write_config(tmp_path: Path, settings: str | None = None) -> dict[str, str]:
             '    schedule: "0 8 * * *"\n'
             '    channel: "#watch"\n'
             "    max_items: 5\n"
+            "    layout: single\n"  # threaded digests are tested in test_slack_thread.py
             "alerts:\n"
             '  channel: "#alerts"\n'
             "ops:\n"

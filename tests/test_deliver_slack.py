@@ -17,7 +17,8 @@ from tests.fakeslack import FakeSlack
 
 SETTINGS = Settings(
     timezone="Asia/Tokyo",
-    digests=(DigestSpec(name="daily", channel="#watch", max_items=500),),
+    # flat messages: these tests are about the ledger, threads have their own (test_slack_thread)
+    digests=(DigestSpec(name="daily", channel="#watch", max_items=500, layout="single"),),
     alerts=AlertSpec(channel="#alerts"),
     ops=OpsSpec(enabled=True, channel="#ops", failing_hours=2),
 )

@@ -21,7 +21,7 @@ from tests.test_slack_app import FEEDS_YAML, Running, _start
 
 SETTINGS = Settings(
     timezone="Asia/Tokyo",
-    digests=(DigestSpec(name="daily", channel="#watch", max_items=500),),
+    digests=(DigestSpec(name="daily", channel="#watch", max_items=500, layout="single"),),
     alerts=AlertSpec(channel="#alerts", max_age=timedelta(days=3650)),
     ops=OpsSpec(enabled=False, channel="#ops", failing_hours=2),
 )

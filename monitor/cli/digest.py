@@ -137,11 +137,19 @@ def finish(report: DeliveryReport, what: str, destination: str) -> None:
     raise failed
 
 
+def _where() -> str:
+    """Where `monitor digest` would post now, which decides a digest's layout."""
+    credentials = slack_credentials_from_env()
+    if credentials is None:
+        return "console"
+    return "slack" if credentials.kind == "web" else "webhook"
+
+
 def _print_text(
     a: AppContext, settings: Settings, rules: list[Rule], name: str | None, since: timedelta | None
 ) -> None:
     db = _open_existing(a.db_path)
-    draft = draft_digest(db, settings, rules, name=name, since=since)
+    draft = draft_digest(db, settings, rules, name=name, since=since, destination=_where())
     notes = backlog_notes(db)
     if not draft.messages:
         click.echo(f"{draft.spec.name} digest: nothing new to send.")
@@ -177,8 +185,10 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
     from monitor.deliver.blocks import payload  # slack_sdk: imported only when needed
 
     db = _open_existing(a.db_path)
-    draft = draft_digest(db, settings, rules, name=name, since=since)
-    click.echo(json.dumps([payload(m) for m in draft.messages], ensure_ascii=False, indent=2))
+    draft = draft_digest(db, settings, rules, name=name, since=since, destination=_where())
+    # "thread" (parent / reply) says how a threaded digest hangs together; Slack never sees it.
+    out = [{**payload(m), **({"thread": m.thread} if m.thread else {})} for m in draft.messages]
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     for note in backlog_notes(db):
         click.echo(note, err=True)
 

@@ -39,6 +39,9 @@ class DigestSpec:
     min_score: float = 0.0
     post_when_empty: bool = False
     rules_line: int = 0  # where `rules` was written, for problems found later
+    # "thread": a parent message and one reply per rule (needs a bot token); "single": flat
+    # messages. None: thread with a bot token, single with a webhook.
+    layout: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ _DIGEST_KEYS = (
     "max_items",
     "min_score",
     "post_when_empty",
+    "layout",
 )
 _ALERT_KEYS = ("enabled", "channel", "rules", "max_age", "check_every")
 _OPS_KEYS = ("enabled", "channel", "failing_hours")
@@ -300,10 +304,28 @@ def _digests(c: _Collector, top: LineDict) -> tuple[DigestSpec, ...]:
                 max_items=int(c.number(d, "max_items", 10, minimum=1)),
                 min_score=c.number(d, "min_score", 0.0, minimum=0),
                 post_when_empty=c.boolean(d, "post_when_empty", False),
+                layout=_layout(c, d),
                 rules_line=d.line_of("rules"),
             )
         )
     return tuple(specs)
+
+
+LAYOUTS = ("thread", "single")
+
+
+def _layout(c: _Collector, d: LineDict) -> str | None:
+    if "layout" not in d:
+        return None
+    value = d["layout"]
+    if value not in LAYOUTS:
+        c.add(
+            d.line_of("layout"),
+            f"layout must be thread or single, not {value!r}",
+            "thread: one parent message and a reply per rule; single: flat messages",
+        )
+        return None
+    return str(value)
 
 
 def _alerts(c: _Collector, top: LineDict) -> AlertSpec:

@@ -71,10 +71,13 @@ def blocks_json(message: m.Message) -> list[dict[str, Any]]:
 
 def payload(message: m.Message) -> dict[str, Any]:
     """The full chat.postMessage arguments: links never unfurl, names never become mentions."""
-    return {
+    body = {
         "channel": message.channel,
         "text": message.text,
         "blocks": blocks_json(message),
         "unfurl_links": False,
         "unfurl_media": False,
     }
+    if message.thread_ts:  # a reply in a threaded digest
+        body["thread_ts"] = message.thread_ts
+    return body

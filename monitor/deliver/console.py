@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.rule import Rule
 from rich.style import Style
 from rich.text import Text
 
 from monitor.deliver.base import SendResult
-from monitor.digest.message import Context, Divider, Header, Message, Section
+from monitor.digest.message import Actions, Context, Divider, Header, Message, Section
 
 # Our own mrkdwn: links <url|label>, *bold*, `code`, and zero-width spaces beside bold.
 # Feed text cannot contain any of these (mrkdwn.escape replaces them), so they are ours.
@@ -61,7 +62,9 @@ def mrkdwn_to_rich(text: str, base: str = "") -> Text:
 
 def renderables(message: Message) -> list[RenderableType]:
     """What the channel would show, for a terminal."""
-    parts: list[RenderableType] = [Text(f"# to {message.channel}", style="dim")]
+    where = {"parent": " (a thread: its replies follow)", "reply": ", a reply in the thread"}
+    heading = Text(f"# to {message.channel}{where.get(message.thread, '')}", style="dim")
+    parts: list[RenderableType] = []
     for block in message.blocks:
         if isinstance(block, Header):
             parts.append(Text(block.text, style="bold underline"))
@@ -74,7 +77,11 @@ def renderables(message: Message) -> list[RenderableType]:
             parts.append(line)
         elif isinstance(block, Divider):
             parts.append(Rule(style="dim", characters="─"))
-    return parts
+        elif isinstance(block, Actions):
+            parts.append(Text("  " + " ".join(f"[{b.text}]" for b in block.buttons), style="dim"))
+    if message.thread == "reply":  # indented under its parent, as Slack shows a thread
+        return [heading, Padding(Group(*parts), (0, 0, 0, 4))]
+    return [heading, *parts]
 
 
 def as_text(message: Message, width: int = 100) -> str:

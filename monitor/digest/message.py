@@ -113,17 +113,27 @@ class Message:
     blocks: tuple[Block, ...]
     # The (item id, rule id) pairs this message delivers; bookkeeping, not sent to Slack.
     claims: tuple[tuple[str, str], ...] = ()
+    # "parent": a threaded digest's top message; "reply": goes in the thread of the parent
+    # before it (the ledger links the two); "": a message of its own.
+    thread: str = ""
+    # Slack's ts of the parent, set just before a reply is sent; never stored.
+    thread_ts: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"channel": self.channel, "text": self.text, "blocks": [_dump(b) for b in self.blocks]},
-            ensure_ascii=False,
-        )
+        data: dict[str, Any] = {
+            "channel": self.channel,
+            "text": self.text,
+            "blocks": [_dump(b) for b in self.blocks],
+        }
+        if self.thread:
+            data["thread"] = self.thread
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Message:
         data = json.loads(text)
-        return cls(data["channel"], data["text"], tuple(_load(b) for b in data["blocks"]))
+        blocks = tuple(_load(b) for b in data["blocks"])
+        return cls(data["channel"], data["text"], blocks, thread=data.get("thread", ""))
 
     def size(self) -> int:
         """Characters sent: the fallback text and the blocks' JSON."""

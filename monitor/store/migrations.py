@@ -344,3 +344,10 @@ def _feedback(db: sqlite_utils.Database) -> None:
         CREATE INDEX feed_mutes_feed ON feed_mutes(feed_id, until);
         """
     )
+
+
+@migrations(name="0300_delivery_threads")
+def _delivery_threads(db: sqlite_utils.Database) -> None:
+    # A threaded digest's reply names its parent's row; it is sent only once the parent has
+    # a ts, into that thread. A parent is a row like any other: sent once, then reused.
+    db.execute("ALTER TABLE deliveries ADD COLUMN thread_of INTEGER REFERENCES deliveries(id)")
