@@ -205,3 +205,24 @@ def cli_main():  # type: ignore[no-untyped-def]
     from monitor.cli import cli
 
     return cli
+
+
+def test_a_bad_layout_is_reported_with_its_line(tmp_path: Path) -> None:
+    from monitor.config.settings import load_settings
+    from monitor.errors import ConfigError
+
+    path = tmp_path / "monitor.yaml"
+    path.write_text(
+        THREAD_YAML.replace("    max_items: 5\n", "    max_items: 5\n    layout: threads\n")
+    )
+    try:
+        load_settings(path)
+    except ConfigError as exc:
+        text = exc.format()
+    else:
+        raise AssertionError("layout: threads was accepted")
+    assert f"{path}:7:" in text and "layout must be thread or single" in text
+    path.write_text(
+        THREAD_YAML.replace("    max_items: 5\n", "    max_items: 5\n    layout: single\n")
+    )
+    assert load_settings(path).digests[0].layout == "single"
