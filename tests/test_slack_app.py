@@ -389,3 +389,31 @@ def test_a_healthy_idle_connection_is_kept(archive: Path) -> None:
         r.thread.join(10)
         fake.socket.close()
         server.shutdown()
+
+
+def test_failed_connects_back_off_then_connect(archive: Path) -> None:
+    fake, server = start_fake()
+    # auth.test (at start) passes; apps.connections.open then fails twice: 500, then 429
+    fake.fail("pass")
+    fake.fail("server_error")
+    fake.fail("ratelimited")
+    paths = Paths(db=archive / "monitor.db", rules=archive / "rules", feeds=archive / "feeds.yaml")
+    runner = Runner(
+        paths,
+        SlackAppConfig(bot_token=TOKEN, app_token=APP_TOKEN, api_url=fake.api_url),
+        Tuning(watchdog=30, backoff_min=0.05, backoff_max=0.2),
+    )
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    try:
+        fake.socket.wait_connected()
+        assert runner.connected.wait(10)
+        assert fake.requests["apps.connections.open"] >= 3
+        assert runner.connections == 1
+        r = Running(fake, runner, paths.db, thread)
+        assert "/monitor search" in str(r.command("help")["text"])
+    finally:
+        runner.stop.set()
+        thread.join(10)
+        fake.socket.close()
+        server.shutdown()

@@ -110,6 +110,8 @@ def test_a_click_on_a_real_digest_updates_it_and_mute_keeps_the_feed_out(
     assert update["ts"] == digest["ts"]
     texts = [e["text"]["text"] for row in _rows(update) for e in row["elements"]]  # type: ignore[index, union-attr]
     assert "🔇 source muted 7d · @analyst" in texts
+    fake.wait_for(lambda: fake.responses)
+    assert "Muted `gossip` for 7 days" in str(fake.responses[-1]["text"])
     assert texts.count("Relevant") == 3  # the other items' rows are untouched
     # A new item from the muted feed stays out of the next digest; others still go.
     from tests.digestdata import seed

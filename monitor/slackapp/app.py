@@ -204,6 +204,15 @@ def on_click(
         return
     if not outcome.stored:
         return  # this very click was handled before
+    if outcome.muted_feed:
+        respond(
+            text=(
+                f"Muted `{outcome.muted_feed}` for 7 days: its items stay out of digests. "
+                f"`/monitor unmute {outcome.muted_feed}` ends it."
+            ),
+            response_type="ephemeral",
+            replace_original=False,
+        )
     blocks = marked(
         list((body.get("message") or {}).get("blocks") or []),
         str(action.get("value") or ""),
