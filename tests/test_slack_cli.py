@@ -129,3 +129,52 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/monitor"
     assert "request_url" not in json.dumps(manifest)  # Socket Mode: no public URL
+
+
+def test_a_refused_bot_token_is_a_setup_error(tmp_path: Path, fake: FakeSlack) -> None:
+    env = _env(tmp_path, fake, SLACK_BOT_TOKEN="xoxb-wrong")
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor", "slack"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "SLACK_BOT_TOKEN" in out.stderr and "invalid_auth" in out.stderr
+    assert "xoxb-wrong" not in out.stderr
+
+
+def test_slack_unreachable_at_start_is_retried_not_fatal(tmp_path: Path) -> None:
+    import logging
+    import threading
+
+    from monitor.slackapp.runner import Runner, SlackAppConfig, Tuning
+    from monitor.slackapp.workbench import Paths
+
+    class Count(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.n = 0
+            self.enough = threading.Event()
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "cannot reach Slack" in record.getMessage():
+                self.n += 1
+                if self.n >= 3:
+                    self.enough.set()
+
+    counter = Count()
+    logging.getLogger("monitor.slackapp.runner").addHandler(counter)
+    try:
+        paths = Paths(db=tmp_path / "m.db", rules=tmp_path / "rules", feeds=tmp_path / "f.yaml")
+        config = SlackAppConfig("xoxb-x", "xapp-x", api_url="http://127.0.0.1:9/api/")
+        runner = Runner(paths, config, Tuning(watchdog=5, backoff_min=0.01, backoff_max=0.05))
+        thread = threading.Thread(target=runner.run, daemon=True)
+        thread.start()
+        assert counter.enough.wait(30)  # it keeps trying, with back-off
+        runner.stop.set()
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        logging.getLogger("monitor.slackapp.runner").removeHandler(counter)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from monitor.errors import ConfigError, MonitorError, Problem
@@ -36,6 +35,14 @@ SETUP_ERRORS = {
     "not_authed": "set SLACK_APP_TOKEN (docs/slack.md)",
     "not_allowed_token_type": "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write",
     "missing_scope": "give the app-level token the connections:write scope",
+}
+
+
+BOT_ERRORS = {
+    "invalid_auth": "check SLACK_BOT_TOKEN: a bot token starts with xoxb- (docs/slack.md)",
+    "not_authed": "set SLACK_BOT_TOKEN (docs/slack.md)",
+    "token_revoked": "the bot token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
+    "account_inactive": "the app is deactivated: reinstall it (docs/slack.md)",
 }
 
 
@@ -88,13 +95,10 @@ class Runner:
         self.connections = 0
         self._last = time.time()
         self.guard = Guard(config.app_id, config.team_id)
-        try:
-            app = build_app(Workbench(paths), bot_token=config.bot_token, api_url=config.api_url)
-        except BoltError as exc:
-            raise MonitorError(
-                f"Slack refused the bot token: {exc}",
-                "check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
-            ) from None
+        # The bot token is checked in run(), with the same back-off as connecting: Slack
+        # unreachable at start-up must not stop `monitor run` from polling.
+        app = build_app(Workbench(paths), bot_token=config.bot_token, api_url=config.api_url)
+        self.verified = False
         kwargs: dict[str, Any] = {"base_url": config.api_url} if config.api_url else {}
         app_client = WebClient(token=config.app_token, timeout=10, logger=log, **kwargs)
         self.handler = GuardedHandler(
@@ -116,20 +120,19 @@ class Runner:
         first = True
         try:
             while not self.stop.is_set():
+                which = "SLACK_BOT_TOKEN"
                 try:
+                    if not self.verified:
+                        self.handler.app.client.auth_test()
+                        self.verified = True
+                    which = "SLACK_APP_TOKEN"
                     self.handler.connect_fresh()
                 except SlackApiError as exc:
                     error = str(exc.response.get("error") or exc.response.status_code)
-                    if first and error in SETUP_ERRORS:
+                    hints = SETUP_ERRORS if which == "SLACK_APP_TOKEN" else BOT_ERRORS
+                    if first and error in hints:
                         raise ConfigError(
-                            [
-                                Problem(
-                                    "SLACK_APP_TOKEN",
-                                    0,
-                                    f"Slack refused it: {error}",
-                                    SETUP_ERRORS[error],
-                                )
-                            ]
+                            [Problem(which, 0, f"Slack refused it: {error}", hints[error])]
                         ) from None
                     log.warning(
                         "cannot open a Slack connection (%s); retrying in %.1fs", error, delay
