@@ -226,3 +226,36 @@ def test_a_bad_layout_is_reported_with_its_line(tmp_path: Path) -> None:
         THREAD_YAML.replace("    max_items: 5\n", "    max_items: 5\n    layout: single\n")
     )
     assert load_settings(path).digests[0].layout == "single"
+
+
+def test_an_archive_from_before_threads_and_feedback_keeps_working(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Made by the previous version (migrations up to 0300 not applied), with a message left
+    pending and an alert already sent: the upgrade sends the pending one flat, once, and
+    never alerts again."""
+    from monitor.store.migrations import migrations
+
+    path = tmp_path / "monitor.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="0300_feedback")
+    from tests.digestdata import seed
+
+    seed(old, _seeds())
+    old.close()
+    db = open_db(path)  # the new version: migrations 0300_* applied
+    assert {"feedback", "feed_mutes"} <= set(db.table_names())
+    first = send_alerts(db, SETTINGS, RULES, web(fake_slack), now=NOW)
+    assert first.sent >= 1
+    # A digest reserved by the old version (no thread role, no thread_of) still goes out.
+    db.execute(
+        """INSERT INTO deliveries (kind, name, channel, part, parts, message, items, state,
+                                   created_at)
+           VALUES ('digest', 'daily', '#watch', 1, 1, ?, 0, 'pending', '2026-08-22T21:00:00Z')""",
+        [json.dumps({"channel": "#watch", "text": "old", "blocks": [{"type": "divider"}]})],
+    )
+    db.conn.commit()
+    before = len(fake_slack.messages)
+    send_alerts(db, SETTINGS, RULES, web(fake_slack), now=NOW)
+    new = fake_slack.messages[before:]
+    assert [m["text"] for m in new] == ["old"] and "thread_ts" not in new[0]

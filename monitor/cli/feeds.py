@@ -103,8 +103,9 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     ok; failing (backing off, up to six hours between tries); disabled (HTTP 410, or 404
     for more than three days: next poll "never (disabled)", the reason listed below the
     table); never polled; off (`enabled: false` in feeds.yaml, listed below); not listed (in the archive, no longer in
-    feeds.yaml). A rules reload that failed while `monitor run` was running is shown at
-    the end.
+    feeds.yaml). Feeds muted from Slack (kept out of digests for a while) are listed
+    below the table. A rules reload that failed while `monitor run` was running is shown
+    at the end.
 
     \b
     Example:
