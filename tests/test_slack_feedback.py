@@ -154,3 +154,58 @@ def test_precision_from_feedback_in_slash_rules(running: Running) -> None:
     text = str(running.command("rules")["text"])
     line = next(x for x in text.splitlines() if "`japan-korea`" in x)
     assert "50% of 2 judged" in line
+
+
+def test_button_rows_are_measured_as_sent_and_a_busy_digest_still_fits(
+    fake_slack: FakeSlack,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from monitor.deliver.blocks import payload, to_block
+    from monitor.digest.buttons import feedback_row
+    from monitor.digest.message import slack_dict
+    from monitor.digest.select import Candidate, plan_digest
+    from monitor.model import Hit, Rule
+    from tests.fakeslack import payload_problems
+
+    row = feedback_row("3f9a2c1d0b7e4a55", 'rule-"quoted"')
+    assert slack_dict(row) == to_block(row).to_dict()
+    rules = [
+        Rule(id=f"r{i}", name=f"Rule number {i} with a long name", query="x") for i in range(4)
+    ]
+    cands = [
+        Candidate(
+            f"item{k:012d}",
+            f"r{k % 4}",
+            5.0,
+            (Hit("Japan", "summary", 0, 5),),
+            f"Story {k} " + " ".join(f"w{k}y{j}" for j in range(40)),
+            "Japan said Korea talks 日本政府は " * 20,
+            f"https://example.com/{'a' * 150}/{k}",
+            NOW - timedelta(hours=k),
+            "f",
+            "Some Feed Name",
+        )
+        for k in range(40)
+    ]
+    from monitor.digest.render import render_digest
+
+    sections = plan_digest(cands, rules, channel="#c", max_items=100)
+    messages = render_digest(
+        sections,
+        name="daily",
+        channel="#c",
+        start=NOW - timedelta(days=1),
+        end=NOW,
+        tz=ZoneInfo("Asia/Tokyo"),
+        rules={r.id: r for r in rules},
+        feedback=True,
+    )
+    deliverer = _web(fake_slack)
+    for m in messages:
+        assert payload_problems(payload(m)) == [] and m.problems() == []
+        deliverer.send(m)
+    rows = [b for m in fake_slack.messages for b in m["blocks"] if b["type"] == "actions"]
+    assert len(rows) == 40  # every story has its buttons
+    shown = sorted(c for m in messages for c in m.claims)
+    assert shown == sorted((c.item_id, c.rule_id) for c in cands)

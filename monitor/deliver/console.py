@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
 from rich.rule import Rule
 from rich.style import Style
 from rich.text import Text
@@ -80,8 +79,15 @@ def renderables(message: Message) -> list[RenderableType]:
         elif isinstance(block, Actions):
             parts.append(Text("  " + " ".join(f"[{b.text}]" for b in block.buttons), style="dim"))
     if message.thread == "reply":  # indented under its parent, as Slack shows a thread
-        return [heading, Padding(Group(*parts), (0, 0, 0, 4))]
+        return [heading, *(_indented(p) for p in parts)]
     return [heading, *parts]
+
+
+def _indented(part: RenderableType) -> RenderableType:
+    # A prefix, not rich's Padding: Padding would crop long lines that soft wrap keeps.
+    if isinstance(part, Text):
+        return Text("\n").join(Text("    ") + line for line in part.split("\n"))
+    return Text("    " + "─" * 40, style="dim")  # the divider
 
 
 def as_text(message: Message, width: int = 100) -> str:

@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
 
-from monitor.digest.message import MAX_HEADER_TEXT, Context, Header, Message, Section
-from monitor.digest.mrkdwn import escape, link, shorten
+from monitor.digest.message import MAX_HEADER_TEXT, Block, Context, Header, Message, Section
+from monitor.digest.mrkdwn import escape, link, plain, shorten
 from monitor.digest.render import _pack, period_text, render_digest
 from monitor.digest.select import RuleSection
 from monitor.model import Rule
 
 TOP_STORIES = 3
-MAX_RULE_LINES = 40  # a digest with more rules lists the first 40 in the parent
+COUNTS_BUDGET = 2800  # characters of the per-rule counts in the parent (a section: 3,000)
 
 
 def render_thread(
@@ -72,31 +72,35 @@ def render_thread(
 def parent(channel: str, sections: Sequence[RuleSection], name: str, period: str) -> Message:
     stories = sum(len(s.entries) + len(s.more) for s in sections)
     noun = "story" if stories == 1 else "stories"
-    header = Header(shorten(f"{name.capitalize()} digest · {period}", MAX_HEADER_TEXT))
-    counts = [
-        f"• *{escape(shorten(s.rule.name or s.rule.id, 120))}* — {len(s.entries) + len(s.more)} new"
-        for s in sections[:MAX_RULE_LINES]
-    ]
-    if len(sections) > MAX_RULE_LINES:
-        counts.append(f"• …and {len(sections) - MAX_RULE_LINES} more rules")
+    header = Header(shorten(plain(f"{name.capitalize()} digest · {period}"), MAX_HEADER_TEXT))
+    counts: list[str] = []
+    used = 0
+    for i, s in enumerate(sections):
+        line = f"• *{escape(shorten(s.rule.name or s.rule.id, 120))}* — {len(s.entries) + len(s.more)} new"
+        if used + len(line) > COUNTS_BUDGET:  # a section holds 3,000 characters
+            counts.append(f"• …and {len(sections) - i} more rules")
+            break
+        counts.append(line)
+        used += len(line) + 1
     entries = sorted(
         (e for s in sections for e in s.entries),
         key=lambda e: (-e.score, -e.lead.published.timestamp(), e.lead.item_id),
     )[:TOP_STORIES]
+    # One section per headline: a link may take 1,000 characters, three would not fit one.
     top = [
-        f"{i}. *{link(e.lead.url, shorten(e.lead.title, 200) or '(untitled)')}* — "
-        f"{escape(shorten(e.lead.feed_name, 80))}"
+        Section(
+            f"{i}. *{link(e.lead.url, shorten(e.lead.title, 200) or '(untitled)')}* — "
+            f"{escape(shorten(e.lead.feed_name, 80))}"
+        )
         for i, e in enumerate(entries, 1)
     ]
-    blocks = (
+    summary = f"{stories} {noun} · {len(sections)} rule{'s' if len(sections) != 1 else ''}"
+    blocks: tuple[Block, ...] = (
         header,
-        Context(
-            (
-                f"{stories} {noun} · {len(sections)} rule{'s' if len(sections) != 1 else ''} · one reply per rule in the thread",
-            )
-        ),
+        Context((f"{summary} · one reply per rule in the thread",)),
         Section("\n".join(counts)),
-        Section("*Top stories*\n" + "\n".join(top)),
+        Context(("*Top stories*",)),
+        *top,
     )
     names = ", ".join(escape(shorten(s.rule.name or s.rule.id, 60)) for s in sections[:10])
     text = shorten(f"{name} digest: {stories} new {noun} for {names}", 400)
