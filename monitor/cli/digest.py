@@ -223,7 +223,7 @@ def print_preview(settings_path: Path, db_path: Path, rules: list[Rule]) -> None
     settings = load_settings(settings_path)
     db = open_db(db_path, readonly=True)
     try:
-        draft = draft_digest(db, settings, rules)
+        draft = draft_digest(db, settings, rules, destination=_where())
     finally:
         db.close()
     where = "Slack" if slack_credentials_from_env() else "the terminal"
