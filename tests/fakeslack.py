@@ -177,7 +177,7 @@ class FakeSlack:
     def response_url(self, name: str) -> str:
         return f"http://{self.host}:{self.port}{RESPONSE_PATH}{name}"
 
-    def wait_for(self, what: Any, timeout: float = 10.0) -> None:
+    def wait_for(self, what: Any, timeout: float = 30.0) -> None:
         """Until ``what()`` is true (checked whenever a request was recorded)."""
         with self.changed:
             ok = self.changed.wait_for(what, timeout)

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-WAIT = 10.0  # seconds a test waits for something that should happen at once
+WAIT = (
+    30.0  # seconds a test waits at most for something that should happen at once (a loaded machine)
+)
 
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 

@@ -110,7 +110,7 @@ def test_monitor_run_starts_the_app_when_both_tokens_are_set(
         fake.socket.wait_connected(timeout=30)
         assert "/monitor search" in _ask(fake, "help", "from-run")
         daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0
+        assert daemon.wait(timeout=60) == 0
     finally:
         if daemon.poll() is None:
             daemon.kill()
