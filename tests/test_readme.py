@@ -282,7 +282,7 @@ def world(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Shell]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.pop("VIRTUAL_ENV", None)
     env.update(SLACK_API_URL=fake_slack.api_url, COLUMNS="120", PYTHONDONTWRITEBYTECODE="1")
-    placeholders = {"xoxb-…": fake_slack.token}
+    placeholders = {"xoxb-…": fake_slack.token, "xapp-…": fake_slack.app_token}
     with FeedServer() as server:
         point_feeds_at(server, repo / "feeds.yaml")
         yield Shell(repo, env, placeholders, [])
