@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import QueryError
-from monitor.rules.compile import compile_query, to_text
+from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
+from monitor.rules.render import to_text
 from monitor.rules.termlist import TermList
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"

@@ -11,15 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import FeedSource, Hit, Item, Rule, SourceFilter
-from monitor.rules.compile import (
-    Context,
-    Vocabulary,
-    compile_query,
-    literal_pattern,
-    necessary_literals,
-)
+from monitor.rules.compile import compile_query
+from monitor.rules.context import Context
+from monitor.rules.literals import literal_pattern
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
+from monitor.rules.regexlit import necessary_literals
+from monitor.rules.scan import Vocabulary
 from monitor.rules.termlist import TermList
 from monitor.rules.text import _GAP_RE, GAP, TOKEN_RE, Analyzed, fold_text
 

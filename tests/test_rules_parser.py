@@ -21,8 +21,9 @@ from monitor.rules.ast import (
     Regex,
     Term,
 )
-from monitor.rules.compile import compile_query, to_text
+from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
+from monitor.rules.render import to_text
 from monitor.rules.termlist import TermList
 
 

@@ -27,7 +27,8 @@ from monitor.errors import MonitorError, QueryError
 from monitor.model import FeedSource, Item, Match, Rule
 from monitor.reader.normalize import normalize_entries
 from monitor.reader.parse import parse_feed
-from monitor.rules.compile import FIELDS, compile_query
+from monitor.rules.compile import compile_query
+from monitor.rules.context import FIELDS
 from monitor.rules.matcher import Matcher, source_allows
 from monitor.rules.parser import parse_query
 from monitor.rules.reference import Reference

@@ -20,7 +20,7 @@ from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.config.rules import RuleBook, load_rules
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
-from monitor.rules.compile import Explanation
+from monitor.rules.evaluate import Explanation
 from monitor.rules.explain import describe, explain_rule, segments
 
 

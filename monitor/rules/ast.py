@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -92,3 +93,16 @@ class FieldScope:
 
 
 Node = Term | Phrase | Regex | ListRef | And | Or | Not | Near | AtLeast | FieldScope
+
+
+def list_names(node: Node) -> Iterator[str]:
+    if isinstance(node, ListRef):
+        yield node.name
+    elif isinstance(node, (And, Or, AtLeast)):
+        for child in node.children:
+            yield from list_names(child)
+    elif isinstance(node, (Not, FieldScope)):
+        yield from list_names(node.child)
+    elif isinstance(node, Near):
+        yield from list_names(node.left)
+        yield from list_names(node.right)

@@ -24,7 +24,7 @@ from typing import assert_never
 from monitor.errors import QueryError
 from monitor.model import Field, Hit
 from monitor.rules import ast
-from monitor.rules.compile import to_text
+from monitor.rules.render import to_text
 from monitor.rules.termlist import TermList, expand_terms
 from monitor.rules.text import (
     _GAP_RE,
