@@ -74,6 +74,7 @@ def _combine(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         sub.map(lambda q: f"(NOT {q})"),
         st.tuples(sub, sub).map(lambda p: f"({p[0]} NOT {p[1]})"),
         st.tuples(sub, n, sub).map(lambda p: f"({p[0]} NEAR/{p[1]} {p[2]})"),
+        st.tuples(sub, n, sub).map(lambda p: f"({p[0]} BEFORE/{p[1]} {p[2]})"),
         st.tuples(st.integers(1, 3), st.lists(sub, min_size=1, max_size=3)).map(
             lambda p: f"ATLEAST {min(p[0], len(p[1]))} ({', '.join(p[1])})"
         ),
@@ -131,6 +132,11 @@ def test_fast_matcher_agrees_with_the_reference(query: str, title: str, summary:
         ("US* AND @us", "USA and us and U.S.", "US"),
         ("/a[- ]b/ NEAR/0 a", "a-b a", "A b"),
         ("ATLEAST 2 (a, b, title:c)", "c", "a b"),
+        ("@jp BEFORE/1 @kr", "Japan and ROK", "ROK and Japan"),
+        ("a BEFORE/0 a", "a a", "a"),  # one occurrence is never before itself
+        ('"a b" BEFORE/1 (b OR 日本)', "a b b", "a b x 日本"),
+        ("日本 BEFORE/1 한국", "日本と한국", "한국と日本"),
+        ("(a BEFORE/2 b) NEAR/1 c", "c a b", "b a c"),
     ],
 )
 def test_fast_matcher_agrees_with_the_reference_on_known_cases(

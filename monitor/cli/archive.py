@@ -122,15 +122,9 @@ def _rule_file_ids(rules_path: Path) -> set[str]:
 
 
 def _has_list_ref(node: Node) -> bool:
-    from monitor.rules.ast import ListRef
+    from monitor.rules.ast import list_names
 
-    if isinstance(node, ListRef):
-        return True
-    return any(
-        _has_list_ref(getattr(node, name))
-        for name in ("child", "left", "right")
-        if hasattr(node, name)
-    ) or any(_has_list_ref(c) for c in getattr(node, "children", ()))
+    return next(list_names(node), None) is not None
 
 
 def _compile(text: str, rules_path: Path) -> tuple[Node, store_search.Confirmer, Lists | None]:

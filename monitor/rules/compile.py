@@ -10,7 +10,7 @@ with the same text find the same items.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, assert_never
 
 from monitor.errors import QueryError
 from monitor.model import Hit
@@ -20,7 +20,7 @@ from monitor.rules.context import FIELDS, Context
 from monitor.rules.evaluate import AndE, AtLeastE, Evaluator, Explanation, FieldE, NotE, OrE
 from monitor.rules.literals import Pattern, literal_pattern, words_pattern
 from monitor.rules.presearch import Clause, cnf_ids, cnf_terms, collect_literals, has_near
-from monitor.rules.proximity import NearE
+from monitor.rules.proximity import BeforeE, NearE
 from monitor.rules.regex import Rx
 from monitor.rules.render import to_text
 from monitor.rules.scan import Vocabulary
@@ -95,36 +95,40 @@ class _Compiler:
         return p, self.vocab.add(p.key)
 
     def compile(self, node: ast.Node) -> Evaluator:
-        if isinstance(node, ast.Term):
-            p = words_pattern([node.text], node.prefix, to_text(node))
-            return Lit(to_text(node), [self.pattern(p)] if p else [])
-        if isinstance(node, ast.Phrase):
-            shown = " ".join(node.words) + ("*" if node.prefix else "")
-            p = words_pattern(node.words, node.prefix, shown)
-            return Lit(to_text(node), [self.pattern(p)] if p else [])
-        if isinstance(node, ast.Regex):
-            return Rx(to_text(node), node.pattern, self.vocab)
-        if isinstance(node, ast.ListRef):
-            # One evaluator per list, shared by every rule using it: what it finds in an
-            # item is worked out once and cached on the item (see Lit._found).
-            lit = self.vocab.list_lits.get(node.name)
-            if lit is None:
-                lit = Lit(f"@{node.name}", self.list_patterns(node))
-                self.vocab.list_lits[node.name] = lit
-            return lit
-        if isinstance(node, ast.And):
-            return AndE([self.compile(c) for c in node.children])
-        if isinstance(node, ast.Or):
-            return OrE([self.compile(c) for c in node.children])
-        if isinstance(node, ast.AtLeast):
-            return AtLeastE(node.count, [self.compile(c) for c in node.children])
-        if isinstance(node, ast.Not):
-            return NotE(self.compile(node.child))
-        if isinstance(node, ast.FieldScope):
-            return FieldE(node.field, self.compile(node.child))
-        if isinstance(node, ast.Near):
-            return NearE(self.compile(node.left), self.compile(node.right), node.distance)
-        raise TypeError(f"not a query node: {node!r}")  # pragma: no cover
+        match node:
+            case ast.Term():
+                p = words_pattern([node.text], node.prefix, to_text(node))
+                return Lit(to_text(node), [self.pattern(p)] if p else [])
+            case ast.Phrase():
+                shown = " ".join(node.words) + ("*" if node.prefix else "")
+                p = words_pattern(node.words, node.prefix, shown)
+                return Lit(to_text(node), [self.pattern(p)] if p else [])
+            case ast.Regex():
+                return Rx(to_text(node), node.pattern, self.vocab)
+            case ast.ListRef():
+                # One evaluator per list, shared by every rule using it: what it finds in an
+                # item is worked out once and cached on the item (see Lit._found).
+                lit = self.vocab.list_lits.get(node.name)
+                if lit is None:
+                    lit = Lit(f"@{node.name}", self.list_patterns(node))
+                    self.vocab.list_lits[node.name] = lit
+                return lit
+            case ast.And():
+                return AndE([self.compile(c) for c in node.children])
+            case ast.Or():
+                return OrE([self.compile(c) for c in node.children])
+            case ast.AtLeast():
+                return AtLeastE(node.count, [self.compile(c) for c in node.children])
+            case ast.Not():
+                return NotE(self.compile(node.child))
+            case ast.FieldScope():
+                return FieldE(node.field, self.compile(node.child))
+            case ast.Near():
+                return NearE(self.compile(node.left), self.compile(node.right), node.distance)
+            case ast.Before():
+                return BeforeE(self.compile(node.left), self.compile(node.right), node.distance)
+            case _:
+                assert_never(node)
 
     def list_patterns(self, node: ast.ListRef) -> list[tuple[Pattern, int]]:
         name = node.name

@@ -5,7 +5,7 @@ Grammar, loosest binding first (docs/rules.md shows it with examples)::
     query   := or
     or      := and ("OR" and)*
     and     := near (["AND"] near)*          terms side by side mean AND
-    near    := unary ("NEAR/" n unary)*
+    near    := unary (("NEAR/" n | "BEFORE/" n) unary)*
     unary   := "NOT" unary | primary
     primary := "(" or ")" | "ATLEAST" n "(" or ("," or)* ")" | FIELD ":" primary
              | word | "phrase" | /regex/ | @list
@@ -23,6 +23,7 @@ from monitor.errors import QueryError
 from monitor.rules.ast import (
     And,
     AtLeast,
+    Before,
     FieldName,
     FieldScope,
     ListRef,
@@ -44,12 +45,15 @@ _SPECIAL = set('()",')
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
 _LIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 NEAR_HINT = "NEAR needs a number, e.g. NEAR/5"
+BEFORE_HINT = "BEFORE needs a number, e.g. BEFORE/5"
+# The proximity operators, NEAR/n and BEFORE/n: one precedence, one token shape.
+PROXIMITY = ("NEAR", "BEFORE")
 ATLEAST_HINT = "write it as ATLEAST 2 (a, b, c)"
 
 
 @dataclass(frozen=True)
 class Tok:
-    kind: str  # WORD PHRASE REGEX LIST FIELD NEAR AND OR NOT ATLEAST ( ) , END
+    kind: str  # WORD PHRASE REGEX LIST FIELD NEAR BEFORE AND OR NOT ATLEAST ( ) , END
     text: str
     pos: int  # 1-based column
     number: int = 0
@@ -122,11 +126,13 @@ class _Lexer:
         self.i = j
         if word in ("AND", "OR", "NOT", "ATLEAST"):
             return [Tok(word, word, start)]
-        if word == "NEAR" or word.startswith("NEAR/"):
-            number = word[5:]
+        op = word.partition("/")[0]
+        if op in PROXIMITY and (word == op or word.startswith(op + "/")):
+            number = word[len(op) + 1 :]
             if not number.isdigit() or not number.isascii():
-                raise self.error(f"{word} has no distance", start, NEAR_HINT)
-            return [Tok("NEAR", word, start, int(number))]
+                hint = NEAR_HINT if op == "NEAR" else BEFORE_HINT
+                raise self.error(f"{word} has no distance", start, hint)
+            return [Tok(op, word, start, int(number))]
         name, colon, rest = word.partition(":")
         if colon and name in FIELDS:
             # Lex what follows the colon as a token of its own (title:word, title:@list).
@@ -165,7 +171,7 @@ class _Parser:
                 "put long alternatives in a term list (rules/lists/) and write @name",
             )
         self.k = 0
-        self.depth = 0  # open groups, NOTs, fields, ATLEASTs and NEARs around the parser
+        self.depth = 0  # open groups, NOTs, fields, ATLEASTs, NEARs and BEFOREs around the parser
 
     def deeper(self, tok: Tok) -> None:
         """Enter one level of nesting; the limit keeps recursion (here, when compiling, in
@@ -222,7 +228,7 @@ class _Parser:
 
     def _need_operand(self, op: Tok) -> None:
         nxt = self.tok
-        if nxt.kind in ("END", ")", ",", "OR", "AND", "NEAR"):
+        if nxt.kind in ("END", ")", ",", "OR", "AND", *PROXIMITY):
             what = "a term" if nxt.kind in ("END", ")", ",") else f"a term, not {nxt.kind}"
             raise self.error(
                 f"{op.kind} needs a term after it", op.pos, f"add {what} after {op.kind}"
@@ -247,11 +253,15 @@ class _Parser:
         first = self.tok
         node = self.parse_unary()
         depth = self.depth
-        while self.tok.kind == "NEAR":
+        while self.tok.kind in PROXIMITY:
             op = self.advance()
             self._need_operand(op)
-            self.deeper(op)  # a chain a NEAR/1 b NEAR/1 c nests to the left
-            node = Near(node, self.parse_unary(), op.number, first.pos)
+            self.deeper(op)  # a chain a NEAR/1 b BEFORE/1 c nests to the left
+            right = self.parse_unary()
+            if op.kind == "NEAR":
+                node = Near(node, right, op.number, first.pos)
+            else:
+                node = Before(node, right, op.number, first.pos)
         self.depth = depth
         return node
 
@@ -283,7 +293,7 @@ class _Parser:
         if kind == "ATLEAST":
             return self._atleast(tok)
         if kind == "FIELD":
-            if self.tok.kind in ("END", ")", ",", "OR", "AND", "NEAR"):
+            if self.tok.kind in ("END", ")", ",", "OR", "AND", *PROXIMITY):
                 raise self.error(
                     f"{tok.text}: needs a term or a group after it",
                     tok.pos,
@@ -308,8 +318,9 @@ class _Parser:
             )
         if kind == "END":
             raise self.error("the query ends too early", tok.pos, "add a term at the end")
-        if kind == "NEAR":
-            raise self.error("NEAR needs a term before it", tok.pos, "e.g. japan NEAR/5 korea")
+        if kind in PROXIMITY:
+            example = f"e.g. japan {kind}/5 korea"
+            raise self.error(f"{kind} needs a term before it", tok.pos, example)
         if kind == ",":
             raise self.error(
                 "unexpected comma", tok.pos, "commas only separate the terms of ATLEAST n (a, b)"

@@ -168,10 +168,9 @@ class Reference:
         self._check_lists(node)
 
     def _check_lists(self, node: ast.Node) -> None:
-        if isinstance(node, ast.ListRef) and node.name not in self.lists:
-            raise QueryError(f"unknown list @{node.name}", "", node.pos)
-        for child in _children(node):
-            self._check_lists(child)
+        for name in ast.list_names(node):
+            if name not in self.lists:
+                raise QueryError(f"unknown list @{name}", "", 1)
 
     def literals(self, node: ast.Term | ast.Phrase | ast.ListRef) -> list[Literal]:
         match node:
@@ -207,7 +206,7 @@ class Reference:
                 return not self.holds(node.child, doc, fields)
             case ast.FieldScope():
                 return self.holds(node.child, doc, _within(node, fields))
-            case ast.Near():
+            case ast.Near() | ast.Before():
                 return any(self.distance(node, doc, f) is not None for f in fields)
             case _:
                 assert_never(node)
@@ -246,14 +245,16 @@ class Reference:
                 return []
             case ast.FieldScope():
                 return self.positions(node.child, doc, fname) if node.field == fname else []
-            case ast.Near():
+            case ast.Near() | ast.Before():
                 return self.positions(node.left, doc, fname) + self.positions(
                     node.right, doc, fname
                 )
             case _:
                 assert_never(node)
 
-    def distance(self, node: ast.Near, doc: Mapping[str, Tokens], fname: str) -> int | None:
+    def distance(
+        self, node: ast.Near | ast.Before, doc: Mapping[str, Tokens], fname: str
+    ) -> int | None:
         """The fewest tokens between a left and a right span in one field, when within
         ``node.distance`` (NEAR: either order; BEFORE: the right one starts after the left
         one ends). One occurrence is never near itself."""
@@ -264,7 +265,14 @@ class Reference:
             for y in rights:
                 if x == y:
                     continue
-                gaps.append(gap(doc[fname], x, y))
+                match node:
+                    case ast.Near():
+                        gaps.append(gap(doc[fname], x, y))
+                    case ast.Before():
+                        if y[0] >= x[1]:  # the right one starts after the left one ends
+                            gaps.append(words_between(doc[fname], x[1], y[0]))
+                    case _:
+                        assert_never(node)
         best = min(gaps, default=None)
         return best if best is not None and best <= node.distance else None
 
@@ -302,7 +310,7 @@ class Reference:
                 return []
             case ast.FieldScope():
                 return self.hits(node.child, doc, _within(node, fields))
-            case ast.Near():
+            case ast.Near() | ast.Before():
                 near = [f for f in fields if self.distance(node, doc, f) is not None]
                 return self.hits(node.left, doc, near) + self.hits(node.right, doc, near)
             case _:
@@ -318,7 +326,7 @@ class Reference:
                 return sum(self.bonus(c, doc, fields) for c in node.children)
             case ast.FieldScope():
                 return self.bonus(node.child, doc, _within(node, fields))
-            case ast.Near():
+            case ast.Near() | ast.Before():
                 gaps = [d for f in fields if (d := self.distance(node, doc, f)) is not None]
                 if not gaps:
                     return 0.0
@@ -337,20 +345,6 @@ class Reference:
             return Result(False)
         hits = sorted(set(self.hits(self.node, doc, FIELDS)), key=_hit_order)
         return Result(True, tuple(hits), score(hits, self.bonus(self.node, doc, FIELDS)))
-
-
-def _children(node: ast.Node) -> tuple[ast.Node, ...]:
-    match node:
-        case ast.Term() | ast.Phrase() | ast.Regex() | ast.ListRef():
-            return ()
-        case ast.And() | ast.Or() | ast.AtLeast():
-            return node.children
-        case ast.Not() | ast.FieldScope():
-            return (node.child,)
-        case ast.Near():
-            return (node.left, node.right)
-        case _:
-            assert_never(node)
 
 
 def _within(node: ast.FieldScope, fields: Sequence[str]) -> tuple[str, ...]:
