@@ -1,7 +1,7 @@
 """Evaluators: a compiled query's clauses, evaluated against a scanned item (Context).
 
 Each clause answers whether it holds over some fields, the spans behind it in one field (for
-NEAR), its hits and its proximity bonus, and explains itself. This module holds the base
+NEAR and BEFORE), its hits and its proximity bonus, and explains itself. This module holds the base
 class and the boolean operators; leaves are in monitor.rules.terms and monitor.rules.regex,
 proximity in monitor.rules.proximity.
 """
@@ -28,6 +28,9 @@ class Explanation:
 
 
 class Evaluator:
+    """A clause. A new kind is also added to ``presearch.AnyEvaluator`` (docs/architecture.md,
+    "Adding an operator"), so that mypy names the walkers that must decide about it."""
+
     label = ""
 
     def test(self, ctx: Context, fields: Sequence[str]) -> bool:
@@ -184,6 +187,8 @@ class FieldE(Evaluator):
 
 
 def _has_not(ev: Evaluator) -> bool:
+    """Whether an absence is below (NOT, ATLEAST 0): then positions alone cannot decide.
+    Generic over ``children``: a new operator is visited without being named here."""
     if isinstance(ev, NotE) or (isinstance(ev, AtLeastE) and ev.count <= 0):
         return True  # ATLEAST 0 holds with nothing found
     return any(_has_not(c) for c in ev.children())
