@@ -19,10 +19,10 @@ from monitor.rules.ast import list_names
 from monitor.rules.context import FIELDS, Context
 from monitor.rules.evaluate import AndE, AtLeastE, Evaluator, Explanation, FieldE, NotE, OrE
 from monitor.rules.literals import Pattern, literal_pattern, words_pattern
-from monitor.rules.presearch import Clause, cnf_ids, cnf_terms, collect_literals, has_near
 from monitor.rules.proximity import BeforeE, NearE
 from monitor.rules.regex import Rx
 from monitor.rules.render import to_text
+from monitor.rules.required import Clause, cnf_ids, cnf_terms, collect_literals, has_near
 from monitor.rules.scan import Vocabulary
 from monitor.rules.score import RawHit, score_hits
 from monitor.rules.termlist import TermList, expand_terms

@@ -28,7 +28,7 @@ class Explanation:
 
 
 class Evaluator:
-    """A clause. A new kind is also added to ``presearch.AnyEvaluator`` (docs/architecture.md,
+    """A clause. A new kind is also added to ``required.AnyEvaluator`` (docs/architecture.md,
     "Adding an operator"), so that mypy names the walkers that must decide about it."""
 
     label = ""

@@ -16,7 +16,7 @@ from monitor.model import FeedSource, Item, Match, Rule
 from monitor.rules.compile import CompiledQuery, QueryResult, compile_query
 from monitor.rules.context import FIELDS, Context
 from monitor.rules.parser import parse_query
-from monitor.rules.presearch import Clause
+from monitor.rules.required import Clause
 from monitor.rules.saferegex import RegexTimeout
 from monitor.rules.scan import Vocabulary
 from monitor.rules.termlist import TermList
