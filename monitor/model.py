@@ -8,7 +8,8 @@ from typing import Literal, NamedTuple
 
 FeedKind = Literal["news", "government", "search"]
 Priority = Literal["normal", "high"]
-Field = Literal["title", "summary"]
+Field = Literal["title", "summary", "body"]
+FullText = Literal["auto", "always", "never"]  # fetch each item's article page (issue 15)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class FeedSource:
     tags: tuple[str, ...] = ()
     timeout: float = 20.0  # total seconds allowed for one fetch
     max_bytes: int = 10_000_000  # cap on the decompressed body
+    # article pages: auto = when the feed's summaries are short or absent (pipeline_fulltext)
+    full_text: FullText = "auto"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Item:
     content_hash: str = ""  # changes when title, summary or url change
     enclosures: tuple[Enclosure, ...] = ()
     date_raw: str | None = None  # unreadable feed date, kept as written (published = first seen)
+    body: str = ""  # article text fetched from ``url`` (monitor.pipeline_fulltext); "" if none
 
 
 class Hit(NamedTuple):

@@ -127,3 +127,44 @@ def parse_body(
         matches=matches,
         title=plain_text(parsed.title),
     )
+
+
+@dataclass(frozen=True)
+class ArticleRead:
+    """An article page read in a worker: the text (or why none) and, with a plan, the
+    item's matches with its body (None: the writer matches)."""
+
+    status: str  # ok, not_html, empty (monitor.reader.article), or fetch_error
+    text: str = ""
+    note: str | None = None
+    matches: tuple[Match, ...] | None = None
+
+
+def read_article(
+    source: FeedSource,
+    item: Item,
+    body: bytes,
+    headers: dict[str, str],
+    url: str,
+    plan: MatchPlan | None = None,
+) -> ArticleRead:
+    """Extract an article page's text and match the item with it. Module-level so worker
+    processes can run it; trafilatura is imported on the first page a worker reads."""
+    from dataclasses import replace
+
+    from monitor.reader.article import extract_article
+
+    try:
+        article = extract_article(body, headers, url)
+    except Exception as exc:  # a page that breaks the extractor is a page without text
+        return ArticleRead("empty", note=f"the page could not be read ({type(exc).__name__})")
+    if article.status != "ok" or plan is None:
+        return ArticleRead(article.status, article.text, article.note)
+    matches: tuple[Match, ...] | None = None
+    try:
+        matcher = _matcher(plan)
+        if matcher is not None:
+            matches = tuple(matcher.match(replace(item, body=article.text), source))
+    except Exception:  # left to the writer, which logs it
+        matches = None
+    return ArticleRead("ok", article.text, article.note, matches)

@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +32,7 @@ from typing import Literal, Protocol
 from monitor.errors import ConfigError, FetchError
 from monitor.model import FeedSource, FetchResult, Item, Match
 from monitor.parse_worker import MatchPlan, Parsed, RuleFiles, parse_body, rule_files
+from monitor.pipeline_fulltext import Budget, mark_new_items, poll_bodies
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow
 from monitor.store.feeds import (
@@ -253,6 +254,7 @@ class Poller:
         # item id → content hash of each feed's items at its last write: what a worker
         # need not match again (a stale entry only moves matching back to the writer)
         self._stored: dict[str, dict[str, str]] = {}
+        self.body_budget: Budget | None = None  # article pages left in this poll() cycle
 
     async def __aenter__(self) -> Poller:
         self._writer = await asyncio.to_thread(ArchiveWriter, self.db_path)
@@ -314,12 +316,15 @@ class Poller:
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a fresh pool and try once more,
                 # so one crash does not fail every feed of this and later cycles.
-                if self._pool is pool:
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
+                self._reset_pool(pool)
                 if attempt == 2:
                     return Parsed(error_kind="internal", error="the parser process crashed")
         raise AssertionError("unreachable")
+
+    def _reset_pool(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def sync(self, feeds: Iterable[FeedSource]) -> None:
         """Give every configured feed a row before polling it."""
@@ -358,7 +363,11 @@ class Poller:
                 progress(outcome)
             return outcome
 
-        summary.outcomes = list(await asyncio.gather(*(one(f) for f in feeds)))
+        self.body_budget = Budget()  # full text: one budget shared by the cycle's feeds
+        try:
+            summary.outcomes = list(await asyncio.gather(*(one(f) for f in feeds)))
+        finally:
+            self.body_budget = None
         summary.finished = utcnow()
         return summary
 
@@ -412,6 +421,7 @@ class Poller:
             await self.writer.run(
                 lambda db: record_success(db, feed.id, result, now=now, interval=feed.interval)
             )
+            await poll_bodies(self, feed)  # pages that failed last time are tried again
             return FeedOutcome(feed.id, result.status)
         plan = self._match_plan(feed)
         book = self.rules.book if self.rules is not None else None
@@ -426,7 +436,8 @@ class Poller:
             lambda db: _write_items(db, feed, result, parsed, matcher, now, matched)
         )
         self._stored[feed.id] = {item.id: item.content_hash for item in parsed.items}
-        return outcome
+        bodies = await poll_bodies(self, feed)  # after the items are stored and matched
+        return replace(outcome, matches=outcome.matches + bodies.matches)
 
     async def _failed(
         self,
@@ -481,6 +492,7 @@ def _write_items(
     ``matched``: matches a worker found with the same rule set, by item id; items without
     an entry are matched here."""
     written = store_items(db, parsed.items, now=now)
+    mark_new_items(db, feed, parsed.items, written.new)  # full text: their pages are read next
     saved = 0
     if matcher is not None:
         matches: list[Match] = []

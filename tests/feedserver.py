@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -406,3 +407,41 @@ SCENARIOS: dict[str, Callable[[FeedServer, str, dict[str, Any]], None]] = {
 def feed_server() -> Iterator[FeedServer]:
     with FeedServer() as server:
         yield server
+
+
+# ── article pages (issue 15): real pages from tests/data/articles (see SOURCES.md) ────────
+
+ARTICLES = Path(__file__).resolve().parent / "data" / "articles"
+
+
+def article_page(name: str) -> bytes:
+    """A real article page: ``trafilatura/<file>.html`` or ``benchmark/<sha>`` (gzipped)."""
+    if name.startswith("benchmark/"):
+        return gzip.decompress(
+            (ARTICLES / "benchmark" / "html" / f"{name[10:]}.html.gz").read_bytes()
+        )
+    return (ARTICLES / name).read_bytes()
+
+
+def add_article(
+    server: FeedServer, path: str, body: bytes, content_type: str = "text/html; charset=utf-8"
+) -> str:
+    """Serve an article page at ``path``; returns its URL."""
+    server.add_file(path, body, headers={"content-type": content_type})
+    return server.url(path)
+
+
+def feed_of(items: list[tuple[str, str, str]], title: str = "Press releases") -> bytes:
+    """RSS 2.0 with (title, link, description) items, as a government press feed has them."""
+    from xml.sax.saxutils import escape
+
+    parts = "".join(
+        f"<item><title>{escape(t)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
+        f"<description>{escape(d)}</description>"
+        f"<pubDate>Tue, 01 Dec 2026 0{i % 10}:00:00 GMT</pubDate></item>"
+        for i, (t, link, d) in enumerate(items)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://127.0.0.1/</link>{parts}</channel></rss>"
+    ).encode()

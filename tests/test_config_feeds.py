@@ -244,7 +244,7 @@ MISTAKES = [
         "  enabled: true\n  kind: news\n  tags: [x]\n",
         "tags: [x]",
         "unknown key 'tags' in defaults (known keys: interval, timeout, max_bytes, enabled, "
-        "kind, country, lang)",
+        "kind, country, lang, full_text)",
     ),
 ]
 

@@ -24,6 +24,7 @@ EXPECTED = {  # entries per snapshot (monitor/demo/snapshots/SOURCES.md)
     "mining-com": 4,
     "whitehouse": 9,
     "gov-online-ja": 40,
+    "heise-article": 1,  # full text: one real article page behind a one-item feed
 }
 
 
@@ -52,7 +53,7 @@ def test_demo_polls_every_snapshot_into_a_fresh_archive(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith("Serving 11 real feed snapshots on http://127.0.0.1:")
-    assert f"11 feeds: 11 ok, 0 not modified, 0 failed; {sum(EXPECTED.values())} new items" in out
+    assert f"12 feeds: 12 ok, 0 not modified, 0 failed; {sum(EXPECTED.values())} new items" in out
     with sqlite3.connect(tmp_path / "demo.db") as conn:
         stored = dict(conn.execute("SELECT feed_id, count(*) FROM items GROUP BY feed_id"))
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

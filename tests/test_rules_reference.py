@@ -78,7 +78,9 @@ def _combine(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(st.integers(1, 3), st.lists(sub, min_size=1, max_size=3)).map(
             lambda p: f"ATLEAST {min(p[0], len(p[1]))} ({', '.join(p[1])})"
         ),
-        st.tuples(st.sampled_from(["title", "summary"]), sub).map(lambda p: f"{p[0]}:({p[1]})"),
+        st.tuples(st.sampled_from(["title", "summary", "body"]), sub).map(
+            lambda p: f"{p[0]}:({p[1]})"
+        ),
     )
 
 
@@ -104,8 +106,9 @@ def _both(query: str, title: str, summary: str) -> None:
     except QueryError:
         assume(False)
         return
-    fast = compile_query(node, LISTS, query=query).evaluate(title, summary)
-    ref = Reference(node, LISTS).evaluate(title, summary)
+    body = summary[::-1]  # the article text (issue 15's body field), some text of its own
+    fast = compile_query(node, LISTS, query=query).evaluate(title, summary, body)
+    ref = Reference(node, LISTS).evaluate(title, summary, body)
     assert (fast.matched, fast.hits, fast.score) == (ref.matched, ref.hits, ref.score), (
         query,
         title,
@@ -183,7 +186,7 @@ def _items() -> list[Item]:
 
 def _every_rule(matcher: Matcher, item: Item) -> list[Match]:
     """What Matcher.match must return, by evaluating every rule (no presearch)."""
-    ctx = matcher.context(item.title, item.summary)
+    ctx = matcher.context(item.title, item.summary, item.body)
     out = []
     for c in matcher.compiled:
         result = c.query.run(ctx)

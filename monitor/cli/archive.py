@@ -238,6 +238,11 @@ def _print_table(found: list[store_search.Found], query: str, total: int, limit:
         if text:
             cell.append("\n")
             cell.append(_highlighted(text, spans, Text, "dim"))
+        body_spans = [s for s in f.hits if s.field == "body"]
+        if body_spans:  # found in the article text: show where
+            text, spans = store_search.snippet(f.body, body_spans, 200)
+            cell.append("\narticle: ", style="dim")
+            cell.append(_highlighted(text.replace("\n", " "), spans, Text, "dim"))
         cell.append(f"\n{f.id}  {f.url}", style="cyan")
         table.add_row(
             f.published[:16].replace("T", " "), Text(f.feed_id), cell, Text("\n".join(f.rules))
@@ -272,7 +277,11 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     record = store_archive.find_item(db, item_id)
     if as_json:
         payload = {
-            "item": {**record.item, "enclosures": _enclosures(record.item)},
+            "item": {
+                **record.item,
+                "enclosures": _enclosures(record.item),
+                "body_status_text": _body_words(record.item),
+            },
             "feed": {
                 k: record.feed.get(k) for k in ("id", "name", "url", "kind", "country", "lang")
             },
@@ -297,8 +306,15 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     for enc in _enclosures(item):
         size = f", {enc['length']} bytes" if enc.get("length") else ""
         lines.append(f"  enclosure  {enc['url']} ({enc.get('type') or 'type unknown'}{size})")
+    lines.append(f"  article    {_body_words(item)}")
     if item.get("summary"):
         lines += ["", f"  {item['summary']}"]
+    if item.get("body"):
+        lines += [
+            "",
+            f"  Article text ({len(item['body']):,} characters):",
+            f"  {_lead(item['body'])}",
+        ]
     lines += ["", "Matched rules:" if record.matches else "Matched rules: none"]
     for m in record.matches:
         terms = ", ".join(
@@ -310,6 +326,9 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
         )
         if terms:
             lines.append(f"    hits: {terms}")
+        body_hits = [h for h in m["hits"] if h.get("field") == "body"]
+        if body_hits and item.get("body"):
+            lines.append(f"    in the article: {_body_snippet(item['body'], body_hits)}")
     lines += ["", "Sent in:" if record.deliveries else "Sent in: not delivered"]
     for d in record.deliveries:
         when = d.get("sent_at") or d.get("created_at") or ""
@@ -323,6 +342,27 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
 def _enclosures(item: dict[str, Any]) -> list[dict[str, Any]]:
     raw = item.get("enclosures")
     return list(json.loads(raw)) if isinstance(raw, str) and raw else []
+
+
+def _body_words(item: dict[str, Any]) -> str:
+    from monitor.store.bodies import describe_status
+
+    return describe_status(
+        item.get("body_status"), int(item.get("body_attempts") or 0), item.get("body_error")
+    )
+
+
+def _lead(body: str, width: int = 300) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= width else text[:width].rstrip() + "…"
+
+
+def _body_snippet(body: str, hits: list[dict[str, Any]]) -> str:
+    from monitor.model import Hit
+    from monitor.rules.explain import snippet
+
+    spans = [Hit(str(h["term"]), "body", int(h["start"]), int(h["end"])) for h in hits]
+    return " ".join(snippet(body, spans, "body", 200).split())
 
 
 # --- export -----------------------------------------------------------------------------
@@ -344,20 +384,31 @@ def _enclosures(item: dict[str, Any]) -> list[dict[str, Any]]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to FILE instead of standard output.",
 )
+@click.option(
+    "--with-body",
+    is_flag=True,
+    help="Add a body column: the article text of items of full-text feeds (up to 100 KB).",
+)
 @click.pass_context
 def export(
-    ctx: click.Context, query: str | None, fmt: str, output: Path | None, **opts: Any
+    ctx: click.Context,
+    query: str | None,
+    fmt: str,
+    output: Path | None,
+    with_body: bool,
+    **opts: Any,
 ) -> None:
     """Export items as rows, one per item and matched rule (streamed, constant memory).
 
     QUERY is optional: without it every item passing the filters is exported.
     Columns: item_id, feed, kind, country, lang, published, title, url, summary,
-    rule, score, terms, rule_version, matched_at.
+    rule, score, terms, rule_version, matched_at (and body with --with-body).
 
     \b
     Example:
       monitor export --rule critical-minerals --since 7d -o minerals.csv
       monitor export 'lithium OR nickel' --country AU --format ndjson
+      monitor export 'body:(gallium)' --with-body --format json
     """
     actx = app(ctx)
     db = open_archive(actx)
@@ -367,13 +418,14 @@ def export(
     if query:
         node, confirm, lists = _compile(query, actx.rules_path)
     filters = _filters(db, actx, opts)
-    rows = store_search.export_rows(db, node, confirm, filters, lists=lists)
+    rows = store_search.export_rows(db, node, confirm, filters, lists=lists, with_body=with_body)
+    fields = store_search.EXPORT_FIELDS + (("body",) if with_body else ())
     try:
         stream: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     except OSError as exc:
         raise MonitorError(f"cannot write {output}: {exc.strerror}") from None
     try:
-        count = _write_rows(_with_progress(rows), stream, fmt)
+        count = _write_rows(_with_progress(rows), stream, fmt, fields)
     finally:
         if output:
             stream.close()
@@ -406,11 +458,13 @@ def _progress(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
             yield row
 
 
-def _write_rows(rows: Iterator[tuple[Any, ...]], out: IO[str], fmt: str) -> int:
+def _write_rows(
+    rows: Iterator[tuple[Any, ...]], out: IO[str], fmt: str, fields: tuple[str, ...]
+) -> int:
     count = 0
     if fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(store_search.EXPORT_FIELDS)
+        writer.writerow(fields)
         # writerows in batches: the loop runs in C, and the batch length gives the count.
         while batch := list(itertools.islice(rows, 2000)):
             writer.writerows(batch)
@@ -418,11 +472,11 @@ def _write_rows(rows: Iterator[tuple[Any, ...]], out: IO[str], fmt: str) -> int:
         return count
     dumps = json.dumps
     if fmt == "ndjson":
-        for count, record in enumerate(store_search.export_dicts(rows), 1):  # noqa: B007
+        for count, record in enumerate(store_search.export_dicts(rows, fields), 1):  # noqa: B007
             out.write(dumps(record, ensure_ascii=False) + "\n")
         return count
     out.write("[")
-    for count, record in enumerate(store_search.export_dicts(rows), 1):  # noqa: B007
+    for count, record in enumerate(store_search.export_dicts(rows, fields), 1):  # noqa: B007
         out.write(("\n" if count == 1 else ",\n") + dumps(record, ensure_ascii=False))
     out.write("\n]\n" if count else "]\n")
     return count

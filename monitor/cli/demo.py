@@ -13,7 +13,7 @@ from rich.text import Text
 
 from monitor.cli.common import AppContext, app, workers_option
 from monitor.cli.poll import load_rules, progress_bar, stdout_console, summary_table
-from monitor.demo import DEMO_FEEDS, demo_sources
+from monitor.demo import ARTICLE_FEED, DEMO_FEEDS, demo_sources
 from monitor.demo.server import SnapshotServer
 from monitor.errors import ConfigError, MonitorError
 from monitor.store.db import open_db
@@ -51,7 +51,7 @@ def print_stored(db: Database, summary: PollSummary) -> None:
     table.add_column("Feed")
     table.add_column("Name")
     table.add_column("Items", justify="right")
-    for f in DEMO_FEEDS:
+    for f in (*DEMO_FEEDS, ARTICLE_FEED):
         table.add_row(Text(f.id), Text(f.name), str(counts.get(f.id, 0)))
     console = stdout_console()
     console.print(table)
@@ -92,6 +92,42 @@ def print_matches(db: Database, rules: Rules | None, note: str | None) -> None:
         table.add_row(Text(str(row["rule_id"])), str(row["n"]), Text(str(row["top"] or "")))
     if not rows:
         table.add_row("(none)", "0", "")
+    console.print(table)
+    print_body_matches(db, rules)
+
+
+def print_body_matches(db: Database, rules: Rules) -> None:
+    """Matches that only the article text made (full text, issue 15): the rule does not
+    match the item's headline and summary alone."""
+    from monitor.store.items import item_from_row
+    from monitor.store.matches import hits_from_json
+
+    matcher = rules.matcher
+    if matcher is None:
+        return
+    found = []
+    for row in db.query(
+        """SELECT m.rule_id, m.hits, i.* FROM matches m JOIN items i ON i.id = m.item_id
+           WHERE i.body_status = 'ok' ORDER BY m.rule_id, i.published DESC"""
+    ):
+        hits = hits_from_json(str(row["hits"]))
+        if not any(h.field == "body" for h in hits):
+            continue
+        item = replace(item_from_row(row), body="")
+        if all(m.rule_id != row["rule_id"] for m in matcher.match(item, None)):
+            terms = dict.fromkeys(h.term for h in hits if h.field == "body")
+            found.append((str(row["rule_id"]), item.id, item.title, ", ".join(terms)))
+    if not found:
+        return
+    table = Table(title="Found only in the article text", show_edge=False, pad_edge=False)
+    table.add_column("Rule")
+    table.add_column("Item")
+    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=60)
+    table.add_column("Terms in the article", overflow="ellipsis", no_wrap=True, max_width=50)
+    for values in found:
+        table.add_row(*(Text(v) for v in values))  # as text, never as markup
+    console = stdout_console()
+    console.print()
     console.print(table)
 
 
@@ -165,8 +201,8 @@ def demo_command(
         _fresh(demo_db)
         sources = demo_sources(server.url)
         click.echo(
-            f"Serving {len(sources)} real feed snapshots on http://127.0.0.1:{server.port}/ "
-            f"and polling them into {demo_db} …"
+            f"Serving {len(DEMO_FEEDS)} real feed snapshots on http://127.0.0.1:{server.port}/ "
+            f"(and one real article page for full text) and polling them into {demo_db} …"
         )
         with progress_bar(len(sources), "Polling") as progress:
             summary = poll_once(demo_db, sources, rules=rules, progress=progress, workers=workers)

@@ -21,7 +21,7 @@ from monitor.config.rules import RuleBook, load_rules
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
 from monitor.rules.evaluate import Explanation
-from monitor.rules.explain import describe, explain_rule, segments
+from monitor.rules.explain import describe, explain_rule, segments, window
 
 
 def _book(ctx: click.Context) -> RuleBook:
@@ -404,6 +404,11 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
     console.print(Text("title:   ", style="dim") + _highlighted(item.title, hits, "title"))
     if item.summary:
         console.print(Text("summary: ", style="dim") + _highlighted(item.summary, hits, "summary"))
+    if any(h.field == "body" for h in hits):  # found in the article text: where
+        text, inside = window(item.body, hits, "body")
+        console.print(Text("body:    ", style="dim") + _highlighted(text, inside, "body"))
+    elif item.body:
+        console.print(f"[dim]body:[/]    {len(item.body):,} characters of article text, no hit")
     stored = [m for m in matches_for_item(db, item.id) if m.rule_id == rule.id]
     if stored:
         m = stored[0]

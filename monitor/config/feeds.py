@@ -24,7 +24,7 @@ from monitor.config.yamlsrc import (
 )
 from monitor.durations import format_duration, parse_seconds
 from monitor.errors import ConfigError, MonitorError
-from monitor.model import FeedKind, FeedSource
+from monitor.model import FeedKind, FeedSource, FullText
 
 KINDS: tuple[str, ...] = ("news", "government", "search")
 TOP_KEYS = ("defaults", "feeds")
@@ -40,8 +40,19 @@ FEED_KEYS = (
     "tags",
     "timeout",
     "max_bytes",
+    "full_text",
 )
-DEFAULT_KEYS = ("interval", "timeout", "max_bytes", "enabled", "kind", "country", "lang")
+DEFAULT_KEYS = (
+    "interval",
+    "timeout",
+    "max_bytes",
+    "enabled",
+    "kind",
+    "country",
+    "lang",
+    "full_text",
+)
+FULL_TEXT = ("auto", "always", "never")
 # Only the URL: id is derived from it, name comes from the feed's title after the first
 # fetch, kind defaults to news, lang comes from the feed (and each item's script).
 REQUIRED_KEYS = ("url",)
@@ -86,6 +97,7 @@ class FeedDefaults:
     kind: FeedKind | None = None  # None: news, unless a feed says
     country: str = ""
     lang: str | None = None  # None: "" (unknown) unless a feed says; items then tell
+    full_text: FullText = "auto"
 
 
 @dataclass(frozen=True)
@@ -302,6 +314,19 @@ def _check_max_bytes(value: Any) -> int:
     return size
 
 
+def _check_full_text(value: Any) -> FullText:
+    if isinstance(value, bool):  # YAML reads a bare yes/no/on/off as true/false
+        raise _Invalid(
+            f"full_text must be auto, always or never, not {_describe(value)}",
+            "write full_text: always (or never); auto fetches when summaries are short",
+        )
+    text = _text("full_text", value).lower()
+    if text not in FULL_TEXT:
+        hint = did_you_mean(text, FULL_TEXT) or "use one of: auto, always, never"
+        raise _Invalid(f"unknown full_text {value!r}", hint)
+    return cast(FullText, text)
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "id": _check_id,
     "name": _check_name,
@@ -314,6 +339,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "tags": _check_tags,
     "timeout": _check_timeout,
     "max_bytes": _check_max_bytes,
+    "full_text": _check_full_text,
 }
 
 
@@ -373,6 +399,7 @@ def _read_feed(
         tags=values.get("tags", ()),
         timeout=values.get("timeout", defaults.timeout),
         max_bytes=values.get("max_bytes", defaults.max_bytes),
+        full_text=values.get("full_text", defaults.full_text),
     )
 
 

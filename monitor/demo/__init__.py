@@ -40,13 +40,52 @@ DEMO_FEEDS: tuple[DemoFeed, ...] = (
 )  # fmt: skip
 
 
+# Full text (issue 15): one real article page (articles/SOURCES.md) behind a one-item feed
+# made for the demo, its headline and link only, as press feeds often have. Its rule match
+# comes from the article text alone.
+ARTICLE_FEED = DemoFeed(
+    "heise-article",
+    "heise online (one article, full text)",
+    "articles-feed.xml",
+    "news",
+    "DE",
+    "de",
+)
+ARTICLES: tuple[tuple[str, str, str], ...] = (
+    ("heise.de.lithium.html", "Lithium aus dem Schredder", "Tue, 02 Jul 2019 06:30:00 GMT"),
+)
+
+
 def snapshots() -> Traversable:
     """The folder of shipped snapshots (works from a wheel as well as a checkout)."""
     return files("monitor.demo") / "snapshots"
 
 
+def articles() -> Traversable:
+    """The folder of shipped article pages."""
+    return files("monitor.demo") / "articles"
+
+
+def article_feed(base_url: str) -> bytes:
+    """The demo's full-text feed: each article's headline and a link to its local page."""
+    from xml.sax.saxutils import escape
+
+    items = "".join(
+        f"<item><title>{escape(title)}</title><link>{base_url}/articles/{name}</link>"
+        f"<guid>{base_url}/articles/{name}</guid><pubDate>{date}</pubDate></item>"
+        for name, title, date in ARTICLES
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(ARTICLE_FEED.name)}</title><link>{base_url}/</link>{items}"
+        "</channel></rss>"
+    ).encode()
+
+
 def demo_sources(url_of: Callable[[str], str], *, interval: int = 900) -> list[FeedSource]:
-    """FeedSource objects for every demo feed; ``url_of(file)`` gives its served address."""
+    """FeedSource objects for every demo feed; ``url_of(file)`` gives its served address.
+    The snapshots' links point to the publishers' sites, so their pages are never read
+    (the demo stays offline); the article feed's pages are served locally."""
     return [
         FeedSource(
             id=f.id,
@@ -58,6 +97,7 @@ def demo_sources(url_of: Callable[[str], str], *, interval: int = 900) -> list[F
             interval=interval,
             tags=("demo",),
             timeout=10.0,
+            full_text="auto" if f is ARTICLE_FEED else "never",
         )
-        for f in DEMO_FEEDS
+        for f in (*DEMO_FEEDS, ARTICLE_FEED)
     ]

@@ -12,7 +12,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from monitor.demo import snapshots
+from monitor.demo import ARTICLE_FEED, article_feed, articles, snapshots
 
 # Fixed so that every demo run serves the same validators.
 LAST_MODIFIED = formatdate(1_787_400_000, usegmt=True)
@@ -22,7 +22,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)
-        body = self.server.bodies.get(self.path.lstrip("/"))
+        path = self.path.lstrip("/")
+        body = self.server.bodies.get(path)
+        kind = "text/html; charset=utf-8" if path.startswith("articles/") else "application/rss+xml"
+        if path == ARTICLE_FEED.file:
+            port = self.server.server_address[1]
+            body = article_feed(f"http://127.0.0.1:{port}")
         if body is None:
             self.send_error(404, "no such snapshot")
             return
@@ -36,7 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", LAST_MODIFIED)
@@ -62,6 +67,11 @@ class SnapshotServer:
             for entry in snapshots().iterdir()
             if entry.name.endswith((".xml", ".rss"))
         }
+        self._server.bodies.update(
+            (f"articles/{entry.name}", entry.read_bytes())
+            for entry in articles().iterdir()
+            if entry.name.endswith(".html")
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
-FieldName = Literal["title", "summary"]
+FieldName = Literal["title", "summary", "body"]
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ class CompiledQuery:
         self.lists_used: frozenset[str] = frozenset(list_names(node))
         self.has_near = has_near(root)
 
-    def evaluate(self, title: str, summary: str = "") -> QueryResult:
-        return self.run(Context(self.vocab, title, summary))
+    def evaluate(self, title: str, summary: str = "", body: str = "") -> QueryResult:
+        return self.run(Context(self.vocab, title, summary, body))
 
     def run(self, ctx: Context) -> QueryResult:
         if not self.root.test(ctx, FIELDS):
@@ -58,8 +58,8 @@ class CompiledQuery:
         bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
         return QueryResult(True, hits, score_hits(raw, bonus))
 
-    def explain(self, title: str, summary: str = "") -> Explanation:
-        return self.explain_ctx(Context(self.vocab, title, summary))
+    def explain(self, title: str, summary: str = "", body: str = "") -> Explanation:
+        return self.explain_ctx(Context(self.vocab, title, summary, body))
 
     def explain_ctx(self, ctx: Context) -> Explanation:
         return self.root.explain(ctx, FIELDS)

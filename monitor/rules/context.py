@@ -7,10 +7,15 @@ from typing import Any
 
 from monitor.model import Field
 from monitor.rules.literals import Pattern, Span
-from monitor.rules.scan import Vocabulary
+from monitor.rules.scan import NO_KEYS, Vocabulary
 from monitor.rules.text import TOKEN_RE, Analyzed
 
-FIELDS: tuple[Field, ...] = ("title", "summary")
+FIELDS: tuple[Field, ...] = ("title", "summary", "body")
+# A field's rank orders hits (title first) and weighs them (score_hits).
+RANK: dict[str, int] = {"title": 0, "summary": 1, "body": 2}
+
+
+_EMPTY = Analyzed("")
 
 
 class FieldDoc:
@@ -30,13 +35,18 @@ class FieldDoc:
 class Context:
     """An item scanned once against a vocabulary; evaluators look positions up here."""
 
-    def __init__(self, vocab: Vocabulary, title: str, summary: str) -> None:
+    def __init__(self, vocab: Vocabulary, title: str, summary: str, body: str = "") -> None:
         t = Analyzed(title)
         s = Analyzed(summary)
         td = FieldDoc(t, vocab.scan(t), vocab.rx_literals_in(t.folded))
         sd = FieldDoc(s, vocab.scan(s), vocab.rx_literals_in(s.folded))
-        self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd}
-        self.found = td.keys | sd.keys
+        if body:  # the article text (full_text feeds), once it has been fetched
+            b = Analyzed(body)
+            bd = FieldDoc(b, vocab.scan(b), vocab.rx_literals_in(b.folded))
+        else:  # most items: no scan, and nothing found
+            bd = FieldDoc(_EMPTY, {}, NO_KEYS)
+        self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd, "body": bd}
+        self.found = td.keys | sd.keys | bd.keys if body else td.keys | sd.keys
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
         """Character spans of one pattern's occurrences in one field (exact case checked)."""

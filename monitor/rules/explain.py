@@ -25,7 +25,7 @@ def explain_rule(
     matcher: Matcher, rule_id: str, item: Item, feed: FeedSource | None = None
 ) -> RuleExplanation:
     c: CompiledRule = matcher.by_id[rule_id]
-    ctx = matcher.context(item.title, item.summary)
+    ctx = matcher.context(item.title, item.summary, item.body)
     outcome = matcher._outcome(c, ctx, item, feed, source_allows(c.rule, item, feed))
     query = c.query.explain_ctx(ctx)
     exclude = c.exclude.explain_ctx(ctx) if c.exclude else None
@@ -90,18 +90,29 @@ def segments(text: str, hits: Sequence[Hit], field: str) -> list[tuple[str, bool
     return out
 
 
-def snippet(text: str, hits: Sequence[Hit], field: str, width: int = 240) -> str:
-    """A window of ``text`` around its first hit, hits marked with **bold** markers."""
+def window(
+    text: str, hits: Sequence[Hit], field: str, width: int = 240
+) -> tuple[str, tuple[Hit, ...]]:
+    """A window of ``text`` around its first hit in ``field`` (… marks a cut, newlines
+    become spaces), and the hits inside it shifted to the window's offsets."""
     spans = [h for h in hits if h.field == field]
     start = 0
     if spans and len(text) > width:
         first = min(h.start for h in spans)
         start = max(0, first - width // 3)
     end = min(len(text), start + width)
-    window = [
-        Hit(h.term, h.field, h.start - start, h.end - start)
+    prefix = "…" if start else ""
+    shift = len(prefix) - start
+    inside = tuple(
+        Hit(h.term, h.field, h.start + shift, h.end + shift)
         for h in spans
         if h.start >= start and h.end <= end
-    ]
-    body = "".join(f"**{p}**" if hl else p for p, hl in segments(text[start:end], window, field))
-    return ("…" if start else "") + body + ("…" if end < len(text) else "")
+    )
+    piece = text[start:end].replace("\n", " ")
+    return prefix + piece + ("…" if end < len(text) else ""), inside
+
+
+def snippet(text: str, hits: Sequence[Hit], field: str, width: int = 240) -> str:
+    """A window of ``text`` around its first hit, hits marked with **bold** markers."""
+    shown, inside = window(text, hits, field, width)
+    return "".join(f"**{p}**" if hl else p for p, hl in segments(shown, inside, field))

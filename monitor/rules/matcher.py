@@ -114,6 +114,7 @@ class Matcher:
         set. Unused bits (a rule with fewer clauses, or none) are set from the start."""
         title: dict[int, list[int]] = {}
         summary: dict[int, list[int]] = {}
+        body: dict[int, list[int]] = {}
         free: list[int] = []
         for r, rule_clauses in enumerate(clauses):
             # The smallest clauses filter best; a rule with more is checked in full anyway.
@@ -122,18 +123,21 @@ class Matcher:
             for j, (ids, scope) in enumerate(kept):
                 bit = r * CLAUSES + j
                 for kid in ids:
-                    if scope != "summary":
+                    if scope is None or scope == "title":
                         title.setdefault(kid, []).append(bit)
-                    if scope != "title":
+                    if scope is None or scope == "summary":
                         summary.setdefault(kid, []).append(bit)
+                    if scope is None or scope == "body":
+                        body.setdefault(kid, []).append(bit)
         size = len(clauses) * CLAUSES
         self._title_bits = {kid: _bits(b, size) for kid, b in title.items()}
         self._summary_bits = {kid: _bits(b, size) for kid, b in summary.items()}
+        self._body_bits = {kid: _bits(b, size) for kid, b in body.items()}
         self._free_bits = _bits(free, size)
         self._first_bits = _bits(range(0, size, CLAUSES), size)
 
-    def context(self, title: str, summary: str) -> Context:
-        return Context(self.vocab, title, summary)
+    def context(self, title: str, summary: str, body: str = "") -> Context:
+        return Context(self.vocab, title, summary, body)
 
     def candidates(self, ctx: Context) -> list[int]:
         """Rules that could match: every key set they need meets the keys found (in its
@@ -154,6 +158,13 @@ class Matcher:
                 met |= m
         for kid in summary.rx:
             met |= bits.get(kid, 0)
+        doc = ctx.fields["body"]
+        if doc.keys or doc.rx:  # an item with its article text fetched
+            bits = self._body_bits
+            for kid in doc.keys:
+                met |= bits.get(kid, 0)
+            for kid in doc.rx:
+                met |= bits.get(kid, 0)
         # Fold each rule's CLAUSES bits onto its first: set when all of them are.
         met &= met >> 1
         met &= met >> 2
@@ -166,7 +177,7 @@ class Matcher:
         return out
 
     def match(self, item: Item, feed: FeedSource | None = None) -> list[Match]:
-        ctx = self.context(item.title, item.summary)
+        ctx = self.context(item.title, item.summary, item.body)
         out: list[Match] = []
         for i in self.candidates(ctx):
             c = self.compiled[i]
@@ -205,7 +216,7 @@ class Matcher:
     def outcome(self, rule_id: str, item: Item, feed: FeedSource | None = None) -> RuleOutcome:
         """One rule on one item, with the parts of the decision (for explain and tests)."""
         c = self.by_id[rule_id]
-        ctx = self.context(item.title, item.summary)
+        ctx = self.context(item.title, item.summary, item.body)
         return self._outcome(c, ctx, item, feed, source_allows(c.rule, item, feed))
 
     def _outcome(

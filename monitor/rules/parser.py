@@ -39,7 +39,7 @@ from monitor.rules.limits import MAX_DEPTH, MAX_QUERY_CHARS, MAX_QUERY_TOKENS
 from monitor.rules.saferegex import engine_problem, nested_repeat
 from monitor.rules.text import tokenize, written_in_capitals
 
-FIELDS: tuple[FieldName, ...] = ("title", "summary")
+FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")
 KEYWORDS = ("AND", "OR", "NOT", "ATLEAST")
 _SPECIAL = set('()",')
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
@@ -139,7 +139,7 @@ class _Lexer:
             self.i = start - 1 + len(name) + 1
             return [Tok("FIELD", name, start)]
         if colon and not rest and name.isalpha() and j < len(self.text) and self.text[j] in '("':
-            hint = "a field is title: or summary:"
+            hint = "a field is title:, summary: or body:"
             close = [f for f in FIELDS if _similar(name.lower(), f)]
             if close:
                 hint = f"did you mean {close[0]}:?"

@@ -36,7 +36,7 @@ from monitor.rules.text import (
     written_in_capitals,
 )
 
-FIELDS: tuple[Field, ...] = ("title", "summary")
+FIELDS: tuple[Field, ...] = ("title", "summary", "body")  # the body: an article's text
 Span = tuple[int, int]
 
 
@@ -336,10 +336,11 @@ class Reference:
             case _:
                 assert_never(node)
 
-    def evaluate(self, title: str, summary: str = "") -> Result:
+    def evaluate(self, title: str, summary: str = "", body: str = "") -> Result:
         doc: dict[str, Tokens] = {
             "title": Tokens.of("title", title),
             "summary": Tokens.of("summary", summary),
+            "body": Tokens.of("body", body),
         }
         if not self.holds(self.node, doc, FIELDS):
             return Result(False)
@@ -357,12 +358,15 @@ def _hit(term: str, doc: Tokens, span: Span) -> Hit:
 
 
 def _hit_order(h: Hit) -> tuple[int, int, int, str]:
-    return (h.field != "title", h.start, h.end, h.term)
+    return (FIELDS.index(h.field), h.start, h.end, h.term)
 
 
 def score(hits: Sequence[Hit], bonus: float) -> float:
-    """Each distinct term hit (case aside): 2 if it is hit in the title, else 1; plus the
-    proximity bonuses; rounded to 3 decimals (the rule's weight is applied after)."""
+    """Each distinct term hit (case aside): 2 if it is hit in the title, else 1 if in the
+    summary, else 0.5 (only in the body); plus the proximity bonuses; rounded to 3 decimals
+    (the rule's weight is applied after)."""
     terms = {h.term.casefold() for h in hits}
     in_title = {h.term.casefold() for h in hits if h.field == "title"}
-    return round(2.0 * len(in_title) + 1.0 * len(terms - in_title) + bonus, 3)
+    in_lead = {h.term.casefold() for h in hits if h.field != "body"}
+    weights = 2.0 * len(in_title) + 1.0 * len(in_lead - in_title) + 0.5 * len(terms - in_lead)
+    return round(weights + bonus, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from monitor.model import Hit
-from monitor.rules.context import FIELDS, Context
+from monitor.rules.context import FIELDS, RANK, Context
 from monitor.rules.evaluate import Evaluator, Explanation
 from monitor.rules.literals import Pattern, Span
 from monitor.rules.score import RawHit, new_hit, raw_hit
@@ -84,7 +84,7 @@ class Lit(Evaluator):
             return []
         an = ctx.fields[fname].an
         if an.fmap is None:  # offsets unchanged by folding: raw_hit inlined, per occurrence
-            rank = fname != "title"
+            rank = RANK[fname]
             return [
                 (rank, s, e, p.display, new_hit(Hit, (p.display, fname, s, e)))
                 for p, spans in present

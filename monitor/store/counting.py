@@ -12,11 +12,12 @@ import sqlite_utils
 
 from monitor.rules.ast import Node
 from monitor.store.ftsquery import Lists
-from monitor.store.search import Confirmer, Filters, candidate_rows, has_trigram, plan
+from monitor.store.search import Confirmer, Filters, candidate_rows, has_body, plan_for
 
 COUNT_CAP = 1_000
 
-_TEXT = "i.title, i.summary"
+_TEXT = "i.title, i.summary, COALESCE(i.body, '')"
+_OLD_TEXT = "i.title, i.summary, ''"  # an archive from before migration 0120 (no body)
 
 
 def count_matches(
@@ -29,11 +30,12 @@ def count_matches(
     cap: int = COUNT_CAP,
 ) -> int:
     """Items the query matches, up to ``cap`` (a return of ``cap`` means "at least")."""
-    p = plan(node, lists, trigram=has_trigram(db))
-    cursor = candidate_rows(db, p, filters, columns=_TEXT, ordered=False)
+    p = plan_for(db, node, lists)
+    columns = _TEXT if has_body(db) else _OLD_TEXT
+    cursor = candidate_rows(db, p, filters, columns=columns, ordered=False)
     total = 0
-    for title, summary in cursor:
-        if confirm.evaluate(title, summary).matched:
+    for title, summary, body in cursor:
+        if confirm.evaluate(title, summary, body).matched:
             total += 1
             if total >= cap:
                 break

@@ -180,26 +180,54 @@ def trigram_expression(node: Node, lists: Lists | None = None) -> Expr:
     return _structure(expand(node, lists), _trigram_leaf)
 
 
+def _leaves(node: Node, out: list[Term | Phrase]) -> bool:
+    """Every Term and Phrase of the query, under NOT too; False when a regex or an
+    unresolved list makes the body's terms unknowable."""
+    match node:
+        case Term() | Phrase():
+            out.append(node)
+            return True
+        case And() | Or() | AtLeast() | Near() | Before() | Not() | FieldScope():
+            return all([_leaves(c, out) for c in node.children])
+        case Regex() | ListRef():
+            return False
+        case _:
+            assert_never(node)
+
+
+def body_expressions(node: Node, lists: Lists | None = None) -> tuple[Expr, Expr]:
+    """MATCH text for items_body_fts and items_body_cjk: any of the query's terms.
+
+    The article text has its own indexes (migration 0120), so a query whose terms are
+    split between the title and the body matches neither row on its own. But when the
+    body is needed for a match at all, one of the query's terms occurs in it: items with
+    any term in the body, together with the title/summary candidates, are a superset.
+    """
+    leaves: list[Term | Phrase] = []
+    if not _leaves(expand(node, lists), leaves) or not leaves:
+        return None, None
+    return _or([_fts_leaf(x) for x in leaves]), _or([_trigram_leaf(x) for x in leaves])
+
+
 Predicate = tuple[str, list[str]] | None
 
 
-def _scan_leaf(node: Term | Phrase) -> Predicate:
+def _scan_leaf(node: Term | Phrase, columns: tuple[str, ...]) -> Predicate:
     words = _words(node)
     clauses: list[str] = []
     params: list[str] = []
     for word in words:
         for run in _WORD.findall(word):
             if run.isascii():
-                needle, column = run.lower(), "lower(i.{})"
+                needle, column = run.lower(), "lower(COALESCE(i.{}, ''))"
             elif run.lower() == run.upper():
-                needle, column = run, "i.{}"  # CJK: no case to fold
+                needle, column = run, "COALESCE(i.{}, '')"  # CJK: no case to fold
             else:
                 continue  # non-ASCII letters with case: SQLite lower() cannot fold them
             clauses.append(
-                f"(instr({column.format('title')}, ?) > 0"
-                f" OR instr({column.format('summary')}, ?) > 0)"
+                "(" + " OR ".join(f"instr({column.format(c)}, ?) > 0" for c in columns) + ")"
             )
-            params += [needle, needle]
+            params += [needle] * len(columns)
     if not clauses:
         return None
     return " AND ".join(clauses), params
@@ -234,30 +262,32 @@ def _pred_or(parts: list[Predicate]) -> Predicate:
     return _joined("OR", kept)
 
 
-def _scan(node: Node) -> Predicate:
+def _scan(node: Node, cols: tuple[str, ...]) -> Predicate:
     match node:
         case Term() | Phrase():
-            return _scan_leaf(node)
+            return _scan_leaf(node, cols)
         case And():
-            return _pred_and([_scan(c) for c in node.children])
+            return _pred_and([_scan(c, cols) for c in node.children])
         case Or():
-            return _pred_or([_scan(c) for c in node.children])
+            return _pred_or([_scan(c, cols) for c in node.children])
         case Near() | Before():
-            return _pred_and([_scan(node.left), _scan(node.right)])
+            return _pred_and([_scan(node.left, cols), _scan(node.right, cols)])
         case AtLeast():
-            parts = [_scan(c) for c in node.children]
+            parts = [_scan(c, cols) for c in node.children]
             if node.count <= 0:
                 return None
             return _pred_and(parts) if node.count >= len(parts) else _pred_or(parts)
         case FieldScope():
-            return _scan(node.child)
+            return _scan(node.child, cols)
         case Not() | Regex() | ListRef():
             return None
         case _:
             assert_never(node)
 
 
-def scan_predicate(node: Node, lists: Lists | None = None) -> Predicate:
-    """An SQL condition (with parameters) on items ``i`` that every match satisfies."""
-    found = _scan(expand(node, lists))
+def scan_predicate(node: Node, lists: Lists | None = None, *, body: bool = True) -> Predicate:
+    """An SQL condition (with parameters) on items ``i`` that every match satisfies.
+    ``body``: the archive has the article text column (migration 0120)."""
+    cols = ("title", "summary", "body") if body else ("title", "summary")
+    found = _scan(expand(node, lists), cols)
     return None if found is not None and len(found[1]) > _MAX_PARAMS else found

@@ -208,6 +208,7 @@ def item_from_row(row: dict[str, object]) -> Item:
         content_hash=str(row.get("content_hash") or ""),
         enclosures=_enclosures_from(row.get("enclosures")),
         date_raw=None if row.get("date_raw") is None else str(row["date_raw"]),
+        body=str(row.get("body") or ""),
     )
 
 

@@ -33,7 +33,7 @@ def hits_from_json(text: str | None) -> tuple[Hit, ...]:
         return ()
     out = []
     for h in raw if isinstance(raw, list) else []:
-        if isinstance(h, dict) and h.get("field") in ("title", "summary"):
+        if isinstance(h, dict) and h.get("field") in ("title", "summary", "body"):
             out.append(Hit(str(h.get("term", "")), h["field"], int(h["start"]), int(h["end"])))
     return tuple(out)
 

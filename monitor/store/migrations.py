@@ -249,3 +249,56 @@ def _item_enclosures_date_raw(db: sqlite_utils.Database) -> None:
     # store_items looks up (feed, content) so that a story whose id moved within a group of
     # items sharing a guid is not stored, or alerted, a second time.
     db.execute("CREATE INDEX items_feed_content ON items(feed_id, content_hash)")
+
+
+@migrations(name="0120_item_body")
+def _item_body(db: sqlite_utils.Database) -> None:
+    """The article text of items of full-text feeds (issue 15), and its own indexes.
+
+    ``ALTER TABLE … ADD COLUMN`` changes only the schema, so an existing archive is not
+    rewritten; existing rows have no body, so the new indexes start empty and grow as
+    bodies arrive (an UPDATE of ``body``). The body gets tables of its own rather than a
+    column in items_fts/items_cjk: adding one there would rebuild both indexes.
+
+    body_status: NULL (not wanted: the feed's summaries suffice, or an item from before),
+    'pending', 'ok', 'fetch_error', 'not_html', 'empty' (nothing extracted).
+    """
+    db.executescript(
+        f"""
+        ALTER TABLE items ADD COLUMN body TEXT;
+        ALTER TABLE items ADD COLUMN body_status TEXT;
+        ALTER TABLE items ADD COLUMN body_error TEXT;
+        ALTER TABLE items ADD COLUMN body_attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE items ADD COLUMN body_at TEXT;
+        CREATE INDEX items_body_todo ON items(feed_id, first_seen)
+            WHERE body_status IN ('pending', 'fetch_error', 'empty');
+
+        CREATE VIRTUAL TABLE items_body_fts USING fts5(
+            body, content='items', content_rowid='rowid',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER items_body_fts_ad AFTER DELETE ON items WHEN old.body IS NOT NULL BEGIN
+            INSERT INTO items_body_fts(items_body_fts, rowid, body)
+            VALUES ('delete', old.rowid, old.body);
+        END;
+        CREATE TRIGGER items_body_fts_au AFTER UPDATE OF body ON items BEGIN
+            INSERT INTO items_body_fts(items_body_fts, rowid, body)
+            SELECT 'delete', old.rowid, old.body WHERE old.body IS NOT NULL;
+            INSERT INTO items_body_fts(rowid, body)
+            SELECT new.rowid, new.body WHERE new.body IS NOT NULL;
+        END;
+
+        CREATE VIRTUAL TABLE items_body_cjk USING fts5(body, content='', tokenize='trigram');
+        CREATE TRIGGER items_body_cjk_ad AFTER DELETE ON items
+            WHEN old.body GLOB {_CJK_GLOB} BEGIN
+            INSERT INTO items_body_cjk(items_body_cjk, rowid, body)
+            VALUES ('delete', old.rowid, old.body);
+        END;
+        CREATE TRIGGER items_body_cjk_au AFTER UPDATE OF body ON items BEGIN
+            INSERT INTO items_body_cjk(items_body_cjk, rowid, body)
+            SELECT 'delete', old.rowid, old.body WHERE old.body GLOB {_CJK_GLOB};
+            INSERT INTO items_body_cjk(rowid, body)
+            SELECT new.rowid, new.body WHERE new.body GLOB {_CJK_GLOB};
+        END;
+        """
+    )

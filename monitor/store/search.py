@@ -21,7 +21,9 @@ import sqlite_utils
 from monitor.rules.ast import Node
 from monitor.store.db import to_db_time
 from monitor.store.ftsquery import (
+    NOTHING,
     Lists,
+    body_expressions,
     fts_expression,
     scan_predicate,
     trigram_expression,
@@ -43,7 +45,7 @@ class QueryResultLike(Protocol):
 class Confirmer(Protocol):
     """What monitor.rules.matcher.compile_query returns."""
 
-    def evaluate(self, title: str, summary: str) -> QueryResultLike: ...
+    def evaluate(self, title: str, summary: str, body: str) -> QueryResultLike: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Found:
     rules: tuple[str, ...] = ()
     hits: tuple[Span, ...] = ()
     rank: float | None = None  # bm25 (lower is better) when sorted by relevance
+    body: str = ""  # the article text, when the item's feed uses full text
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,23 +104,40 @@ class Found:
 
 @dataclass(frozen=True)
 class Plan:
-    """How candidates are found: two MATCH expressions, or one scan condition."""
+    """How candidates are found: MATCH expressions (title and summary; the article text),
+    or one scan condition."""
 
     mode: Literal["index", "scan", "all"]
     fts: str | None = None
     cjk: str | None = None
     scan_sql: str = ""
     scan_params: list[str] = field(default_factory=list)
+    body_fts: str | None = None
+    body_cjk: str | None = None
+
+    def indexes(self) -> list[tuple[str, str]]:
+        """(table, MATCH expression) of every index that can hold a match."""
+        pairs = (
+            ("items_fts", self.fts),
+            ("items_cjk", self.cjk),
+            ("items_body_fts", self.body_fts),
+            ("items_body_cjk", self.body_cjk),
+        )
+        return [(t, e) for t, e in pairs if e is not None]
 
 
-def plan(node: Node | None, lists: Lists | None = None, *, trigram: bool = True) -> Plan:
-    """``trigram``: the archive has items_cjk (an archive not yet migrated has not)."""
+def plan(
+    node: Node | None, lists: Lists | None = None, *, trigram: bool = True, body: bool = True
+) -> Plan:
+    """``trigram``: the archive has items_cjk; ``body``: it has the article text and its
+    indexes (an archive not yet migrated has not)."""
     if node is None:
         return Plan("all")
     fts = fts_expression(node, lists)
     cjk = trigram_expression(node, lists) if trigram else None
-    if fts is None or cjk is None:
-        pred = scan_predicate(node, lists)
+    body_fts, body_cjk = body_expressions(node, lists) if body else (NOTHING, NOTHING)
+    if fts is None or cjk is None or body_fts is None or body_cjk is None:
+        pred = scan_predicate(node, lists, body=body)
         if pred is None:
             return Plan("all")
         return Plan("scan", scan_sql=pred[0], scan_params=pred[1])
@@ -125,6 +145,8 @@ def plan(node: Node | None, lists: Lists | None = None, *, trigram: bool = True)
         "index",
         fts=fts if isinstance(fts, str) else None,
         cjk=cjk if isinstance(cjk, str) else None,
+        body_fts=body_fts if isinstance(body_fts, str) else None,
+        body_cjk=body_cjk if isinstance(body_cjk, str) else None,
     )
 
 
@@ -133,8 +155,31 @@ def has_trigram(db: sqlite_utils.Database) -> bool:
     return db.execute(sql).fetchone() is not None
 
 
-_COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
+def has_body(db: sqlite_utils.Database) -> bool:
+    """The archive has items.body and its indexes (migration 0120_item_body)."""
+    sql = "SELECT 1 FROM sqlite_master WHERE name = 'items_body_cjk'"
+    return db.execute(sql).fetchone() is not None
+
+
+def plan_for(db: sqlite_utils.Database, node: Node | None, lists: Lists | None) -> Plan:
+    return plan(node, lists, trigram=has_trigram(db), body=has_body(db))
+
+
+_BASE_COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
     COALESCE(NULLIF(i.lang, ''), f.lang) AS lang, i.title, i.summary, i.url, i.published"""
+_COLUMNS = _BASE_COLUMNS + ", i.body"
+_OLD_COLUMNS = _BASE_COLUMNS + ", NULL AS body"  # an archive from before migration 0120
+# bm25 column weights per index: a title hit above a summary hit above a body hit
+_BM25 = {
+    "items_fts": f"{TITLE_WEIGHT}, 1.0",
+    "items_cjk": f"{TITLE_WEIGHT}, 1.0",
+    "items_body_fts": "0.5",
+    "items_body_cjk": "0.5",
+}
+
+
+def _columns(db: sqlite_utils.Database) -> str:
+    return _COLUMNS if has_body(db) else _OLD_COLUMNS
 
 
 def filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -167,10 +212,9 @@ def filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
 def _index_union(p: Plan) -> tuple[str, list[str]]:
     parts: list[str] = []
     params: list[str] = []
-    for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
-        if expr is not None:
-            parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
-            params.append(expr)
+    for table, expr in p.indexes():
+        parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
+        params.append(expr)
     if not parts:
         parts.append("SELECT NULL AS rowid LIMIT 0")
     return " UNION ".join(parts), params
@@ -181,13 +225,14 @@ def candidate_rows(
     p: Plan,
     filters: Filters,
     *,
-    columns: str = _COLUMNS,
+    columns: str | None = None,
     extra_join: str = "",
     extra_params: Sequence[Any] = (),
     ordered: bool = True,
 ) -> sqlite3.Cursor:
     """A cursor over every item the plan admits, filtered, newest first (tuples of
     ``columns``). Used for scans and exports; indexed searches have their own paths."""
+    columns = columns if columns is not None else _columns(db)
     where, params = filter_sql(filters)
     head_params: list[Any] = []
     if p.mode == "index":
@@ -217,7 +262,8 @@ def _spans(hits: Sequence[Any]) -> tuple[Span, ...]:
 
 
 def _hit_score(spans: tuple[Span, ...]) -> float:
-    return sum(TITLE_WEIGHT if s.field == "title" else 1.0 for s in spans)
+    weight = {"title": TITLE_WEIGHT, "summary": 1.0}
+    return sum(weight.get(s.field, 0.5) for s in spans)
 
 
 def search(
@@ -231,7 +277,7 @@ def search(
     lists: Lists | None = None,
 ) -> list[Found]:
     """The first ``limit`` items the query matches, newest first or by relevance."""
-    p = plan(node, lists, trigram=has_trigram(db))
+    p = plan_for(db, node, lists)
     if p.mode == "index":
         if sort == "newest":
             found = _newest_indexed(db, p, filters, confirm, limit)
@@ -268,8 +314,7 @@ def _rowids_desc(db: sqlite_utils.Database, p: Plan) -> Iterator[int]:
             r[0]
             for r in db.execute(f"SELECT rowid FROM {t} WHERE {t} MATCH ? ORDER BY rowid DESC", [e])
         )
-        for t, e in (("items_fts", p.fts), ("items_cjk", p.cjk))
-        if e is not None
+        for t, e in p.indexes()
     ]
     last = None
     for rowid in heapq.merge(*streams, reverse=True):
@@ -284,7 +329,7 @@ def _rows_by_rowid(
     where, params = filter_sql(filters)
     marks = ", ".join("?" * len(rowids))
     sql = (
-        f"SELECT {_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f"SELECT {_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
         f" WHERE i.rowid IN ({marks})" + "".join(f" AND {w}" for w in where)
     )
     cursor = db.execute(sql, [*rowids, *params])
@@ -328,15 +373,12 @@ def _newest_indexed(
     ).fetchone()
     union: list[str] = []
     params: list[Any] = []
-    for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
-        if expr is not None:
-            union.append(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?"
-            )
-            params += [expr, lo, hi]
+    for table, expr in p.indexes():
+        union.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?")
+        params += [expr, lo, hi]
     where, filter_params = filter_sql(filters)
     sql = (
-        f"SELECT {_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f"SELECT {_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
         f" WHERE i.rowid IN ({' UNION '.join(union)}) AND i.published >= ?"
         + "".join(f" AND {w}" for w in where)
         + " ORDER BY i.published DESC, i.rowid DESC"
@@ -366,11 +408,9 @@ def _best_indexed(
     while True:
         ranks: dict[int, float] = {}
         cutoff = float("inf")  # no unfetched candidate ranks better than this
-        for table, expr in (("items_fts", p.fts), ("items_cjk", p.cjk)):
-            if expr is None:
-                continue
+        for table, expr in p.indexes():
             top = db.execute(
-                f"SELECT rowid, bm25({table}, {TITLE_WEIGHT}, 1.0) AS r FROM {table}"
+                f"SELECT rowid, bm25({table}, {_BM25[table]}) AS r FROM {table}"
                 f" WHERE {table} MATCH ? ORDER BY r LIMIT ?",
                 [expr, n],
             ).fetchall()
@@ -406,7 +446,7 @@ def _best_indexed(
 
 
 def _confirm_row(row: dict[str, Any], confirm: Confirmer) -> Found | None:
-    result = confirm.evaluate(row["title"], row["summary"])
+    result = confirm.evaluate(row["title"], row["summary"], row["body"] or "")
     return _found(row, _spans(result.hits)) if result.matched else None
 
 
@@ -416,7 +456,7 @@ def _with_rules(f: Found, rules: tuple[str, ...]) -> Found:
 
 def _confirmed(rows: Iterator[dict[str, Any]], confirm: Confirmer) -> Iterator[Found]:
     for row in rows:
-        result = confirm.evaluate(row["title"], row["summary"])
+        result = confirm.evaluate(row["title"], row["summary"], row["body"] or "")
         if result.matched:
             yield _found(row, _spans(result.hits))
 
@@ -435,6 +475,7 @@ def _found(row: dict[str, Any], spans: tuple[Span, ...]) -> Found:
         summary=row["summary"],
         hits=spans,
         rank=row.get("rank"),
+        body=row.get("body") or "",
     )
 
 
@@ -485,10 +526,16 @@ def export_rows(
     filters: Filters = Filters(),
     *,
     lists: Lists | None = None,
+    with_body: bool = False,
 ) -> Iterator[tuple[Any, ...]]:
-    """One tuple (EXPORT_FIELDS) per item and matched rule; an unmatched item gives one
-    row with an empty rule. Streams from one SQL cursor: memory stays flat however large.
+    """One tuple (EXPORT_FIELDS, then ``body`` with ``with_body``) per item and matched
+    rule; an unmatched item gives one row with an empty rule. Streams from one SQL
+    cursor: memory stays flat however large.
     """
+    body = has_body(db)
+    columns = _EXPORT_SQL + (", COALESCE(i.body, '')" if body else ", ''")
+    if confirm is None and not with_body:
+        columns = _EXPORT_SQL  # the article text is neither needed nor read
     join = "LEFT JOIN matches m ON m.item_id = i.id"
     join_params: list[Any] = []
     if filters.rules:
@@ -496,35 +543,40 @@ def export_rows(
         join_params = list(filters.rules)
     cursor = candidate_rows(
         db,
-        plan(node, lists, trigram=has_trigram(db)),
+        plan_for(db, node, lists),
         filters,
-        columns=_EXPORT_SQL,
+        columns=columns,
         extra_join=join,
         extra_params=join_params,
     )
     if confirm is None:
         return map(_export_row, cursor)  # no Python loop of our own: export speed is here
-    return _confirmed_export(cursor, confirm)
+    return _confirmed_export(cursor, confirm, with_body)
 
 
 def _export_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*row[:11], _terms(row[11]), *row[12:]) if row[11] else row
 
 
-def _confirmed_export(cursor: sqlite3.Cursor, confirm: Confirmer) -> Iterator[tuple[Any, ...]]:
+def _confirmed_export(
+    cursor: sqlite3.Cursor, confirm: Confirmer, with_body: bool
+) -> Iterator[tuple[Any, ...]]:
     last_id: str | None = None
     keep = True
+    end = None if with_body else -1  # the body column was read to confirm, not to export
     for row in cursor:
         if row[0] != last_id:
             last_id = row[0]
-            keep = confirm.evaluate(row[6], row[8]).matched
+            keep = confirm.evaluate(row[6], row[8], row[14]).matched
         if keep:
-            yield _export_row(row)
+            yield _export_row(row[:end])
 
 
-def export_dicts(rows: Iterator[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+def export_dicts(
+    rows: Iterator[tuple[Any, ...]], fields: tuple[str, ...] = EXPORT_FIELDS
+) -> Iterator[dict[str, Any]]:
     for row in rows:
-        yield dict(zip(EXPORT_FIELDS, row, strict=True))
+        yield dict(zip(fields, row, strict=True))
 
 
 def _terms(hits_json: str | None) -> str:
