@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from monitor.rules.ast import ListRef, Node
+from monitor.rules.ast import Node, list_names
 from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
 from monitor.store import archive as store_archive
@@ -22,13 +22,7 @@ def rule_file_ids(rules_path: Path) -> set[str]:
 
 
 def has_list_ref(node: Node) -> bool:
-    if isinstance(node, ListRef):
-        return True
-    return any(
-        has_list_ref(getattr(node, name))
-        for name in ("child", "left", "right")
-        if hasattr(node, name)
-    ) or any(has_list_ref(c) for c in getattr(node, "children", ()))
+    return next(list_names(node), None) is not None
 
 
 def compile_search(

@@ -81,6 +81,18 @@ def test_search_with_list(db_path: Path, rules_dir: Path) -> None:
     assert any("Gold" in t for t in titles) and any("Copper" in t for t in titles)
 
 
+def test_search_with_before(db_path: Path) -> None:
+    """BEFORE/n in archive search: one word order found, the other not; CJK as well."""
+    found = monitor(db_path, "search", "Trump BEFORE/6 Russia", "--format", "json")
+    assert found.exit_code == 0, found.output
+    titles = [r["title"] for r in json.loads(found.stdout)]
+    assert titles and all(t.index("Trump") < t.index("Russia") for t in titles)
+    reverse = monitor(db_path, "search", "Russia BEFORE/6 Trump")
+    assert (reverse.exit_code, reverse.stdout) == (0, "No items match Russia BEFORE/6 Trump.\n")
+    cjk = monitor(db_path, "search", "カナダ BEFORE/6 関税", "--format", "json")
+    assert [r for r in json.loads(cjk.stdout) if "カナダ" in r["title"]]
+
+
 def test_bad_query_gets_the_rule_error(db_path: Path) -> None:
     result = monitor(db_path, "search", "(copper OR gold")
     assert result.exit_code == 2

@@ -19,7 +19,7 @@ import sqlite_utils
 from monitor.errors import MonitorError
 from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
-from monitor.store import archive, search
+from monitor.store import archive, ftsquery, search
 from monitor.store.db import open_db
 
 DATA = Path(__file__).parent / "data" / "archive_items.jsonl"
@@ -126,6 +126,10 @@ QUERIES = [
     "ATLEAST 2 (copper, price, record)",
     "title:(copper)",
     "Trump NEAR/5 Putin",
+    "Trump BEFORE/6 Russia",
+    "Russia BEFORE/6 Trump",
+    "カナダ BEFORE/6 関税",
+    "米軍 BEFORE/3 (台湾 OR 飛行)",
 ]
 
 
@@ -139,6 +143,29 @@ def test_search_finds_exactly_what_the_matcher_finds(db: sqlite_utils.Database, 
 
 def test_queries_used_above_are_not_trivial() -> None:
     assert all(brute_force(q) for q in ("日本", "米国", "미국", "copper", "Trump", '"White House"'))
+    # BEFORE keeps the order: found one way round, not the other.
+    assert brute_force("Trump BEFORE/6 Russia") and not brute_force("Russia BEFORE/6 Trump")
+    assert brute_force("カナダ BEFORE/6 関税") and not brute_force("関税 BEFORE/6 カナダ")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "copper AND price",
+        "copper OR price",
+        "copper NEAR/3 price",
+        "copper BEFORE/3 price",
+        "ATLEAST 2 (copper, price, record)",
+        "title:(copper price)",
+        '"copper price" BEFORE/2 (record OR high)',
+    ],
+)
+def test_every_operator_narrows_the_archive_search(query: str) -> None:
+    """An operator the index walkers did not know would silently narrow nothing (None)."""
+    node = parse_query(query)
+    assert ftsquery.fts_expression(node) is not None
+    assert ftsquery.trigram_expression(node) is not None
+    assert ftsquery.scan_predicate(node) is not None
 
 
 def test_newest_first_and_limit(db: sqlite_utils.Database) -> None:
@@ -364,6 +391,7 @@ def _queries() -> Any:
             st.tuples(inner, inner).map(lambda t: f"({t[0]} OR {t[1]})"),
             st.tuples(inner, inner).map(lambda t: f"({t[0]} NOT {t[1]})"),
             st.tuples(inner, inner).map(lambda t: f"({t[0]} NEAR/3 {t[1]})"),
+            st.tuples(inner, inner).map(lambda t: f"({t[0]} BEFORE/3 {t[1]})"),
             st.lists(inner, min_size=2, max_size=3).map(lambda xs: f"ATLEAST 2 ({', '.join(xs)})"),
         ),
         max_leaves=4,

@@ -46,6 +46,11 @@ def deep(n: int) -> str:
     [
         (deep(170), f"the query nests more than {MAX_DEPTH} levels deep", MAX_DEPTH + 1),
         ("NOT " * 200 + "copper", f"the query nests more than {MAX_DEPTH} levels deep", 129),
+        (  # a BEFORE (or NEAR) chain nests to the left: the 33rd operator is one too many
+            "copper" + " BEFORE/1 copper" * 40,
+            f"the query nests more than {MAX_DEPTH} levels deep",
+            8 + MAX_DEPTH * 16,
+        ),
         (
             "NOT " * 5000 + "copper",
             f"the query is longer than {MAX_QUERY_CHARS:,} characters",
@@ -62,7 +67,7 @@ def deep(n: int) -> str:
             MAX_QUERY_CHARS + 1,
         ),
     ],
-    ids=["170-parentheses", "200-nots", "5000-nots", "1000-ored-terms", "long-query"],
+    ids=["170-parentheses", "200-nots", "40-befores", "5000-nots", "1000-ored-terms", "long-query"],
 )
 def test_query_bombs_get_a_caret_message_and_exit_2(
     db_path: Path, query: str, message: str, column: int | None

@@ -304,3 +304,32 @@ def test_backtest_shows_gained_and_lost(rules_dir: Path, tmp_path: Path) -> None
     assert (entry["stored"], entry["now"], entry["gained"], entry["lost"]) == (2, 1, [], ["i3"])
     code, out = run(rules_dir, "rules", "backtest", "--since", "500d", "--json", db=db)
     assert json.loads(out)["items"] == 4
+
+
+def test_before_in_match_and_explain(rules_dir: Path, tmp_path: Path) -> None:
+    """BEFORE/n end to end: a rule using it matches one word order only, and explains so."""
+    write(rules_dir, {"jk.yaml": RULE.replace("NEAR/5", "BEFORE/5")})
+    code, out = run(rules_dir, "rules", "test", "jk")
+    assert code == 0, out
+    data = tmp_path / "items.jsonl"
+    rows = [
+        {"id": "x1", "title": "Japan and South Korea talks"},
+        {"id": "x2", "title": "South Korea and Japan talks"},
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, out = run(rules_dir, "match", str(data), "--json", "--all")
+    assert code == 0
+    got = {r["id"]: [m["id"] for m in r["rules"]] for r in map(json.loads, out.splitlines())}
+    assert got == {"x1": ["jk"], "x2": []}
+    db = tmp_path / "m.db"
+    _archive(rules_dir, db)
+    code, out = run(rules_dir, "rules", "explain", "jk", "i1", db=db)
+    assert code == 0
+    assert out.splitlines()[:6] == [
+        "jk matches item i1 (score 4.833)",  # 2 + 2 + (6 - 1) / 6
+        "query",
+        "└── ✓ BEFORE/5",
+        "    ├── ✓ @japan  found: Japan",
+        "    └── ✓ @korea  found: South Korea",
+        "exclude",
+    ]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from monitor.config.rules import load_rules
 from monitor.errors import QueryError
-from monitor.rules.compile import compile_query, to_text
+from monitor.model import Item
+from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
+from monitor.rules.render import to_text
 from monitor.rules.termlist import TermList
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 TEXT = DOC.read_text(encoding="utf-8")
 LISTS = {
@@ -46,7 +51,7 @@ def test_worked_example(query: str, title: str, expected: bool) -> None:
 def test_precedence_examples_mean_what_they_say() -> None:
     block = TEXT.split("```query")[1].split("```")[0]
     pairs = [line.split("means") for line in block.strip().splitlines()]
-    assert len(pairs) == 4
+    assert len(pairs) == 5
     for left, right in pairs:
         # Positions differ between the two spellings: compare the canonical text.
         assert to_text(parse_query(left.strip())) == to_text(parse_query(right.strip()))
@@ -65,3 +70,32 @@ def test_error_table_matches_the_parser() -> None:
             assert text.startswith(message.strip()), (query, text)
         else:  # pragma: no cover - the table only lists errors
             pytest.fail(f"{query!r} should not parse")
+
+
+def test_the_before_rule_example_passes_its_own_examples(tmp_path: Path) -> None:
+    """The rule file shown under "BEFORE" loads as written and its examples hold."""
+    block = TEXT.split("<!-- before-rule -->")[1].split("<!-- /before-rule -->")[0]
+    body = block.split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "lists").mkdir()
+    for name, term_list in LISTS.items():
+        terms = "".join(f"  - {t}\n" for t in term_list.terms)
+        (tmp_path / "lists" / f"{name}.yaml").write_text(f"terms:\n{terms}", encoding="utf-8")
+    (tmp_path / "japan-first.yaml").write_text(body, encoding="utf-8")
+    book = load_rules(tmp_path)
+    (rule,) = book.rules
+    assert "BEFORE/3" in rule.query
+    assert rule.match_examples and rule.no_match_examples
+    for expected, examples in ((True, rule.match_examples), (False, rule.no_match_examples)):
+        for example in examples:
+            item = Item("x", "f", None, "", example.title, example.summary, NOW, NOW)
+            assert bool(book.matcher.match(item)) is expected, example.title
+
+
+def test_the_before_worked_example_scores_what_it_says() -> None:
+    compiled = compile_query(parse_query("@japan BEFORE/1 @korea"), LISTS)
+    assert compiled.evaluate("Japan and South Korea agree").score == 4.5
+    assert not compiled.evaluate("South Korea and Japan agree").matched
+    assert compiled.evaluate("Japan's South Korea policy").score == 5.0
+    assert compiled.evaluate("日本と한국 외교").matched
+    assert not compiled.evaluate("한국と日本").matched
+    assert "(1 + 1 − 1) / (1 + 1) = 0.5, so 4.5" in TEXT

@@ -11,15 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import FeedSource, Hit, Item, Rule, SourceFilter
-from monitor.rules.compile import (
-    Context,
-    Vocabulary,
-    compile_query,
-    literal_pattern,
-    necessary_literals,
-)
+from monitor.rules.compile import compile_query
+from monitor.rules.context import Context
+from monitor.rules.literals import literal_pattern
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
+from monitor.rules.regexlit import necessary_literals
+from monitor.rules.scan import Vocabulary
 from monitor.rules.termlist import TermList
 from monitor.rules.text import _GAP_RE, GAP, TOKEN_RE, Analyzed, fold_text
 
@@ -210,6 +208,68 @@ def test_near_stays_within_one_field() -> None:
 def test_one_occurrence_is_not_near_itself() -> None:
     assert not matches("seoul NEAR/3 @korea", "Seoul acts")
     assert matches("seoul NEAR/3 @korea", "Seoul and Tokyo and South Korea")
+
+
+# --- BEFORE -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        ("Japan and Korea", True),
+        ("Korea and Japan", False),  # in that order only
+        ("Japan meets with the Korea team", True),  # 3 words between
+        ("Japan meets with the new Korea team", False),  # 4 words between
+        ("Korea and Japan and Korea", True),  # the second Korea comes after Japan
+        ("Japan", False),
+    ],
+)
+def test_before_keeps_the_order(title: str, expected: bool) -> None:
+    assert matches("japan BEFORE/3 korea", title) is expected
+
+
+def test_before_with_phrases_groups_lists_and_cjk() -> None:
+    assert matches('"rare earth" BEFORE/2 "export controls"', "rare earth magnets export controls")
+    assert not matches('"rare earth" BEFORE/2 "export controls"', "export controls on rare earth")
+    assert matches("(lithium OR nickel) BEFORE/1 (mine OR refinery)", "nickel refinery")
+    assert not matches("(lithium OR nickel) BEFORE/1 (mine OR refinery)", "refinery nickel")
+    # term lists on either side: the rule pack's "Japan, South Korea" word order
+    assert matches("@japan BEFORE/1 @korea", "Japan and South Korea agree")
+    assert matches("@japan BEFORE/1 @korea", "Japan's South Korea policy")  # possessive dropped
+    assert not matches("@japan BEFORE/1 @korea", "South Korea and Japan agree")
+    # CJK counts characters, as for NEAR
+    assert matches("@japan BEFORE/1 @korea", "日本と韓国")
+    assert not matches("@japan BEFORE/0 @korea", "日本と韓国")
+    assert matches("@japan BEFORE/0 @korea", "日本韓国")
+    assert not matches("@japan BEFORE/5 @korea", "韓国と日本")
+    assert matches("일본 BEFORE/3 한국", "일본과 한국은")
+    assert not matches("일본 BEFORE/3 한국", "한국과 일본은")
+
+
+def test_before_stays_within_one_field_and_is_never_before_itself() -> None:
+    assert not matches("japan BEFORE/3 korea", "Japan", "Korea")
+    assert matches("japan BEFORE/3 korea", "Korea", "Japan and Korea")
+    assert not matches("seoul BEFORE/3 @korea", "Seoul acts")
+    assert matches("seoul BEFORE/3 @korea", "Seoul and South Korea")
+    assert not matches("a BEFORE/2 a", "a")
+    assert matches("a BEFORE/2 a", "a b a")
+
+
+def test_before_hits_explanation_and_score() -> None:
+    query = "@japan BEFORE/3 @korea"
+    assert hits(query, "Japan–South Korea talks") == [
+        ("Japan", "title", "Japan"),
+        ("South Korea", "title", "South Korea"),
+    ]
+    compiled = compile_query(parse_query(query), LISTS)
+    assert compiled.evaluate("Japan and South Korea").score == 2 + 2 + (4 - 1) / 4
+    assert compiled.evaluate("x", "Japan and South Korea").score == 1 + 1 + (4 - 1) / 4
+    expl = compiled.explain("South Korea and Japan")
+    assert (expl.label, expl.value) == ("BEFORE/3", False)
+    assert [(c.label, c.value, c.found) for c in expl.children] == [
+        ("@japan", True, ["Japan"]),
+        ("@korea", True, ["South Korea"]),
+    ]
 
 
 # --- hits ---------------------------------------------------------------------------------------

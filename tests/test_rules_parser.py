@@ -11,6 +11,7 @@ from monitor.errors import QueryError
 from monitor.rules.ast import (
     And,
     AtLeast,
+    Before,
     FieldScope,
     ListRef,
     Near,
@@ -21,8 +22,9 @@ from monitor.rules.ast import (
     Regex,
     Term,
 )
-from monitor.rules.compile import compile_query, to_text
+from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
+from monitor.rules.render import to_text
 from monitor.rules.termlist import TermList
 
 
@@ -72,6 +74,18 @@ def test_near_atleast_fields_lists_regex() -> None:
     assert parse_query(r"/a\/b/") == Regex(r"a\/b", 1)
 
 
+def test_before_takes_phrases_groups_and_lists_on_either_side() -> None:
+    assert parse_query('"a b" BEFORE/2 (c OR d)') == Before(
+        Phrase(("a", "b"), 1), Or((Term("c", 17), Term("d", 22)), 17), 2, 1
+    )
+    assert parse_query("@japan BEFORE/1 @south-korea") == Before(
+        ListRef("japan", 1), ListRef("south-korea", 17), 1, 1
+    )
+    assert to_text(parse_query("(a b) BEFORE/0 title:c")) == "(a AND b) BEFORE/0 (title:c)"
+    # in lower case, before is an ordinary word
+    assert parse_query("before a") == And((Term("before", 1), Term("a", 8)), 1)
+
+
 @pytest.mark.parametrize(
     "query,meaning",
     [
@@ -82,6 +96,11 @@ def test_near_atleast_fields_lists_regex() -> None:
         ("a OR b NEAR/3 c", "a OR (b NEAR/3 c)"),
         ("NOT a NEAR/2 b", "(NOT a) NEAR/2 b"),
         ("a NEAR/1 b NEAR/2 c", "(a NEAR/1 b) NEAR/2 c"),
+        ("a BEFORE/5 b c", "(a BEFORE/5 b) AND c"),
+        ("a OR b BEFORE/3 c", "a OR (b BEFORE/3 c)"),
+        ("NOT a BEFORE/2 b", "(NOT a) BEFORE/2 b"),
+        ("a NEAR/1 b BEFORE/2 c", "(a NEAR/1 b) BEFORE/2 c"),
+        ("a BEFORE/1 b NEAR/2 c", "(a BEFORE/1 b) NEAR/2 c"),
     ],
 )
 def test_precedence_not_near_and_or(query: str, meaning: str) -> None:
@@ -152,6 +171,31 @@ def _error(query: str, lists: dict[str, TermList] | None = None) -> str:
             "Error: unknown field titel: (column 1)\n  titel:(a)\n  ^\nHint: did you mean title:?",
         ),
         (
+            "japan BEFORE korea",
+            "Error: BEFORE has no distance (column 7)\n  japan BEFORE korea\n        ^\n"
+            "Hint: BEFORE needs a number, e.g. BEFORE/5",
+        ),
+        (
+            "japan BEFORE/x korea",
+            "Error: BEFORE/x has no distance (column 7)\n  japan BEFORE/x korea\n        ^\n"
+            "Hint: BEFORE needs a number, e.g. BEFORE/5",
+        ),
+        (
+            "BEFORE/3 korea",
+            "Error: BEFORE needs a term before it (column 1)\n  BEFORE/3 korea\n  ^\n"
+            "Hint: e.g. japan BEFORE/5 korea",
+        ),
+        (
+            "japan BEFORE/3",
+            "Error: BEFORE needs a term after it (column 7)\n  japan BEFORE/3\n        ^\n"
+            "Hint: add a term after BEFORE",
+        ),
+        (
+            "japan AND BEFORE/3 korea",
+            "Error: AND needs a term after it (column 7)\n  japan AND BEFORE/3 korea\n"
+            "        ^\nHint: add a term, not BEFORE after AND",
+        ),
+        (
             "ATLEAST 3 (a, b)",
             "Error: ATLEAST 3 can never be met by 2 terms (column 1)\n  ATLEAST 3 (a, b)\n  ^\n"
             "Hint: use a number from 1 to 2",
@@ -191,18 +235,12 @@ def test_unknown_list_suggests_the_closest() -> None:
 
 
 def _nodes(node: Node) -> int:
-    if isinstance(node, (And, Or, AtLeast)):
-        return 1 + sum(_nodes(c) for c in node.children)
-    if isinstance(node, (Not, FieldScope)):
-        return 1 + _nodes(node.child)
-    if isinstance(node, Near):
-        return 1 + _nodes(node.left) + _nodes(node.right)
-    return 1
+    return 1 + sum(_nodes(c) for c in node.children)
 
 
 ALPHABET = st.sampled_from(
     list("ab ()\"*/@,:-'’")
-    + ["AND ", "OR ", "NOT ", "NEAR/", "NEAR/3 ", "ATLEAST ", "2 "]
+    + ["AND ", "OR ", "NOT ", "NEAR/", "NEAR/3 ", "BEFORE/", "BEFORE/1 ", "ATLEAST ", "2 "]
     + ["title:", "summary:", "日本", "한국", "US", "\\", "[", "\n"]
 )
 

@@ -20,7 +20,7 @@ from monitor.config.rules import RuleBook, load_rules
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
 from monitor.rules import scoring
-from monitor.rules.compile import Explanation
+from monitor.rules.evaluate import Explanation
 from monitor.rules.explain import describe, explain_rule, segments, window
 from monitor.rules.scoring import Record, Score
 from monitor.store.matches import feed_from_row

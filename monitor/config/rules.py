@@ -27,7 +27,7 @@ from monitor.config.yamlsrc import (
 )
 from monitor.errors import ConfigError, MonitorError, Problem, QueryError
 from monitor.model import Rule, RuleExample, SourceFilter
-from monitor.rules.compile import compile_query, literal_pattern
+from monitor.rules.compile import compile_query
 from monitor.rules.limits import (
     MAX_LIST_FILE_BYTES,
     MAX_LIST_TERMS,
@@ -35,6 +35,7 @@ from monitor.rules.limits import (
     MAX_TERM_CHARS,
     MAX_TOTAL_TERMS,
 )
+from monitor.rules.literals import literal_pattern
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
 from monitor.rules.termlist import TermList, expand_terms, lists_reached

@@ -1,12 +1,16 @@
 """The query language's syntax tree, shared by rule matching and archive search.
 
-``pos`` on every node is the 1-based column in the query text, for error messages.
+``pos`` on every node is the 1-based column in the query text, for error messages. Every
+node exposes ``children`` (empty for a leaf). Code that needs to know the kind of a node is a
+``match`` over ``Node`` ending in ``assert_never``, so that mypy names every place a new
+operator must be handled (docs/architecture.md, "Adding an operator").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, assert_never
 
 FieldName = Literal["title", "summary", "body"]
 
@@ -20,6 +24,10 @@ class Term:
     exact_case: bool = False
     prefix: bool = False
 
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
 
 @dataclass(frozen=True)
 class Phrase:
@@ -30,11 +38,19 @@ class Phrase:
     exact_case: bool = False  # some word is written in capitals (checked per word)
     prefix: bool = False  # the last word ends with ``*``
 
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
 
 @dataclass(frozen=True)
 class Regex:
     pattern: str
     pos: int = 0
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,10 @@ class ListRef:
 
     name: str
     pos: int = 0
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,10 @@ class Not:
     child: Node
     pos: int = 0
 
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.child,)
+
 
 @dataclass(frozen=True)
 class Near:
@@ -71,6 +95,25 @@ class Near:
     right: Node
     distance: int
     pos: int = 0
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Before:
+    """``a BEFORE/n b``: b within n words after a (CJK: characters, as for NEAR), in that
+    order: b starts after a ends."""
+
+    left: Node
+    right: Node
+    distance: int
+    pos: int = 0
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
 
 
 @dataclass(frozen=True)
@@ -90,5 +133,25 @@ class FieldScope:
     child: Node
     pos: int = 0
 
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.child,)
 
-Node = Term | Phrase | Regex | ListRef | And | Or | Not | Near | AtLeast | FieldScope
+
+Node = Term | Phrase | Regex | ListRef | And | Or | Not | Near | Before | AtLeast | FieldScope
+# The two proximity operators share their evaluation but for the order they allow.
+Proximity = Near | Before
+
+
+def list_names(node: Node) -> Iterator[str]:
+    """Every ``@list`` the query refers to, in order (a list used twice, twice)."""
+    match node:
+        case ListRef():
+            yield node.name
+        case Term() | Phrase() | Regex():
+            return
+        case And() | Or() | AtLeast() | Not() | FieldScope() | Near() | Before():
+            for child in node.children:
+                yield from list_names(child)
+        case _:
+            assert_never(node)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.model import FeedSource, Hit, Item
-from monitor.rules.compile import Explanation
+from monitor.rules.evaluate import Explanation
 from monitor.rules.matcher import CompiledRule, Matcher, RuleOutcome, source_allows
 
 YES = "✓"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 MAX_QUERY_CHARS = 10_000  # characters in one query or exclude
 MAX_QUERY_TOKENS = 1_000  # words, phrases, lists, regexes, operators, parentheses
-MAX_DEPTH = 32  # nesting of (...), NOT, title:/summary:, ATLEAST and NEAR chains
+MAX_DEPTH = 32  # nesting of (...), NOT, title:/summary:, ATLEAST and NEAR/BEFORE chains
 MAX_RULE_FILE_BYTES = 256_000  # one rules/*.yaml file
 MAX_LIST_FILE_BYTES = 1_000_000  # one rules/lists/*.yaml file
 MAX_LIST_TERMS = 20_000  # entries in one term list

@@ -13,17 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from monitor.model import FeedSource, Item, Match, Rule
-from monitor.rules.compile import (
-    FIELDS,
-    Clause,
-    CompiledQuery,
-    Context,
-    QueryResult,
-    Vocabulary,
-    compile_query,
-)
+from monitor.rules.compile import CompiledQuery, QueryResult, compile_query
+from monitor.rules.context import FIELDS, Context
 from monitor.rules.parser import parse_query
+from monitor.rules.required import Clause
 from monitor.rules.saferegex import RegexTimeout
+from monitor.rules.scan import Vocabulary
 from monitor.rules.termlist import TermList
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ Grammar, loosest binding first (docs/rules.md shows it with examples)::
     query   := or
     or      := and ("OR" and)*
     and     := near (["AND"] near)*          terms side by side mean AND
-    near    := unary ("NEAR/" n unary)*
+    near    := unary (("NEAR/" n | "BEFORE/" n) unary)*
     unary   := "NOT" unary | primary
     primary := "(" or ")" | "ATLEAST" n "(" or ("," or)* ")" | FIELD ":" primary
              | word | "phrase" | /regex/ | @list
@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
 
 from monitor.errors import QueryError
 from monitor.rules.ast import (
     And,
     AtLeast,
-    FieldName,
+    Before,
     FieldScope,
     ListRef,
     Near,
@@ -34,117 +33,12 @@ from monitor.rules.ast import (
     Regex,
     Term,
 )
+from monitor.rules.lexer import PROXIMITY, Lexer, Tok
 from monitor.rules.limits import MAX_DEPTH, MAX_QUERY_CHARS, MAX_QUERY_TOKENS
 from monitor.rules.saferegex import engine_problem, nested_repeat
 from monitor.rules.text import tokenize, written_in_capitals
 
-FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")
-KEYWORDS = ("AND", "OR", "NOT", "ATLEAST")
-_SPECIAL = set('()",')
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
-_LIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-NEAR_HINT = "NEAR needs a number, e.g. NEAR/5"
 ATLEAST_HINT = "write it as ATLEAST 2 (a, b, c)"
-
-
-@dataclass(frozen=True)
-class Tok:
-    kind: str  # WORD PHRASE REGEX LIST FIELD NEAR AND OR NOT ATLEAST ( ) , END
-    text: str
-    pos: int  # 1-based column
-    number: int = 0
-
-
-class _Lexer:
-    def __init__(self, query: str) -> None:
-        self.query = query
-        self.text = query.translate(_QUOTES)  # one character for one: columns stay put
-        self.i = 0
-
-    def error(self, message: str, pos: int, hint: str | None = None) -> QueryError:
-        return QueryError(message, self.query, pos, hint)
-
-    def tokens(self) -> list[Tok]:
-        out: list[Tok] = []
-        text = self.text
-        while True:
-            while self.i < len(text) and text[self.i].isspace():
-                self.i += 1
-            if self.i >= len(text):
-                out.append(Tok("END", "", len(text) + 1))
-                return out
-            ch = text[self.i]
-            start = self.i + 1
-            if ch in "(),":
-                out.append(Tok(ch, ch, start))
-                self.i += 1
-            elif ch == '"':
-                out.append(self._phrase(start))
-            elif ch == "/":
-                out.append(self._regex(start))
-            elif ch == "@":
-                out.append(self._list(start))
-            else:
-                out.extend(self._word(start))
-
-    def _phrase(self, start: int) -> Tok:
-        end = self.text.find('"', self.i + 1)
-        if end < 0:
-            raise self.error("unclosed quote", start, 'add a closing " after the phrase')
-        body = self.text[self.i + 1 : end]
-        self.i = end + 1
-        return Tok("PHRASE", body, start)
-
-    def _regex(self, start: int) -> Tok:
-        j = self.i + 1
-        while j < len(self.text) and self.text[j] != "/":
-            j += 2 if self.text[j] == "\\" else 1
-        if j >= len(self.text):
-            raise self.error(
-                "unclosed regular expression", start, "end it with /, e.g. /lithium-?ion/"
-            )
-        body = self.text[self.i + 1 : j]
-        self.i = j + 1
-        return Tok("REGEX", body, start)
-
-    def _list(self, start: int) -> Tok:
-        m = _LIST_NAME.match(self.text, self.i + 1)
-        if not m:
-            raise self.error("@ needs a list name", start, "write @name, e.g. @korea")
-        self.i = m.end()
-        return Tok("LIST", m.group(), start)
-
-    def _word(self, start: int) -> list[Tok]:
-        j = self.i
-        while j < len(self.text) and not self.text[j].isspace() and self.text[j] not in _SPECIAL:
-            j += 1
-        word = self.text[self.i : j]
-        self.i = j
-        if word in ("AND", "OR", "NOT", "ATLEAST"):
-            return [Tok(word, word, start)]
-        if word == "NEAR" or word.startswith("NEAR/"):
-            number = word[5:]
-            if not number.isdigit() or not number.isascii():
-                raise self.error(f"{word} has no distance", start, NEAR_HINT)
-            return [Tok("NEAR", word, start, int(number))]
-        name, colon, rest = word.partition(":")
-        if colon and name in FIELDS:
-            # Lex what follows the colon as a token of its own (title:word, title:@list).
-            self.i = start - 1 + len(name) + 1
-            return [Tok("FIELD", name, start)]
-        if colon and not rest and name.isalpha() and j < len(self.text) and self.text[j] in '("':
-            hint = "a field is title:, summary: or body:"
-            close = [f for f in FIELDS if _similar(name.lower(), f)]
-            if close:
-                hint = f"did you mean {close[0]}:?"
-            raise self.error(f"unknown field {name}:", start, hint)
-        return [Tok("WORD", word, start)]
-
-
-def _similar(a: str, b: str) -> bool:
-    import difflib
-
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
 class _Parser:
@@ -156,7 +50,7 @@ class _Parser:
                 MAX_QUERY_CHARS + 1,
                 "put long alternatives in a term list (rules/lists/) and write @name",
             )
-        self.lexer = _Lexer(query)
+        self.lexer = Lexer(query)
         self.toks = self.lexer.tokens()
         if len(self.toks) > MAX_QUERY_TOKENS + 1:  # + END
             raise self.error(
@@ -165,7 +59,7 @@ class _Parser:
                 "put long alternatives in a term list (rules/lists/) and write @name",
             )
         self.k = 0
-        self.depth = 0  # open groups, NOTs, fields, ATLEASTs and NEARs around the parser
+        self.depth = 0  # open groups, NOTs, fields, ATLEASTs, NEARs and BEFOREs around the parser
 
     def deeper(self, tok: Tok) -> None:
         """Enter one level of nesting; the limit keeps recursion (here, when compiling, in
@@ -222,7 +116,7 @@ class _Parser:
 
     def _need_operand(self, op: Tok) -> None:
         nxt = self.tok
-        if nxt.kind in ("END", ")", ",", "OR", "AND", "NEAR"):
+        if nxt.kind in ("END", ")", ",", "OR", "AND", *PROXIMITY):
             what = "a term" if nxt.kind in ("END", ")", ",") else f"a term, not {nxt.kind}"
             raise self.error(
                 f"{op.kind} needs a term after it", op.pos, f"add {what} after {op.kind}"
@@ -247,11 +141,15 @@ class _Parser:
         first = self.tok
         node = self.parse_unary()
         depth = self.depth
-        while self.tok.kind == "NEAR":
+        while self.tok.kind in PROXIMITY:
             op = self.advance()
             self._need_operand(op)
-            self.deeper(op)  # a chain a NEAR/1 b NEAR/1 c nests to the left
-            node = Near(node, self.parse_unary(), op.number, first.pos)
+            self.deeper(op)  # a chain a NEAR/1 b BEFORE/1 c nests to the left
+            right = self.parse_unary()
+            if op.kind == "NEAR":
+                node = Near(node, right, op.number, first.pos)
+            else:
+                node = Before(node, right, op.number, first.pos)
         self.depth = depth
         return node
 
@@ -283,7 +181,7 @@ class _Parser:
         if kind == "ATLEAST":
             return self._atleast(tok)
         if kind == "FIELD":
-            if self.tok.kind in ("END", ")", ",", "OR", "AND", "NEAR"):
+            if self.tok.kind in ("END", ")", ",", "OR", "AND", *PROXIMITY):
                 raise self.error(
                     f"{tok.text}: needs a term or a group after it",
                     tok.pos,
@@ -308,8 +206,9 @@ class _Parser:
             )
         if kind == "END":
             raise self.error("the query ends too early", tok.pos, "add a term at the end")
-        if kind == "NEAR":
-            raise self.error("NEAR needs a term before it", tok.pos, "e.g. japan NEAR/5 korea")
+        if kind in PROXIMITY:
+            example = f"e.g. japan {kind}/5 korea"
+            raise self.error(f"{kind} needs a term before it", tok.pos, example)
         if kind == ",":
             raise self.error(
                 "unexpected comma", tok.pos, "commas only separate the terms of ATLEAST n (a, b)"

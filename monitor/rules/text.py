@@ -346,11 +346,25 @@ def word_starts_at(text: str, a: int) -> bool:
         return False
     if before == "'" and a >= 2:
         prev = text[a - 2]
+        if prev == "s" and text[a - 3 : a - 2] == "'":  # x's'us: was that 's consumed?
+            return _token_starts_at(text, a)
         if latin_word_char(prev):  # an inner apostrophe (o'brien) or a possessive 's
             return False
         if text[a] == "s" and _re_boundary(text, a + 1) and token_char(prev):
             return False  # 日本's: the 's is consumed
     return True
+
+
+def _token_starts_at(text: str, a: int) -> bool:
+    """Whether the tokeniser starts a token at ``a``, read from the start of the run of
+    letters, digits and apostrophes around it (rare: only where apostrophes pile up)."""
+    p = a
+    while p > 0 and (text[p - 1].isalnum() or text[p - 1] == "'"):
+        p -= 1
+    for m in TOKEN_RE.finditer(text, p):
+        if m.start(1) >= a:
+            return m.start(1) == a
+    return False
 
 
 def word_ends_at(text: str, b: int) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from monitor.digest.mrkdwn import escape, link, shorten
 from monitor.errors import QueryError
-from monitor.rules.compile import Explanation
+from monitor.rules.evaluate import Explanation
 
 MAX_REPLY = 3500  # characters; Slack shows longer messages folded, and ours stay readable
 SEARCH_LIMIT = 10

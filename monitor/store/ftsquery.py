@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Final, assert_never
 
 from monitor.rules.ast import (
     And,
     AtLeast,
+    Before,
     FieldScope,
     ListRef,
     Near,
@@ -32,6 +33,7 @@ from monitor.rules.ast import (
     Not,
     Or,
     Phrase,
+    Regex,
     Term,
 )
 from monitor.rules.termlist import TermList, expand_terms
@@ -63,21 +65,26 @@ def quote(text: str) -> str:
 
 def expand(node: Node, lists: Lists | None) -> Node:
     """Replace ``@list`` references by an OR of their terms (unknown lists stay as they are)."""
-    if isinstance(node, ListRef):
-        if not lists or node.name not in lists:
-            return node  # compile_query reports unknown lists; here it narrows nothing
-        return Or(tuple(_entry_node(t) for t in expand_terms(node.name, lists)), node.pos)
-    if isinstance(node, And | Or):
-        return type(node)(tuple(expand(c, lists) for c in node.children), node.pos)
-    if isinstance(node, AtLeast):
-        return AtLeast(node.count, tuple(expand(c, lists) for c in node.children), node.pos)
-    if isinstance(node, Not):
-        return Not(expand(node.child, lists), node.pos)
-    if isinstance(node, FieldScope):
-        return FieldScope(node.field, expand(node.child, lists), node.pos)
-    if isinstance(node, Near):
-        return Near(expand(node.left, lists), expand(node.right, lists), node.distance, node.pos)
-    return node
+    match node:
+        case ListRef():
+            if not lists or node.name not in lists:
+                return node  # compile_query reports unknown lists; here it narrows nothing
+            return Or(tuple(_entry_node(t) for t in expand_terms(node.name, lists)), node.pos)
+        case Term() | Phrase() | Regex():
+            return node
+        case And() | Or():
+            return type(node)(tuple(expand(c, lists) for c in node.children), node.pos)
+        case AtLeast():
+            return AtLeast(node.count, tuple(expand(c, lists) for c in node.children), node.pos)
+        case Not():
+            return Not(expand(node.child, lists), node.pos)
+        case FieldScope():
+            return FieldScope(node.field, expand(node.child, lists), node.pos)
+        case Near() | Before():
+            left, right = expand(node.left, lists), expand(node.right, lists)
+            return type(node)(left, right, node.distance, node.pos)
+        case _:
+            assert_never(node)
 
 
 def _entry_node(term: str) -> Node:
@@ -108,23 +115,26 @@ def _or(parts: list[Expr]) -> Expr:
 
 def _structure(node: Node, leaf: Callable[[Term | Phrase], Expr]) -> Expr:
     """The boolean skeleton shared by both indexes; ``leaf`` handles Term and Phrase."""
-    if isinstance(node, Term | Phrase):
-        return leaf(node)
-    if isinstance(node, And):
-        return _and([_structure(c, leaf) for c in node.children])
-    if isinstance(node, Or):
-        return _or([_structure(c, leaf) for c in node.children])
-    if isinstance(node, Near):
-        return _and([_structure(node.left, leaf), _structure(node.right, leaf)])
-    if isinstance(node, AtLeast):
-        parts = [_structure(c, leaf) for c in node.children]
-        if node.count <= 0:
-            return None
-        return _and(parts) if node.count >= len(parts) else _or(parts)
-    if isinstance(node, FieldScope):
-        return _structure(node.child, leaf)
-    # Not, Regex, an unknown @list: no narrowing is safe.
-    return None
+    match node:
+        case Term() | Phrase():
+            return leaf(node)
+        case And():
+            return _and([_structure(c, leaf) for c in node.children])
+        case Or():
+            return _or([_structure(c, leaf) for c in node.children])
+        case Near() | Before():  # both sides must occur; positions are the matcher's business
+            return _and([_structure(node.left, leaf), _structure(node.right, leaf)])
+        case AtLeast():
+            parts = [_structure(c, leaf) for c in node.children]
+            if node.count <= 0:
+                return None
+            return _and(parts) if node.count >= len(parts) else _or(parts)
+        case FieldScope():
+            return _structure(node.child, leaf)
+        case Not() | Regex() | ListRef():  # a ListRef left by expand is unknown
+            return None  # no narrowing is safe
+        case _:
+            assert_never(node)
 
 
 def _words(node: Term | Phrase) -> list[str]:
@@ -173,16 +183,16 @@ def trigram_expression(node: Node, lists: Lists | None = None) -> Expr:
 def _leaves(node: Node, out: list[Term | Phrase]) -> bool:
     """Every Term and Phrase of the query, under NOT too; False when a regex or an
     unresolved list makes the body's terms unknowable."""
-    if isinstance(node, Term | Phrase):
-        out.append(node)
-        return True
-    if isinstance(node, And | Or | AtLeast):
-        return all([_leaves(c, out) for c in node.children])
-    if isinstance(node, Near):
-        return _leaves(node.left, out) and _leaves(node.right, out)
-    if isinstance(node, Not | FieldScope):
-        return _leaves(node.child, out)
-    return False
+    match node:
+        case Term() | Phrase():
+            out.append(node)
+            return True
+        case And() | Or() | AtLeast() | Near() | Before() | Not() | FieldScope():
+            return all([_leaves(c, out) for c in node.children])
+        case Regex() | ListRef():
+            return False
+        case _:
+            assert_never(node)
 
 
 def body_expressions(node: Node, lists: Lists | None = None) -> tuple[Expr, Expr]:
@@ -253,22 +263,26 @@ def _pred_or(parts: list[Predicate]) -> Predicate:
 
 
 def _scan(node: Node, cols: tuple[str, ...]) -> Predicate:
-    if isinstance(node, Term | Phrase):
-        return _scan_leaf(node, cols)
-    if isinstance(node, And):
-        return _pred_and([_scan(c, cols) for c in node.children])
-    if isinstance(node, Or):
-        return _pred_or([_scan(c, cols) for c in node.children])
-    if isinstance(node, Near):
-        return _pred_and([_scan(node.left, cols), _scan(node.right, cols)])
-    if isinstance(node, AtLeast):
-        parts = [_scan(c, cols) for c in node.children]
-        if node.count <= 0:
+    match node:
+        case Term() | Phrase():
+            return _scan_leaf(node, cols)
+        case And():
+            return _pred_and([_scan(c, cols) for c in node.children])
+        case Or():
+            return _pred_or([_scan(c, cols) for c in node.children])
+        case Near() | Before():
+            return _pred_and([_scan(node.left, cols), _scan(node.right, cols)])
+        case AtLeast():
+            parts = [_scan(c, cols) for c in node.children]
+            if node.count <= 0:
+                return None
+            return _pred_and(parts) if node.count >= len(parts) else _pred_or(parts)
+        case FieldScope():
+            return _scan(node.child, cols)
+        case Not() | Regex() | ListRef():
             return None
-        return _pred_and(parts) if node.count >= len(parts) else _pred_or(parts)
-    if isinstance(node, FieldScope):
-        return _scan(node.child, cols)
-    return None
+        case _:
+            assert_never(node)
 
 
 def scan_predicate(node: Node, lists: Lists | None = None, *, body: bool = True) -> Predicate:

@@ -1,0 +1,372 @@
+"""The query language's meaning, written as plainly as possible: the reference evaluator.
+
+docs/rules.md, clause by clause, over token lists: no automata, no caches, no bit masks, no
+presearch. It is slow on purpose and exists to be read and to check the fast matcher
+(monitor.rules.evaluate, monitor.rules.matcher) against: tests/test_rules_reference.py
+generates queries and texts and requires the same match, hits and score from both.
+
+An item's field is cut into tokens (monitor.rules.text): words, single CJK characters, and a
+GAP token where two CJK characters have a space or punctuation between them. A literal (word,
+phrase, list term) occurs where a run of tokens equals its tokens, the last one a prefix for
+``term*``, with the case it is written in for words in capitals. Every clause has a truth value
+over a set of fields, *positions* (the token spans behind it, for NEAR and BEFORE) and *hits*
+(the literal occurrences that make it true); the score counts the distinct terms hit and adds
+a proximity bonus per NEAR or BEFORE that holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import assert_never
+
+from monitor.errors import QueryError
+from monitor.model import Field, Hit
+from monitor.rules import ast
+from monitor.rules.render import to_text
+from monitor.rules.termlist import TermList, expand_terms
+from monitor.rules.text import (
+    _GAP_RE,
+    GAP,
+    TOKEN_RE,
+    Analyzed,
+    key_of,
+    tokenize,
+    written_in_capitals,
+)
+
+FIELDS: tuple[Field, ...] = ("title", "summary", "body")  # the body: an article's text
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # folded; GAP for a break between CJK characters
+    start: int  # in the folded text
+    end: int
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """One field of an item as a token list, with what hits and exact case need."""
+
+    name: Field
+    analyzed: Analyzed  # folded text, case-kept text aligned with it, map to the original
+    tokens: tuple[Token, ...]
+
+    @classmethod
+    def of(cls, name: Field, text: str) -> Tokens:
+        an = Analyzed(text)
+        # GAP runs become one GAP token, padded so that offsets stay those of the folded text.
+        padded = _GAP_RE.sub(lambda m: GAP + " " * (len(m.group()) - 1), an.folded)
+        toks = tuple(Token(m.group(1), m.start(1), m.end(1)) for m in TOKEN_RE.finditer(padded))
+        return cls(name, an, toks)
+
+    def words(self) -> list[Token]:
+        """The tokens that count for distances (a GAP is not a word)."""
+        return [t for t in self.tokens if t.text != GAP]
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A word, phrase or list term: its tokens (folded, GAP between spaced CJK) and, per
+    non-GAP token, the case it must have (None: any)."""
+
+    display: str
+    tokens: tuple[str, ...]
+    exact: tuple[str | None, ...]
+    prefix: bool
+
+
+def literal(words: Sequence[str], prefix: bool, display: str) -> Literal | None:
+    tokens = tuple(t for t in key_of(" ".join(words), prefix).split(" ") if t)
+    exact: list[str | None] = []
+    for word in words:
+        capitals = written_in_capitals(word)
+        exact.extend(tok if capitals else None for tok in tokenize(word))
+    if len([t for t in tokens if t != GAP]) != len(exact):
+        exact = [None] * len([t for t in tokens if t != GAP])  # folding split a token
+    if not tokens:
+        return None
+    return Literal(display, tokens, tuple(exact), prefix)
+
+
+def list_literal(term: str) -> Literal | None:
+    """A list term as written: words, an optional trailing ``*``; None if it cannot match."""
+    stripped = term.strip()
+    prefix = stripped.endswith("*")
+    body = stripped[:-1] if prefix else stripped
+    if "*" in body:
+        return None
+    return literal(body.split(), prefix, stripped)
+
+
+def occurrences(lit: Literal, doc: Tokens) -> list[Span]:
+    """Where a literal occurs in a field: runs of tokens equal to its tokens."""
+    toks = doc.tokens
+    want = lit.tokens
+    last = len(want) - 1
+    out: list[Span] = []
+    for i in range(len(toks) - last):
+        run = toks[i : i + len(want)]
+        if all(
+            _token_matches(got, w, lit.prefix and j == last)
+            for j, (got, w) in enumerate(zip(run, want, strict=True))
+        ) and _case_ok(lit, run, doc):
+            out.append((run[0].start, run[-1].end))
+    return out
+
+
+def _token_matches(got: Token, want: str, prefix: bool) -> bool:
+    if prefix and want != GAP and got.text != GAP:
+        return got.text.startswith(want)
+    return got.text == want
+
+
+def _case_ok(lit: Literal, run: Sequence[Token], doc: Tokens) -> bool:
+    cased = doc.analyzed.cased
+    words = [t for t in run if t.text != GAP]
+    for k, (tok, want) in enumerate(zip(words, lit.exact, strict=True)):
+        if want is None:
+            continue
+        got = cased[tok.start : tok.end]
+        if lit.prefix and k == len(words) - 1:
+            if not got.startswith(want):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def words_between(doc: Tokens, end: int, start: int) -> int:
+    """Tokens (not GAPs) that lie wholly after ``end`` and start before ``start``."""
+    return sum(1 for t in doc.words() if t.start >= end and t.start < start)
+
+
+def gap(doc: Tokens, x: Span, y: Span) -> int:
+    """Tokens between two spans (0 when they overlap or touch)."""
+    first, second = (x, y) if x <= y else (y, x)
+    if first[1] > second[0]:
+        return 0
+    return words_between(doc, first[1], second[0])
+
+
+@dataclass(frozen=True)
+class Result:
+    matched: bool
+    hits: tuple[Hit, ...] = ()
+    score: float = 0.0
+
+
+class Reference:
+    """One query, evaluated by definition. ``lists`` resolves ``@name``."""
+
+    def __init__(self, node: ast.Node, lists: Mapping[str, TermList] | None = None) -> None:
+        self.node = node
+        self.lists = lists or {}
+        self._check_lists(node)
+
+    def _check_lists(self, node: ast.Node) -> None:
+        for name in ast.list_names(node):
+            if name not in self.lists:
+                raise QueryError(f"unknown list @{name}", "", 1)
+
+    def literals(self, node: ast.Term | ast.Phrase | ast.ListRef) -> list[Literal]:
+        match node:
+            case ast.Term():
+                found = literal([node.text], node.prefix, to_text(node))
+                return [found] if found else []
+            case ast.Phrase():
+                shown = " ".join(node.words) + ("*" if node.prefix else "")
+                found = literal(node.words, node.prefix, shown)
+                return [found] if found else []
+            case ast.ListRef():
+                out = [list_literal(t) for t in expand_terms(node.name, self.lists)]
+                return [x for x in out if x is not None]
+            case _:
+                assert_never(node)
+
+    # --- truth -------------------------------------------------------------------------
+
+    def holds(self, node: ast.Node, doc: Mapping[str, Tokens], fields: Sequence[str]) -> bool:
+        """Whether a clause is true with its terms looked for in these fields."""
+        match node:
+            case ast.Term() | ast.Phrase() | ast.ListRef():
+                return any(self.literal_spans(node, doc[f]) for f in fields)
+            case ast.Regex():
+                return any(self.regex_matches(node, doc[f]) for f in fields)
+            case ast.And():
+                return all(self.holds(c, doc, fields) for c in node.children)
+            case ast.Or():
+                return any(self.holds(c, doc, fields) for c in node.children)
+            case ast.AtLeast():
+                return sum(self.holds(c, doc, fields) for c in node.children) >= node.count
+            case ast.Not():
+                return not self.holds(node.child, doc, fields)
+            case ast.FieldScope():
+                return self.holds(node.child, doc, _within(node, fields))
+            case ast.Near() | ast.Before():
+                return any(self.distance(node, doc, f) is not None for f in fields)
+            case _:
+                assert_never(node)
+
+    def literal_spans(self, node: ast.Term | ast.Phrase | ast.ListRef, doc: Tokens) -> list[Span]:
+        return [s for lit in self.literals(node) for s in occurrences(lit, doc)]
+
+    def regex_matches(self, node: ast.Regex, doc: Tokens) -> list[tuple[Span, Span]]:
+        """Each non-empty match: the span of the tokens it touches in the folded text (the
+        match itself when it touches none), and its span in the original text."""
+        regex = re.compile(node.pattern, re.IGNORECASE)
+        an = doc.analyzed
+        out = []
+        for m in regex.finditer(an.cased):
+            a, b = m.span()
+            if a == b:
+                continue
+            touched = [t for t in doc.words() if t.end > a and t.start < b]
+            span = (touched[0].start, touched[-1].end) if touched else (a, b)
+            out.append((span, (an.orig(a), an.orig_end(b))))
+        return out
+
+    def positions(self, node: ast.Node, doc: Mapping[str, Tokens], fname: str) -> list[Span]:
+        """The spans behind a clause in one field: none when it is false there; for a group,
+        those of all its parts; an absence (NOT) has none."""
+        if not self.holds(node, doc, (fname,)):
+            return []
+        match node:
+            case ast.Term() | ast.Phrase() | ast.ListRef():
+                return self.literal_spans(node, doc[fname])
+            case ast.Regex():
+                return [span for span, _ in self.regex_matches(node, doc[fname])]
+            case ast.And() | ast.Or() | ast.AtLeast():
+                return [s for c in node.children for s in self.positions(c, doc, fname)]
+            case ast.Not():
+                return []
+            case ast.FieldScope():
+                return self.positions(node.child, doc, fname) if node.field == fname else []
+            case ast.Near() | ast.Before():
+                return self.positions(node.left, doc, fname) + self.positions(
+                    node.right, doc, fname
+                )
+            case _:
+                assert_never(node)
+
+    def distance(
+        self, node: ast.Near | ast.Before, doc: Mapping[str, Tokens], fname: str
+    ) -> int | None:
+        """The fewest tokens between a left and a right span in one field, when within
+        ``node.distance`` (NEAR: either order; BEFORE: the right one starts after the left
+        one ends). One occurrence is never near itself."""
+        lefts = set(self.positions(node.left, doc, fname))
+        rights = set(self.positions(node.right, doc, fname))
+        gaps = []
+        for x in lefts:
+            for y in rights:
+                if x == y:
+                    continue
+                match node:
+                    case ast.Near():
+                        gaps.append(gap(doc[fname], x, y))
+                    case ast.Before():
+                        if y[0] >= x[1]:  # the right one starts after the left one ends
+                            gaps.append(words_between(doc[fname], x[1], y[0]))
+                    case _:
+                        assert_never(node)
+        best = min(gaps, default=None)
+        return best if best is not None and best <= node.distance else None
+
+    # --- hits and score ----------------------------------------------------------------
+
+    def hits(self, node: ast.Node, doc: Mapping[str, Tokens], fields: Sequence[str]) -> list[Hit]:
+        """The occurrences behind a clause: every part of an AND, the true parts of an OR or
+        ATLEAST, nothing under NOT, and for NEAR/BEFORE both sides in the fields where it
+        holds."""
+        match node:
+            case ast.Term() | ast.Phrase() | ast.ListRef():
+                return [
+                    _hit(lit.display, doc[f], s)
+                    for f in fields
+                    for lit in self.literals(node)
+                    for s in occurrences(lit, doc[f])
+                ]
+            case ast.Regex():
+                label = to_text(node)
+                return [
+                    Hit(label, doc[f].name, a, b)
+                    for f in fields
+                    for _, (a, b) in self.regex_matches(node, doc[f])
+                ]
+            case ast.And():
+                return [h for c in node.children for h in self.hits(c, doc, fields)]
+            case ast.Or() | ast.AtLeast():
+                return [
+                    h
+                    for c in node.children
+                    if self.holds(c, doc, fields)
+                    for h in self.hits(c, doc, fields)
+                ]
+            case ast.Not():
+                return []
+            case ast.FieldScope():
+                return self.hits(node.child, doc, _within(node, fields))
+            case ast.Near() | ast.Before():
+                near = [f for f in fields if self.distance(node, doc, f) is not None]
+                return self.hits(node.left, doc, near) + self.hits(node.right, doc, near)
+            case _:
+                assert_never(node)
+
+    def bonus(self, node: ast.Node, doc: Mapping[str, Tokens], fields: Sequence[str]) -> float:
+        """Each NEAR or BEFORE that holds: (n + 1 - gap) / (n + 1) for its smallest gap, plus
+        the bonuses inside it. Summed over every clause outside NOT."""
+        match node:
+            case ast.Term() | ast.Phrase() | ast.ListRef() | ast.Regex() | ast.Not():
+                return 0.0
+            case ast.And() | ast.Or() | ast.AtLeast():
+                return sum(self.bonus(c, doc, fields) for c in node.children)
+            case ast.FieldScope():
+                return self.bonus(node.child, doc, _within(node, fields))
+            case ast.Near() | ast.Before():
+                gaps = [d for f in fields if (d := self.distance(node, doc, f)) is not None]
+                if not gaps:
+                    return 0.0
+                n = node.distance
+                inner = sum(self.bonus(c, doc, fields) for c in (node.left, node.right))
+                return (n + 1 - min(gaps)) / (n + 1) + inner
+            case _:
+                assert_never(node)
+
+    def evaluate(self, title: str, summary: str = "", body: str = "") -> Result:
+        doc: dict[str, Tokens] = {
+            "title": Tokens.of("title", title),
+            "summary": Tokens.of("summary", summary),
+            "body": Tokens.of("body", body),
+        }
+        if not self.holds(self.node, doc, FIELDS):
+            return Result(False)
+        hits = sorted(set(self.hits(self.node, doc, FIELDS)), key=_hit_order)
+        return Result(True, tuple(hits), score(hits, self.bonus(self.node, doc, FIELDS)))
+
+
+def _within(node: ast.FieldScope, fields: Sequence[str]) -> tuple[str, ...]:
+    return (node.field,) if node.field in fields else ()
+
+
+def _hit(term: str, doc: Tokens, span: Span) -> Hit:
+    an = doc.analyzed
+    return Hit(term, doc.name, an.orig(span[0]), an.orig_end(span[1]))
+
+
+def _hit_order(h: Hit) -> tuple[int, int, int, str]:
+    return (FIELDS.index(h.field), h.start, h.end, h.term)
+
+
+def score(hits: Sequence[Hit], bonus: float) -> float:
+    """Each distinct term hit (case aside): 2 if it is hit in the title, else 1 if in the
+    summary, else 0.5 (only in the body); plus the proximity bonuses; rounded to 3 decimals
+    (the rule's weight is applied after)."""
+    terms = {h.term.casefold() for h in hits}
+    in_title = {h.term.casefold() for h in hits if h.field == "title"}
+    in_lead = {h.term.casefold() for h in hits if h.field != "body"}
+    weights = 2.0 * len(in_title) + 1.0 * len(in_lead - in_title) + 0.5 * len(terms - in_lead)
+    return round(weights + bonus, 3)
