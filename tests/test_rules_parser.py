@@ -208,7 +208,7 @@ def _error(query: str, lists: dict[str, TermList] | None = None) -> str:
         (
             "a, b",
             "Error: unexpected comma (column 2)\n  a, b\n   ^\n"
-            "Hint: commas only separate the terms of ATLEAST n (a, b)",
+            "Hint: commas only separate the terms of ATLEAST n (a, b), COMPOUND (a, b), SERIES (a, b)",
         ),
         (
             "mi*ner",

@@ -38,7 +38,7 @@ from monitor.rules.limits import (
 from monitor.rules.literals import literal_pattern
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
-from monitor.rules.termlist import TermList, expand_terms, lists_reached
+from monitor.rules.termlist import TermList, TermOptions, expand_terms, lists_reached, term_options
 
 RULE_KEYS = (
     "id",
@@ -95,6 +95,12 @@ def rule_version(rule: Rule, lists: Mapping[str, TermList]) -> str:
         "weight": rule.weight,
         "lists": {name: list(expand_terms(name, lists)) for name in sorted(used)},
     }
+    options = {
+        name: {t: [list(o.not_in), o.exact_case] for t, o in term_options(name, lists).items()}
+        for name in sorted(used)
+    }
+    if any(options.values()):  # only then: versions of rules without such entries stay put
+        definition["options"] = {n: o for n, o in options.items() if o}
     blob = json.dumps(definition, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -240,7 +246,24 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
         data.get("include"), filename, data.line_of("include"), "include", problems
     ):
         include_lines.setdefault(entry.lstrip("@"), ln)
-    entries = _str_list(data.get("terms"), filename, data.line_of("terms"), "terms", problems)
+    raw_terms = data.get("terms")
+    options: dict[str, TermOptions] = {}
+    plain: list[Any] = []
+    if isinstance(raw_terms, LineList):  # entries written as mappings: {term: …, not_in: …}
+        kept = LineList()
+        kept.line, kept.item_lines = raw_terms.line, []
+        for i, item in enumerate(raw_terms):
+            if isinstance(item, LineDict):
+                found = _term_entry(item, filename, raw_terms.line_of(i), problems)
+                if found is None:
+                    continue
+                item, opts = found
+                options.setdefault(item, opts)
+            kept.append(item)
+            kept.item_lines.append(raw_terms.line_of(i))
+        raw_terms = kept
+    plain = raw_terms if raw_terms is not None else []
+    entries = _str_list(plain or None, filename, data.line_of("terms"), "terms", problems)
     if len(entries) > MAX_LIST_TERMS:
         problems.append(
             Problem(
@@ -266,16 +289,56 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
             include_lines.setdefault(entry[1:], ln)
             continue
         try:
-            literal_pattern(entry)
+            literal_pattern(entry, options.get(entry))
         except ValueError as exc:
             problems.append(Problem(filename, ln, f"term {entry!r}: {exc}"))
             continue
         terms.append(entry)
     description = data.get("description") or ""
+    kept_options = tuple((t, o) for t, o in options.items() if t in terms)
     return (
-        TermList(name, tuple(terms), tuple(include_lines), str(description).strip(), filename),
+        TermList(
+            name,
+            tuple(terms),
+            tuple(include_lines),
+            str(description).strip(),
+            filename,
+            kept_options,
+        ),
         include_lines,
     )
+
+
+TERM_KEYS = ("term", "not_in", "case")
+
+
+def _term_entry(
+    item: LineDict, filename: str, line: int, problems: list[Problem]
+) -> tuple[str, TermOptions] | None:
+    """A list entry written as a mapping: ``{term: 日韓, not_in: [訪韓日程]}`` or
+    ``{term: Tokyo, case: exact}``; None (with a problem) when it is malformed."""
+    problems.extend(unknown_key_problems(item, TERM_KEYS, filename, "a term entry"))
+    term = item.get("term")
+    if not isinstance(term, str) or not term.strip():
+        problems.append(
+            Problem(
+                filename,
+                line,
+                "a term entry needs `term:`",
+                "e.g. {term: 日韓, not_in: [訪韓日程]}",
+            )
+        )
+        return None
+    not_in = [w for w, _ in _str_list(item.get("not_in"), filename, line, "not_in", problems)]
+    case = item.get("case")
+    if case is not None and case != "exact":
+        problems.append(
+            Problem(
+                filename, line, f"case: {case!r} is not known", "write case: exact, or leave it out"
+            )
+        )
+        return None
+    return term.strip(), TermOptions(tuple(not_in), case == "exact")
 
 
 def _include_problems(

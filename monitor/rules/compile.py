@@ -17,6 +17,7 @@ from monitor.model import Hit
 from monitor.rules import ast
 from monitor.rules.ast import list_names
 from monitor.rules.context import FIELDS, Context
+from monitor.rules.chain import ChainE
 from monitor.rules.evaluate import AndE, AtLeastE, Evaluator, Explanation, FieldE, NotE, OrE
 from monitor.rules.literals import Pattern, literal_pattern, words_pattern
 from monitor.rules.proximity import BeforeE, NearE
@@ -25,7 +26,7 @@ from monitor.rules.render import to_text
 from monitor.rules.required import Clause, cnf_ids, cnf_terms, collect_literals, has_near
 from monitor.rules.scan import Vocabulary
 from monitor.rules.score import RawHit, score_hits
-from monitor.rules.termlist import TermList, expand_terms
+from monitor.rules.termlist import TermList, expand_terms, term_options
 from monitor.rules.terms import Lit
 
 
@@ -119,6 +120,8 @@ class _Compiler:
                 return OrE([self.compile(c) for c in node.children])
             case ast.AtLeast():
                 return AtLeastE(node.count, [self.compile(c) for c in node.children])
+            case ast.Chain():
+                return ChainE(node.joiner, [self.compile(c) for c in node.children])
             case ast.Not():
                 return NotE(self.compile(node.child))
             case ast.FieldScope():
@@ -145,9 +148,10 @@ class _Compiler:
                 hint = "term lists live in rules/lists/<name>.yaml"
             raise QueryError(f"unknown list @{name}", self.query, node.pos, hint)
         patterns = []
+        options = term_options(name, self.lists)
         for term in expand_terms(name, self.lists):
             try:
-                patterns.append(self.pattern(literal_pattern(term)))
+                patterns.append(self.pattern(literal_pattern(term, options.get(term))))
             except ValueError:
                 continue  # the loader reports bad terms with their line
         self.list_cache[name] = patterns

@@ -18,8 +18,8 @@ class Lit(Evaluator):
         self.label = label
         self.patterns = patterns
         self.ids = frozenset(kid for _, kid in patterns)
-        self.plain_ids = frozenset(kid for p, kid in patterns if not p.needs_case)
-        self.cased = [(p, kid) for p, kid in patterns if p.needs_case]
+        self.plain_ids = frozenset(kid for p, kid in patterns if not p.needs_check)
+        self.cased = [(p, kid) for p, kid in patterns if p.needs_check]
         self.by_id: dict[int, list[Pattern]] = {}
         for p, kid in patterns:
             self.by_id.setdefault(kid, []).append(p)
@@ -53,7 +53,7 @@ class Lit(Evaluator):
             occ = doc.occ
             for kid in self.ids & doc.keys:
                 for p in by_id[kid]:
-                    spans = ctx.spans(fname, p, kid) if p.needs_case else occ[kid]
+                    spans = ctx.spans(fname, p, kid) if p.needs_check else occ[kid]
                     if spans:
                         found.append((p, spans))
                         positions.extend(spans)
