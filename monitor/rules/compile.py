@@ -16,8 +16,8 @@ from monitor.errors import QueryError
 from monitor.model import Hit
 from monitor.rules import ast
 from monitor.rules.ast import list_names
-from monitor.rules.context import FIELDS, Context
 from monitor.rules.chain import ChainE
+from monitor.rules.context import FIELDS, Context
 from monitor.rules.evaluate import AndE, AtLeastE, Evaluator, Explanation, FieldE, NotE, OrE
 from monitor.rules.literals import Pattern, literal_pattern, words_pattern
 from monitor.rules.proximity import BeforeE, NearE

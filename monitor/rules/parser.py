@@ -21,8 +21,8 @@ import warnings
 
 from monitor.errors import QueryError
 from monitor.rules.ast import (
-    And,
     JOINERS,
+    And,
     AtLeast,
     Before,
     Chain,

@@ -26,8 +26,8 @@ from monitor.errors import QueryError
 from monitor.model import Field, Hit
 from monitor.rules import ast
 from monitor.rules.chain import chain_open, linked
+from monitor.rules.literals import Exception_, excepted, exceptions_of
 from monitor.rules.render import to_text
-from monitor.rules.literals import Exception_, exceptions_of, excepted
 from monitor.rules.termlist import TermList, TermOptions, expand_terms, term_options
 from monitor.rules.text import (
     _GAP_RE,
