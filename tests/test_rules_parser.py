@@ -11,8 +11,8 @@ from monitor.errors import QueryError
 from monitor.rules.ast import (
     And,
     AtLeast,
-    Chain,
     Before,
+    Chain,
     FieldScope,
     ListRef,
     Near,
