@@ -54,7 +54,7 @@ RULE_KEYS = (
     "tags",
     "examples",
 )
-LIST_KEYS = ("description", "include", "terms")
+LIST_KEYS = ("description", "label", "include", "terms")
 SOURCE_KEYS = ("kinds", "countries", "feeds", "langs")
 KINDS = ("news", "government", "search")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
@@ -295,6 +295,17 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
             continue
         terms.append(entry)
     description = data.get("description") or ""
+    label = data.get("label") or ""
+    if not isinstance(label, str) or len(label) > 60:
+        problems.append(
+            Problem(
+                filename,
+                data.line_of("label"),
+                "label must be a short text (60 characters at most)",
+                "e.g. label: Japan",
+            )
+        )
+        label = ""
     kept_options = tuple((t, o) for t, o in options.items() if t in terms)
     return (
         TermList(
@@ -304,6 +315,7 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
             str(description).strip(),
             filename,
             kept_options,
+            label.strip(),
         ),
         include_lines,
     )

@@ -111,7 +111,7 @@ class _Compiler:
                 # item is worked out once and cached on the item (see Lit._found).
                 lit = self.vocab.list_lits.get(node.name)
                 if lit is None:
-                    lit = Lit(f"@{node.name}", self.list_patterns(node))
+                    lit = Lit(f"@{node.name}", self.list_patterns(node), self.group(node.name))
                     self.vocab.list_lits[node.name] = lit
                 return lit
             case ast.And():
@@ -132,6 +132,11 @@ class _Compiler:
                 return BeforeE(self.compile(node.left), self.compile(node.right), node.distance)
             case _:
                 assert_never(node)
+
+    def group(self, name: str) -> str:
+        """The reader's name of a list (its ``label:``), carried by its hits."""
+        found = (self.lists or {}).get(name)
+        return found.label if found else ""
 
     def list_patterns(self, node: ast.ListRef) -> list[tuple[Pattern, int]]:
         name = node.name

@@ -318,8 +318,11 @@ class Reference:
         holds."""
         match node:
             case ast.Term() | ast.Phrase() | ast.ListRef():
+                group = ""
+                if isinstance(node, ast.ListRef):
+                    group = self.lists[node.name].label  # the list's reader name, if any
                 return [
-                    _hit(lit.display, doc[f], s)
+                    _hit(lit.display, doc[f], s, group)
                     for f in fields
                     for lit in self.literals(node)
                     for s in occurrences(lit, doc[f])
@@ -392,13 +395,13 @@ def _within(node: ast.FieldScope, fields: Sequence[str]) -> tuple[str, ...]:
     return (node.field,) if node.field in fields else ()
 
 
-def _hit(term: str, doc: Tokens, span: Span) -> Hit:
+def _hit(term: str, doc: Tokens, span: Span, group: str = "") -> Hit:
     an = doc.analyzed
-    return Hit(term, doc.name, an.orig(span[0]), an.orig_end(span[1]))
+    return Hit(term, doc.name, an.orig(span[0]), an.orig_end(span[1]), group)
 
 
-def _hit_order(h: Hit) -> tuple[int, int, int, str]:
-    return (FIELDS.index(h.field), h.start, h.end, h.term)
+def _hit_order(h: Hit) -> tuple[int, int, int, str, str]:
+    return (FIELDS.index(h.field), h.start, h.end, h.term, h.group)
 
 
 def score(hits: Sequence[Hit], bonus: float) -> float:

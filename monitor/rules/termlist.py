@@ -27,6 +27,7 @@ class TermList:
     description: str = ""
     path: str = ""
     options: tuple[tuple[str, TermOptions], ...] = ()
+    label: str = ""  # the reader's name for what the list stands for ("Japan"), if any
 
 
 def term_options(name: str, lists: Mapping[str, TermList]) -> dict[str, TermOptions]:
