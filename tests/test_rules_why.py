@@ -36,6 +36,11 @@ def test_a_regex_or_prefix_is_named_by_the_text_it_found_never_its_pattern() -> 
     title = "A$500 million for miners"
     hits = [Hit(r"/\bA\$ ?\d/", "title", 0, 3), Hit("miner*", "title", 18, 24)]
     assert in_words(hits, title) == ["A$5", "miners"]
+    # the field's text not at hand (a stored hit of a field not shown): still no pattern
+    assert in_words([Hit("/x+/", "summary", 0, 2), Hit("miner*", "summary", 0, 6)]) == [
+        "a pattern",
+        "miner",
+    ]
 
 
 def test_a_word_found_through_a_list_is_not_repeated_on_its_own() -> None:

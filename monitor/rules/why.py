@@ -40,7 +40,7 @@ def in_words(
         word = hit.term
         if is_regex_label(word) or word.endswith("*"):  # the word found, not the pattern
             found = text.get(hit.field, "")[hit.start : hit.end].strip()
-            word = found or word.rstrip("*")
+            word = found or ("a pattern" if is_regex_label(word) else word.rstrip("*"))
         if hit.group:
             if hit.group not in groups:
                 groups[hit.group] = []
