@@ -115,6 +115,18 @@ def test_a_phrase_in_the_query_is_not_affected_by_a_lists_exceptions() -> None:
     assert matches("@pair OR tokyo", "TOKYO (Reuters)")
 
 
+def test_compound_and_series_count_towards_the_nesting_limit() -> None:
+    from monitor.errors import QueryError
+    from monitor.rules.limits import MAX_DEPTH
+
+    deep = "a"
+    for _ in range(MAX_DEPTH + 1):
+        deep = f"COMPOUND ({deep}, b)"
+    with pytest.raises(QueryError) as info:
+        parse_query(deep)
+    assert "nests more than" in info.value.message
+
+
 def _write(tmp_path: Path, list_text: str, query: str = "@jk") -> Path:
     rules = tmp_path / "rules"
     (rules / "lists").mkdir(parents=True)
@@ -147,6 +159,7 @@ def test_the_loader_reads_entries_written_as_mappings(tmp_path: Path) -> None:
         ("{term: 日韓, not_in: [韓]}", "not_in: '韓' shares no characters"),  # inside the term
         ("{term: Seoul, case: upper}", "case: 'upper' is not known"),
         ("{term: Seoul, kase: exact}", "kase"),
+        ("{term: 日韓, not_in: [" + ", ".join(f"{n}日" for n in range(101)) + "]}", "the limit"),
     ],
 )
 def test_a_bad_mapping_entry_is_reported_with_file_and_line(

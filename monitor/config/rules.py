@@ -31,6 +31,7 @@ from monitor.rules.compile import compile_query
 from monitor.rules.limits import (
     MAX_LIST_FILE_BYTES,
     MAX_LIST_TERMS,
+    MAX_NOT_IN,
     MAX_RULE_FILE_BYTES,
     MAX_TERM_CHARS,
     MAX_TOTAL_TERMS,
@@ -342,6 +343,17 @@ def _term_entry(
         )
         return None
     not_in = [w for w, _ in _str_list(item.get("not_in"), filename, line, "not_in", problems)]
+    if len(not_in) > MAX_NOT_IN or any(len(w) > MAX_TERM_CHARS for w in not_in):
+        problems.append(
+            Problem(
+                filename,
+                line,
+                f"not_in holds more than {MAX_NOT_IN} words, or one longer than"
+                f" {MAX_TERM_CHARS} characters (the limit)",
+                "name the few longer words the term must not be read inside",
+            )
+        )
+        return None
     case = item.get("case")
     if case is not None and case != "exact":
         problems.append(

@@ -68,7 +68,7 @@ class _Parser:
                 "put long alternatives in a term list (rules/lists/) and write @name",
             )
         self.k = 0
-        self.depth = 0  # open groups, NOTs, fields, ATLEASTs, NEARs and BEFOREs around the parser
+        self.depth = 0  # open groups, NOTs, fields, ATLEASTs, COMPOUNDs, SERIESes, NEARs and BEFOREs around the parser
 
     def deeper(self, tok: Tok) -> None:
         """Enter one level of nesting; the limit keeps recursion (here, when compiling, in
@@ -175,7 +175,7 @@ class _Parser:
     def parse_primary(self) -> Node:
         tok = self.advance()
         kind = tok.kind
-        if kind in ("(", "ATLEAST", "FIELD"):
+        if kind in ("(", "ATLEAST", "FIELD", *JOINERS):
             self.deeper(tok)
             node = self._nested(tok)
             self.depth -= 1
