@@ -29,9 +29,7 @@ def is_regex_label(term: str) -> bool:
 _ORDER = {"title": 0, "summary": 1, "body": 2}
 
 
-def in_words(
-    hits: Sequence[Hit], title: str = "", summary: str = "", body: str = ""
-) -> list[str]:
+def in_words(hits: Sequence[Hit], title: str = "", summary: str = "", body: str = "") -> list[str]:
     """The hits as phrases, title first (then summary, body), then by position, each once."""
     text = {"title": title, "summary": summary, "body": body}
     groups: dict[str, list[str]] = {}  # label -> words found, in order

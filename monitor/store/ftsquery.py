@@ -192,7 +192,7 @@ def _leaves(node: Node, out: list[Term | Phrase]) -> bool:
         case Term() | Phrase():
             out.append(node)
             return True
-        case And() | Or() | AtLeast() | Near() | Before() | Not() | FieldScope():
+        case And() | Or() | AtLeast() | Chain() | Near() | Before() | Not() | FieldScope():
             return all([_leaves(c, out) for c in node.children])
         case Regex() | ListRef():
             return False
