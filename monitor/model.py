@@ -112,6 +112,7 @@ class Hit(NamedTuple):
     field: Field
     start: int  # character offsets into the item's field
     end: int
+    group: str = ""  # the reader's name of the term list it came from ("Japan"), if it has one
 
 
 class Match(NamedTuple):

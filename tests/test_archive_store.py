@@ -130,6 +130,9 @@ QUERIES = [
     "Russia BEFORE/6 Trump",
     "カナダ BEFORE/6 関税",
     "米軍 BEFORE/3 (台湾 OR 飛行)",
+    "COMPOUND (Ukraine, Russia)",
+    "COMPOUND (US, Canada)",
+    "SERIES (Trump, Putin)",
 ]
 
 
@@ -146,6 +149,9 @@ def test_queries_used_above_are_not_trivial() -> None:
     # BEFORE keeps the order: found one way round, not the other.
     assert brute_force("Trump BEFORE/6 Russia") and not brute_force("Russia BEFORE/6 Trump")
     assert brute_force("カナダ BEFORE/6 関税") and not brute_force("関税 BEFORE/6 カナダ")
+    # COMPOUND needs the hyphen: found as "US-Canada", not where both are merely named.
+    assert brute_force("COMPOUND (US, Canada)")
+    assert brute_force("COMPOUND (US, Canada)") < brute_force("US AND Canada")
 
 
 @pytest.mark.parametrize(
@@ -158,6 +164,8 @@ def test_queries_used_above_are_not_trivial() -> None:
         "ATLEAST 2 (copper, price, record)",
         "title:(copper price)",
         '"copper price" BEFORE/2 (record OR high)',
+        "COMPOUND (copper, price)",
+        "SERIES (copper, price, record)",
     ],
 )
 def test_every_operator_narrows_the_archive_search(query: str) -> None:
@@ -393,6 +401,8 @@ def _queries() -> Any:
             st.tuples(inner, inner).map(lambda t: f"({t[0]} NEAR/3 {t[1]})"),
             st.tuples(inner, inner).map(lambda t: f"({t[0]} BEFORE/3 {t[1]})"),
             st.lists(inner, min_size=2, max_size=3).map(lambda xs: f"ATLEAST 2 ({', '.join(xs)})"),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: f"COMPOUND ({', '.join(xs)})"),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: f"SERIES ({', '.join(xs)})"),
         ),
         max_leaves=4,
     )

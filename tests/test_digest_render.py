@@ -167,6 +167,22 @@ def test_snippet_shows_matched_terms_in_bold_and_why_it_matched() -> None:
     )
 
 
+def test_the_why_line_names_lists_and_words_never_a_regex() -> None:
+    title = "日韓首脳、South Korea summit on A$5 billion fund"
+    hits = (
+        Hit("日韓", "title", 0, 2, "Japan"),
+        Hit("South Korea", "title", 5, 16, "South Korea"),
+        Hit("summit", "title", 17, 23),
+        Hit(r"/\bA\$ ?\d/", "title", 27, 30),
+    )
+    (message,) = _render([cand("a", title, hits=hits, score=7.5)])
+    assert any(
+        t.startswith("Why: Trilateral · score 7.5 · terms: Japan (日韓), South Korea, summit, A$5")
+        for t in _all_text([message])
+    )
+    assert not any("/\\b" in t or "\\$" in t for t in _all_text([message]))
+
+
 @pytest.mark.parametrize("n", [1, 19, 24, 25, 60, 200])
 def test_big_digests_split_within_limits_and_lose_nothing(n: int) -> None:
     cands = [

@@ -140,3 +140,45 @@ TRAPS = [
 @pytest.mark.parametrize(("title", "summary", "expected"), TRAPS)
 def test_traps_and_overlaps(book: RuleBook, title: str, summary: str, expected: set[str]) -> None:
     assert matched_rules(book, title, summary) == expected
+
+
+def _regexes(node: object) -> int:
+    from monitor.rules import ast
+
+    assert isinstance(
+        node,
+        ast.Term
+        | ast.Phrase
+        | ast.Regex
+        | ast.ListRef
+        | ast.And
+        | ast.Or
+        | ast.Not
+        | ast.Near
+        | ast.Before
+        | ast.AtLeast
+        | ast.Chain
+        | ast.FieldScope,
+    )
+    return isinstance(node, ast.Regex) + sum(_regexes(c) for c in node.children)
+
+
+def test_the_pack_reads_aloud_short_queries_and_no_regex_without_a_reason(book: RuleBook) -> None:
+    """Issue 12: each query and exclude a few hundred characters, the vocabulary in lists, and a
+    /regex/ only where the rule file's comments say why no operator can say it."""
+    from monitor.rules.parser import parse_query
+
+    for rule in book.rules:
+        for text in (rule.query, rule.exclude or ""):
+            assert len(text.strip()) <= 600, (rule.id, len(text.strip()))
+        count = sum(_regexes(parse_query(t)) for t in (rule.query, rule.exclude) if t)
+        comments = "\n".join(
+            line
+            for line in Path(rule.path).read_text(encoding="utf-8").splitlines()
+            if line.lstrip().startswith("#")
+        )
+        if count:  # the comment says why no operator can say it
+            assert "no operator can" in comments, rule.id
+        assert count <= 1, rule.id
+    for name, term_list in book.lists.items():
+        assert not any(t.startswith("/") for t in term_list.terms), name

@@ -168,6 +168,7 @@ def test_match_jsonl_text_json_and_all(rules_dir: Path, tmp_path: Path) -> None:
                         {"term": "Japan", "field": "title", "start": 0, "end": 5},
                         {"term": "South Korea", "field": "title", "start": 6, "end": 17},
                     ],
+                    "why": "Japan, South Korea",  # a new key: what matched, in words
                 }
             ],
         }
@@ -265,6 +266,7 @@ def test_explain_an_archived_item(rules_dir: Path, tmp_path: Path) -> None:
     assert out.splitlines() == [
         "jk does not match item i3 (score 4.333)",
         "  because the exclude query is true",
+        "found: Japan, South Korea",  # what the query found, in words
         "query",
         "└── ✓ NEAR/5",
         "    ├── ✓ @japan  found: Japan",
@@ -325,8 +327,9 @@ def test_before_in_match_and_explain(rules_dir: Path, tmp_path: Path) -> None:
     _archive(rules_dir, db)
     code, out = run(rules_dir, "rules", "explain", "jk", "i1", db=db)
     assert code == 0
-    assert out.splitlines()[:6] == [
+    assert out.splitlines()[:7] == [
         "jk matches item i1 (score 4.833)",  # 2 + 2 + (6 - 1) / 6
+        "found: Japan, South Korea",
         "query",
         "└── ✓ BEFORE/5",
         "    ├── ✓ @japan  found: Japan",

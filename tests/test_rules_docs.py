@@ -99,3 +99,22 @@ def test_the_before_worked_example_scores_what_it_says() -> None:
     assert compiled.evaluate("日本と한국 외교").matched
     assert not compiled.evaluate("한국と日本").matched
     assert "(1 + 1 − 1) / (1 + 1) = 0.5, so 4.5" in TEXT
+
+
+def test_the_compound_and_series_rule_example_passes_its_own_examples(tmp_path: Path) -> None:
+    """The rule file shown under "COMPOUND and SERIES" loads with the shipped lists and its
+    examples hold."""
+    import shutil
+
+    block = TEXT.split("<!-- chain-rule -->")[1].split("<!-- /chain-rule -->")[0]
+    body = block.split("```yaml\n")[1].split("```")[0]
+    shutil.copytree(DOC.parent.parent / "rules" / "lists", tmp_path / "lists")
+    (tmp_path / "one-phrase.yaml").write_text(body, encoding="utf-8")
+    book = load_rules(tmp_path)
+    (rule,) = book.rules
+    assert "COMPOUND (" in rule.query and "SERIES (" in rule.query
+    assert len(rule.match_examples) >= 3 and len(rule.no_match_examples) >= 3
+    for expected, examples in ((True, rule.match_examples), (False, rule.no_match_examples)):
+        for example in examples:
+            item = Item("x", "f", None, "", example.title, example.summary, NOW, NOW)
+            assert bool(book.matcher.match(item)) is expected, example.title

@@ -12,6 +12,7 @@ from monitor.rules.ast import (
     And,
     AtLeast,
     Before,
+    Chain,
     FieldScope,
     ListRef,
     Near,
@@ -86,9 +87,26 @@ def test_before_takes_phrases_groups_and_lists_on_either_side() -> None:
     assert parse_query("before a") == And((Term("before", 1), Term("a", 8)), 1)
 
 
+def test_compound_and_series_take_two_parts_or_more() -> None:
+    assert parse_query("COMPOUND (@japan-name, @korea-name)") == Chain(
+        "COMPOUND", (ListRef("japan-name", 11), ListRef("korea-name", 24)), 1
+    )
+    assert parse_query('SERIES (a OR b, "c d", @x)') == Chain(
+        "SERIES",
+        (Or((Term("a", 9), Term("b", 14)), 9), Phrase(("c", "d"), 17), ListRef("x", 24)),
+        1,
+    )
+    assert to_text(parse_query("x COMPOUND (a b, c)")) == "x AND COMPOUND (a AND b, c)"
+    # in lower case, compound and series are ordinary words
+    assert parse_query("compound series") == And((Term("compound", 1), Term("series", 10)), 1)
+
+
 @pytest.mark.parametrize(
     "query,meaning",
     [
+        ("COMPOUND (a, b) OR c", "(COMPOUND (a, b)) OR c"),
+        ("NOT SERIES (a, b) c", "(NOT (SERIES (a, b))) AND c"),
+        ("SERIES (a, b) NEAR/2 c", "(SERIES (a, b)) NEAR/2 c"),
         ("a b OR c", "(a AND b) OR c"),
         ("a OR b c", "a OR (b AND c)"),
         ("NOT a b", "(NOT a) AND b"),
@@ -208,7 +226,33 @@ def _error(query: str, lists: dict[str, TermList] | None = None) -> str:
         (
             "a, b",
             "Error: unexpected comma (column 2)\n  a, b\n   ^\n"
-            "Hint: commas only separate the terms of ATLEAST n (a, b)",
+            "Hint: commas only separate the terms of ATLEAST n (a, b), COMPOUND (a, b), SERIES (a, b)",
+        ),
+        (
+            "COMPOUND japan",
+            "Error: COMPOUND needs its parts in parentheses (column 1)\n  COMPOUND japan\n  ^\n"
+            "Hint: write it as COMPOUND (@japan-name, @korea-name)",
+        ),
+        (
+            "x SERIES (a)",
+            "Error: SERIES needs two parts or more (column 3)\n  x SERIES (a)\n    ^\n"
+            "Hint: write it as SERIES (@japan-name, @korea-name, @us-name)",
+        ),
+        (
+            "COMPOUND ()",
+            "Error: COMPOUND () has no parts (column 10)\n  COMPOUND ()\n           ^\n"
+            "Hint: write it as COMPOUND (@japan-name, @korea-name)",
+        ),
+        (
+            "SERIES (a, b",
+            "Error: unbalanced parenthesis (column 8)\n  SERIES (a, b\n         ^\n"
+            "Hint: this ( is never closed: add a )",
+        ),
+        (
+            "SERIES (a, b, c, d, e, f, g)",
+            "Error: SERIES has 7 parts; at most 6 are allowed (column 1)\n"
+            "  SERIES (a, b, c, d, e, f, g)\n  ^\n"
+            "Hint: split it, or put alternatives in one part with OR",
         ),
         (
             "mi*ner",

@@ -32,7 +32,7 @@ from monitor.rules.context import FIELDS
 from monitor.rules.matcher import Matcher, source_allows
 from monitor.rules.parser import parse_query
 from monitor.rules.reference import Reference
-from monitor.rules.termlist import TermList
+from monitor.rules.termlist import TermList, TermOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +41,18 @@ LISTS = {
     "kr": TermList("kr", ("South Korea", "ROK", "Seoul", "한국", "韓国", "ROK"), ("us",)),
     "us": TermList("us", ("US", "us", "United States", "米国", "미국", "U.S.")),
     "mx": TermList("mx", ("rare earth*", "日 本", "a b", "Japan's", "lg한국", "ab*")),
+    # entries written as mappings: words they are not read inside, case kept
+    "ex": TermList(
+        "ex",
+        ("日韓", "한일", "Tokyo", "Korea", "a"),
+        options=(
+            ("日韓", TermOptions(("#日", "毎日", "日韓国"))),
+            ("한일", TermOptions(("북한",))),
+            ("Tokyo", TermOptions((), exact_case=True)),
+            ("Korea", TermOptions(("South Korea",))),
+            ("a", TermOptions(("b a",))),
+        ),
+    ),
 }
 
 WORDS = [
@@ -81,6 +93,9 @@ def _combine(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(st.sampled_from(["title", "summary", "body"]), sub).map(
             lambda p: f"{p[0]}:({p[1]})"
         ),
+        st.tuples(
+            st.sampled_from(["COMPOUND", "SERIES"]), st.lists(sub, min_size=2, max_size=3)
+        ).map(lambda p: f"{p[0]} ({', '.join(p[1])})"),
     )
 
 
@@ -92,7 +107,7 @@ FRAGMENTS = [
     "South", "Korea", "ROK", "rok", "Seoul", "Tokyo", "rare", "earths", "miner", "minerals",
     "o'brien", "U.S.", "United", "States", "envoy", "12", "ＪＡＰＡＮ", "ß", "ss", "ﬁ", "e\u0301",
     "日本", "韓国", "日韓", "米国", "日", "本", "と", "の", "首脳", "한국", "일본", "한일", "미국",
-    "은", "정부", "국", "lg", "ｶﾞ", "・", "ー",
+    "은", "정부", "국", "lg", "ｶﾞ", "・", "ー", "and", "the", "毎", "北", "북", "20", "韓", "-",
 ]  # fmt: skip
 SEPARATORS = [" ", " ", " ", "", "-", "–", ", ", "、", "。", "'", "’s ", ".", "_", "\u3000", "/"]
 TEXTS = st.lists(
@@ -140,6 +155,13 @@ def test_fast_matcher_agrees_with_the_reference(query: str, title: str, summary:
         ('"a b" BEFORE/1 (b OR 日本)', "a b b", "a b x 日本"),
         ("日本 BEFORE/1 한국", "日本と한국", "한국と日本"),
         ("(a BEFORE/2 b) NEAR/1 c", "c a b", "b a c"),
+        ("COMPOUND (@jp, @kr)", "Japan-South Korea talks", "US-Japan-ROK"),
+        ("COMPOUND (@jp, @kr, @us)", "U.S.-Japan-ROK drill", "Japan-ROK-US-"),
+        ("SERIES (@jp, @kr, @us)", "the US, Japan and South Korea", "Japan, the U.S., and ROK"),
+        ("SERIES (a, b) OR COMPOUND (b, a)", "b and a", "a-b-a"),
+        ("COMPOUND (a NEAR/1 b, c)", "a b-c", "c-a x b"),
+        ("@ex", "20日韓国 毎日韓国 日韓国交", "북한일부 한일 TOKYO Tokyo"),
+        ("@ex AND a", "South Korea b a", "Korea a"),
     ],
 )
 def test_fast_matcher_agrees_with_the_reference_on_known_cases(

@@ -286,7 +286,9 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     lines += ["", "Matched rules:" if record.matches else "Matched rules: none"]
     for m in record.matches:
         terms = ", ".join(
-            f"{h.get('term')} ({h.get('field')} {h.get('start')}-{h.get('end')})" for h in m["hits"]
+            f"{h.get('term')}{' in ' + str(h['list']) if h.get('list') else ''}"
+            f" ({h.get('field')} {h.get('start')}-{h.get('end')})"
+            for h in m["hits"]
         )
         lines.append(
             f"  {m['rule_id']}  score {m['score']:g}  version {m['rule_version']}"

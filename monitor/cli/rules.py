@@ -23,6 +23,7 @@ from monitor.rules import scoring
 from monitor.rules.evaluate import Explanation
 from monitor.rules.explain import describe, explain_rule, segments, window
 from monitor.rules.scoring import Record, Score
+from monitor.rules.why import hit_dict, why_text
 from monitor.store.matches import feed_from_row
 
 
@@ -374,6 +375,9 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
     console.print(f" (score {o.score:g})" if o.result.matched else "")
     for reason in result.reasons:
         console.print(f"  because {escape(reason)}")
+    if o.result.matched:
+        words = why_text(o.result.hits, item.title, item.summary or "", most=50)
+        console.print(f"[dim]found:[/] {escape(words)}")
     console.print(_tree(result.query, "[bold]query[/]"))
     if result.exclude is not None:
         console.print(_tree(result.exclude, "[bold]exclude[/]"))
@@ -572,10 +576,8 @@ def _match_json(item: Item, matches: list[Match]) -> str:
                 {
                     "id": m.rule_id,
                     "score": m.score,
-                    "hits": [
-                        {"term": h.term, "field": h.field, "start": h.start, "end": h.end}
-                        for h in m.hits
-                    ],
+                    "hits": [hit_dict(h) for h in m.hits],
+                    "why": why_text(m.hits, item.title, item.summary or "", most=50),
                 }
                 for m in matches
             ],
@@ -626,7 +628,7 @@ def _print_match(item: Item, matches: list[Match], rules: dict[str, Rule]) -> No
     if not matches:
         click.echo("  no rule matched")
     for m in matches:
-        terms = ", ".join(dict.fromkeys(h.term for h in m.hits))
+        terms = why_text(m.hits, item.title, item.summary or "", most=50)
         flag = " !" if rules[m.rule_id].priority == "high" else ""
         click.echo(f"  {m.rule_id}{flag} ({m.score:g}): {terms}")
 

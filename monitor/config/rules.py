@@ -31,6 +31,7 @@ from monitor.rules.compile import compile_query
 from monitor.rules.limits import (
     MAX_LIST_FILE_BYTES,
     MAX_LIST_TERMS,
+    MAX_NOT_IN,
     MAX_RULE_FILE_BYTES,
     MAX_TERM_CHARS,
     MAX_TOTAL_TERMS,
@@ -38,7 +39,7 @@ from monitor.rules.limits import (
 from monitor.rules.literals import literal_pattern
 from monitor.rules.matcher import Matcher
 from monitor.rules.parser import parse_query
-from monitor.rules.termlist import TermList, expand_terms, lists_reached
+from monitor.rules.termlist import TermList, TermOptions, expand_terms, lists_reached, term_options
 
 RULE_KEYS = (
     "id",
@@ -54,7 +55,7 @@ RULE_KEYS = (
     "tags",
     "examples",
 )
-LIST_KEYS = ("description", "include", "terms")
+LIST_KEYS = ("description", "label", "include", "terms")
 SOURCE_KEYS = ("kinds", "countries", "feeds", "langs")
 KINDS = ("news", "government", "search")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
@@ -95,6 +96,12 @@ def rule_version(rule: Rule, lists: Mapping[str, TermList]) -> str:
         "weight": rule.weight,
         "lists": {name: list(expand_terms(name, lists)) for name in sorted(used)},
     }
+    options = {
+        name: {t: [list(o.not_in), o.exact_case] for t, o in term_options(name, lists).items()}
+        for name in sorted(used)
+    }
+    if any(options.values()):  # only then: versions of rules without such entries stay put
+        definition["options"] = {n: o for n, o in options.items() if o}
     blob = json.dumps(definition, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -240,7 +247,24 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
         data.get("include"), filename, data.line_of("include"), "include", problems
     ):
         include_lines.setdefault(entry.lstrip("@"), ln)
-    entries = _str_list(data.get("terms"), filename, data.line_of("terms"), "terms", problems)
+    raw_terms = data.get("terms")
+    options: dict[str, TermOptions] = {}
+    plain: list[Any] = []
+    if isinstance(raw_terms, LineList):  # entries written as mappings: {term: …, not_in: …}
+        kept = LineList()
+        kept.line, kept.item_lines = raw_terms.line, []
+        for i, item in enumerate(raw_terms):
+            if isinstance(item, LineDict):
+                found = _term_entry(item, filename, raw_terms.line_of(i), problems)
+                if found is None:
+                    continue
+                item, opts = found
+                options.setdefault(item, opts)
+            kept.append(item)
+            kept.item_lines.append(raw_terms.line_of(i))
+        raw_terms = kept
+    plain = raw_terms if raw_terms is not None else []
+    entries = _str_list(plain or None, filename, data.line_of("terms"), "terms", problems)
     if len(entries) > MAX_LIST_TERMS:
         problems.append(
             Problem(
@@ -266,16 +290,79 @@ def _load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str,
             include_lines.setdefault(entry[1:], ln)
             continue
         try:
-            literal_pattern(entry)
+            literal_pattern(entry, options.get(entry))
         except ValueError as exc:
             problems.append(Problem(filename, ln, f"term {entry!r}: {exc}"))
             continue
         terms.append(entry)
     description = data.get("description") or ""
+    label = data.get("label") or ""
+    if not isinstance(label, str) or len(label) > 60:
+        problems.append(
+            Problem(
+                filename,
+                data.line_of("label"),
+                "label must be a short text (60 characters at most)",
+                "e.g. label: Japan",
+            )
+        )
+        label = ""
+    kept_options = tuple((t, o) for t, o in options.items() if t in terms)
     return (
-        TermList(name, tuple(terms), tuple(include_lines), str(description).strip(), filename),
+        TermList(
+            name,
+            tuple(terms),
+            tuple(include_lines),
+            str(description).strip(),
+            filename,
+            kept_options,
+            label.strip(),
+        ),
         include_lines,
     )
+
+
+TERM_KEYS = ("term", "not_in", "case")
+
+
+def _term_entry(
+    item: LineDict, filename: str, line: int, problems: list[Problem]
+) -> tuple[str, TermOptions] | None:
+    """A list entry written as a mapping: ``{term: 日韓, not_in: [訪韓日程]}`` or
+    ``{term: Tokyo, case: exact}``; None (with a problem) when it is malformed."""
+    problems.extend(unknown_key_problems(item, TERM_KEYS, filename, "a term entry"))
+    term = item.get("term")
+    if not isinstance(term, str) or not term.strip():
+        problems.append(
+            Problem(
+                filename,
+                line,
+                "a term entry needs `term:`",
+                "e.g. {term: 日韓, not_in: [訪韓日程]}",
+            )
+        )
+        return None
+    not_in = [w for w, _ in _str_list(item.get("not_in"), filename, line, "not_in", problems)]
+    if len(not_in) > MAX_NOT_IN or any(len(w) > MAX_TERM_CHARS for w in not_in):
+        problems.append(
+            Problem(
+                filename,
+                line,
+                f"not_in holds more than {MAX_NOT_IN} words, or one longer than"
+                f" {MAX_TERM_CHARS} characters (the limit)",
+                "name the few longer words the term must not be read inside",
+            )
+        )
+        return None
+    case = item.get("case")
+    if case is not None and case != "exact":
+        problems.append(
+            Problem(
+                filename, line, f"case: {case!r} is not known", "write case: exact, or leave it out"
+            )
+        )
+        return None
+    return term.strip(), TermOptions(tuple(not_in), case == "exact")
 
 
 def _include_problems(

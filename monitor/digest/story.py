@@ -14,6 +14,7 @@ from monitor.digest.message import MAX_SECTION_TEXT, Context, Section
 from monitor.digest.mrkdwn import escape_fit, fit, highlight, json_len, link
 from monitor.digest.select import Entry, RuleSection
 from monitor.model import Rule
+from monitor.rules.why import in_words
 
 TITLE_LIMIT = 300  # a longer feed title is shortened with a visible "…"; the link has it all
 SNIPPET_LIMIT = 240
@@ -75,10 +76,8 @@ def entry_section(entry: Entry, tz: tzinfo, year: int | None = None) -> Section:
 
 
 def why_context(entry: Entry, rules: Mapping[str, Rule]) -> Context:
-    terms: list[str] = []
-    for hit in sorted(entry.lead.hits, key=lambda h: (h.field != "title", h.start)):
-        if hit.term not in terms:
-            terms.append(hit.term)
+    # What matched, in words: the list and the words found ("Japan (日韓)"), never a regex.
+    terms = in_words(entry.lead.hits, entry.lead.title, entry.lead.summary or "")
     name = escape_fit(rule_name(entry.rule_id, rules), RULE_BUDGET)
     text = f"Why: {name} · score {entry.score:g}"
     if terms:

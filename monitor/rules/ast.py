@@ -125,6 +125,22 @@ class AtLeast:
     pos: int = 0
 
 
+JOINERS = ("COMPOUND", "SERIES")
+Joiner = Literal["COMPOUND", "SERIES"]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """``COMPOUND (a, b)`` and ``SERIES (a, b, c)``: one occurrence of each child, in any
+    order, written one after the other as a single phrase. COMPOUND joins them with hyphens
+    or dashes and nothing else ("Japan-South Korea", "US-Japan-ROK", not one link of a longer
+    chain); SERIES with commas and "and" ("the US, Japan and South Korea")."""
+
+    joiner: Joiner
+    children: tuple[Node, ...]
+    pos: int = 0
+
+
 @dataclass(frozen=True)
 class FieldScope:
     """``title:(...)`` or ``summary:(...)``: the child is evaluated on that field only."""
@@ -138,7 +154,9 @@ class FieldScope:
         return (self.child,)
 
 
-Node = Term | Phrase | Regex | ListRef | And | Or | Not | Near | Before | AtLeast | FieldScope
+Node = (
+    Term | Phrase | Regex | ListRef | And | Or | Not | Near | Before | AtLeast | Chain | FieldScope
+)
 # The two proximity operators share their evaluation but for the order they allow.
 Proximity = Near | Before
 
@@ -150,7 +168,7 @@ def list_names(node: Node) -> Iterator[str]:
             yield node.name
         case Term() | Phrase() | Regex():
             return
-        case And() | Or() | AtLeast() | Not() | FieldScope() | Near() | Before():
+        case And() | Or() | AtLeast() | Chain() | Not() | FieldScope() | Near() | Before():
             for child in node.children:
                 yield from list_names(child)
         case _:

@@ -16,6 +16,7 @@ from monitor.errors import QueryError
 from monitor.model import Hit
 from monitor.rules import ast
 from monitor.rules.ast import list_names
+from monitor.rules.chain import ChainE
 from monitor.rules.context import FIELDS, Context
 from monitor.rules.evaluate import AndE, AtLeastE, Evaluator, Explanation, FieldE, NotE, OrE
 from monitor.rules.literals import Pattern, literal_pattern, words_pattern
@@ -25,7 +26,7 @@ from monitor.rules.render import to_text
 from monitor.rules.required import Clause, cnf_ids, cnf_terms, collect_literals, has_near
 from monitor.rules.scan import Vocabulary
 from monitor.rules.score import RawHit, score_hits
-from monitor.rules.termlist import TermList, expand_terms
+from monitor.rules.termlist import TermList, expand_terms, term_options
 from monitor.rules.terms import Lit
 
 
@@ -110,7 +111,7 @@ class _Compiler:
                 # item is worked out once and cached on the item (see Lit._found).
                 lit = self.vocab.list_lits.get(node.name)
                 if lit is None:
-                    lit = Lit(f"@{node.name}", self.list_patterns(node))
+                    lit = Lit(f"@{node.name}", self.list_patterns(node), self.group(node.name))
                     self.vocab.list_lits[node.name] = lit
                 return lit
             case ast.And():
@@ -119,6 +120,8 @@ class _Compiler:
                 return OrE([self.compile(c) for c in node.children])
             case ast.AtLeast():
                 return AtLeastE(node.count, [self.compile(c) for c in node.children])
+            case ast.Chain():
+                return ChainE(node.joiner, [self.compile(c) for c in node.children])
             case ast.Not():
                 return NotE(self.compile(node.child))
             case ast.FieldScope():
@@ -129,6 +132,11 @@ class _Compiler:
                 return BeforeE(self.compile(node.left), self.compile(node.right), node.distance)
             case _:
                 assert_never(node)
+
+    def group(self, name: str) -> str:
+        """The reader's name of a list (its ``label:``), carried by its hits."""
+        found = (self.lists or {}).get(name)
+        return found.label if found else ""
 
     def list_patterns(self, node: ast.ListRef) -> list[tuple[Pattern, int]]:
         name = node.name
@@ -145,9 +153,10 @@ class _Compiler:
                 hint = "term lists live in rules/lists/<name>.yaml"
             raise QueryError(f"unknown list @{name}", self.query, node.pos, hint)
         patterns = []
+        options = term_options(name, self.lists)
         for term in expand_terms(name, self.lists):
             try:
-                patterns.append(self.pattern(literal_pattern(term)))
+                patterns.append(self.pattern(literal_pattern(term, options.get(term))))
             except ValueError:
                 continue  # the loader reports bad terms with their line
         self.list_cache[name] = patterns

@@ -6,7 +6,7 @@ from collections.abc import Set
 from typing import Any
 
 from monitor.model import Field
-from monitor.rules.literals import Pattern, Span
+from monitor.rules.literals import Pattern, Span, excepted
 from monitor.rules.scan import NO_KEYS, Vocabulary
 from monitor.rules.text import TOKEN_RE, Analyzed
 
@@ -49,16 +49,23 @@ class Context:
         self.found = td.keys | sd.keys | bd.keys if body else td.keys | sd.keys
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
-        """Character spans of one pattern's occurrences in one field (exact case checked)."""
+        """Character spans of one pattern's occurrences in one field (exact case and the
+        words it is not read inside checked)."""
         doc = self.fields[fname]
         found = doc.occ.get(kid)
         if not found:
             return []
-        if not pattern.needs_case:
+        if not pattern.needs_check:
             return found
         cached = doc.cache.get(pattern)
         if cached is None:
-            cached = [(s, e) for s, e in found if _case_ok(doc.an, s, pattern)]
+            an = doc.an
+            cached = [
+                (s, e)
+                for s, e in found
+                if (not pattern.needs_case or _case_ok(an, s, pattern))
+                and not (pattern.not_in and excepted(an.folded, (s, e), pattern.not_in))
+            ]
             doc.cache[pattern] = cached
         return cached
 

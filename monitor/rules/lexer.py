@@ -1,7 +1,7 @@
 """The query language's lexer: query text in, tokens (with their 1-based columns) out.
 
-Keywords are upper case (AND, OR, NOT, ATLEAST, NEAR/n, BEFORE/n); in lower case they are
-words. Every error is a QueryError with the column of the offending character and a hint.
+Keywords are upper case (AND, OR, NOT, ATLEAST, COMPOUND, SERIES, NEAR/n, BEFORE/n); in lower
+case they are words. Every error is a QueryError with the column of the offending character and a hint.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 from monitor.errors import QueryError
-from monitor.rules.ast import FieldName
+from monitor.rules.ast import JOINERS, FieldName
 
 FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")
-KEYWORDS = ("AND", "OR", "NOT", "ATLEAST")
+KEYWORDS = ("AND", "OR", "NOT", "ATLEAST", *JOINERS)
 _SPECIAL = set('()",')
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
 _LIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -96,7 +96,7 @@ class Lexer:
             j += 1
         word = self.text[self.i : j]
         self.i = j
-        if word in ("AND", "OR", "NOT", "ATLEAST"):
+        if word in KEYWORDS:
             return [Tok(word, word, start)]
         op = word.partition("/")[0]
         if op in PROXIMITY and (word == op or word.startswith(op + "/")):

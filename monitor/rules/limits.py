@@ -15,4 +15,5 @@ MAX_RULE_FILE_BYTES = 256_000  # one rules/*.yaml file
 MAX_LIST_FILE_BYTES = 1_000_000  # one rules/lists/*.yaml file
 MAX_LIST_TERMS = 20_000  # entries in one term list
 MAX_TERM_CHARS = 200  # characters in one list entry
+MAX_NOT_IN = 100  # words one list entry is not read inside (not_in)
 MAX_TOTAL_TERMS = 100_000  # entries of all lists together

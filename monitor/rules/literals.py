@@ -9,9 +9,10 @@ place.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from monitor.rules.text import GAP, is_cjk, key_of, tokenize, written_in_capitals
+from monitor.rules.termlist import TermOptions
+from monitor.rules.text import GAP, fold, is_cjk, key_of, tokenize, written_in_capitals
 
 Span = tuple[int, int]  # character offsets in the folded text, end exclusive
 
@@ -26,10 +27,65 @@ class Pattern:
     exact: tuple[str | None, ...]  # None: any case
     prefix: bool
     needs_case: bool  # some token must keep the case it is written in
+    not_in: tuple[Exception_, ...] = ()  # longer words it is not read inside
+    needs_check: bool = False  # needs_case, or not_in: each occurrence is looked at
 
 
-def literal_pattern(text: str) -> Pattern:
-    """A list term as written: a word or several (a phrase), optional trailing ``*``.
+@dataclass(frozen=True, slots=True)
+class Exception_:
+    """A word a term is not read inside: where the folded text has ``word`` starting
+    ``offset`` characters from the term's start (negative: before it), the occurrence
+    belongs to that word. ``number``: a number right before the word (``#日`` is a date)."""
+
+    word: str
+    offset: int
+    number: bool
+
+
+def exceptions_of(term: str, not_in: Sequence[str]) -> tuple[Exception_, ...]:
+    """Each ``not_in`` word at every place it can share characters with the term: 訪韓日程
+    around 韓日, 毎日 ending on the 日 of 日米, 북한 ending on the 한 of 한일. ValueError (with a
+    sentence) for a word that shares none, or is the term itself."""
+    body = fold(term.strip().rstrip("*"))
+    out = []
+    for word in not_in:
+        number = word.startswith("#")
+        folded = fold(word[1:] if number else word)
+        places = []
+        for k in range(-len(folded) + 1, len(body)):
+            lo, hi = max(0, k), min(len(body), k + len(folded))
+            if lo >= hi or body[lo:hi] != folded[lo - k : hi - k]:
+                continue
+            inside = k >= 0 and k + len(folded) <= len(body)
+            if inside and not number:
+                continue  # a part of the term itself would cancel every occurrence
+            places.append(Exception_(folded, k, number))
+        if not places:
+            raise ValueError(
+                f"not_in: {word!r} shares no characters with {term!r} at its start or end; "
+                "write the longer word the term must not be read in, e.g. 訪韓日程 for 韓日"
+            )
+        out.extend(places)
+    return tuple(out)
+
+
+def excepted(folded: str, span: Span, not_in: Sequence[Exception_]) -> bool:
+    """Whether the occurrence at ``span`` of the folded text shares characters with one of
+    the words its term is not read in."""
+    a = span[0]
+    for ex in not_in:
+        start = a + ex.offset
+        if start < 0 or not folded.startswith(ex.word, start):
+            continue
+        if ex.number and not (start and folded[start - 1].isdigit()):
+            continue
+        return True
+    return False
+
+
+def literal_pattern(text: str, options: TermOptions | None = None) -> Pattern:
+    """A list term as written: a word or several (a phrase), optional trailing ``*``; with
+    the options of an entry written as a mapping (``not_in``, ``exact_case``).
 
     Raises ValueError with a sentence when the term cannot match anything.
     """
@@ -38,17 +94,23 @@ def literal_pattern(text: str) -> Pattern:
     body = stripped[:-1] if prefix else stripped
     if "*" in body:
         raise ValueError("a * wildcard only works at the end of a term, e.g. miner*")
-    pattern = words_pattern(body.split(), prefix, stripped)
+    exact_case = options.exact_case if options else False
+    pattern = words_pattern(body.split(), prefix, stripped, exact_case)
     if pattern is None:
         raise ValueError(f"{stripped!r} has no letters or digits to match")
+    if options and options.not_in:
+        not_in = exceptions_of(stripped, options.not_in)
+        pattern = replace(pattern, not_in=not_in, needs_check=True)
     return pattern
 
 
-def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern | None:
+def words_pattern(
+    words: Sequence[str], prefix: bool, display: str, exact_case: bool = False
+) -> Pattern | None:
     tokens: list[str] = []
     exact: list[str | None] = []
     for word in words:
-        capitals = written_in_capitals(word)
+        capitals = exact_case or written_in_capitals(word)
         for tok in tokenize(word):
             tokens.append(tok)
             exact.append(tok if capitals else None)
@@ -59,7 +121,7 @@ def words_pattern(words: Sequence[str], prefix: bool, display: str) -> Pattern |
     if len(folded_tokens) != len(tokens):  # folding split a token (rare scripts): case-blind
         tokens, exact = folded_tokens, [None] * len(folded_tokens)
     needs_case = any(e is not None for e in exact)
-    return Pattern(display, key, len(tokens), tuple(exact), prefix, needs_case)
+    return Pattern(display, key, len(tokens), tuple(exact), prefix, needs_case, (), needs_case)
 
 
 @dataclass(frozen=True, slots=True)

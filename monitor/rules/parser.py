@@ -8,6 +8,7 @@ Grammar, loosest binding first (docs/rules.md shows it with examples)::
     near    := unary (("NEAR/" n | "BEFORE/" n) unary)*
     unary   := "NOT" unary | primary
     primary := "(" or ")" | "ATLEAST" n "(" or ("," or)* ")" | FIELD ":" primary
+             | ("COMPOUND" | "SERIES") "(" or ("," or)+ ")"
              | word | "phrase" | /regex/ | @list
 
 Every error is a QueryError with the 1-based column of the offending token and a hint.
@@ -20,9 +21,11 @@ import warnings
 
 from monitor.errors import QueryError
 from monitor.rules.ast import (
+    JOINERS,
     And,
     AtLeast,
     Before,
+    Chain,
     FieldScope,
     ListRef,
     Near,
@@ -39,6 +42,12 @@ from monitor.rules.saferegex import engine_problem, nested_repeat
 from monitor.rules.text import tokenize, written_in_capitals
 
 ATLEAST_HINT = "write it as ATLEAST 2 (a, b, c)"
+CHAIN_HINTS = {
+    "COMPOUND": "write it as COMPOUND (@japan-name, @korea-name)",
+    "SERIES": "write it as SERIES (@japan-name, @korea-name, @us-name)",
+}
+MAX_CHAIN = 6  # parts of one COMPOUND or SERIES: a longer chain is no phrase anyone writes
+COMMA_HINT = "commas only separate the terms of ATLEAST n (a, b), COMPOUND (a, b), SERIES (a, b)"
 
 
 class _Parser:
@@ -59,7 +68,7 @@ class _Parser:
                 "put long alternatives in a term list (rules/lists/) and write @name",
             )
         self.k = 0
-        self.depth = 0  # open groups, NOTs, fields, ATLEASTs, NEARs and BEFOREs around the parser
+        self.depth = 0  # open groups, NOTs, fields, ATLEASTs, COMPOUNDs, SERIESes, NEARs and BEFOREs around the parser
 
     def deeper(self, tok: Tok) -> None:
         """Enter one level of nesting; the limit keeps recursion (here, when compiling, in
@@ -94,9 +103,7 @@ class _Parser:
                 "unbalanced parenthesis", tok.pos, "this ) has no matching (: remove it or add ("
             )
         if tok.kind == ",":
-            raise self.error(
-                "unexpected comma", tok.pos, "commas only separate the terms of ATLEAST n (a, b)"
-            )
+            raise self.error("unexpected comma", tok.pos, COMMA_HINT)
         if tok.kind != "END":  # pragma: no cover - every other token starts a term
             raise self.error(f"unexpected {tok.text!r}", tok.pos)
         return node
@@ -123,7 +130,8 @@ class _Parser:
             )
 
     def _starts_term(self) -> bool:
-        return self.tok.kind in ("WORD", "PHRASE", "REGEX", "LIST", "FIELD", "(", "NOT", "ATLEAST")
+        starts = ("WORD", "PHRASE", "REGEX", "LIST", "FIELD", "(", "NOT", "ATLEAST", *JOINERS)
+        return self.tok.kind in starts
 
     def parse_and(self) -> Node:
         first = self.tok
@@ -167,7 +175,7 @@ class _Parser:
     def parse_primary(self) -> Node:
         tok = self.advance()
         kind = tok.kind
-        if kind in ("(", "ATLEAST", "FIELD"):
+        if kind in ("(", "ATLEAST", "FIELD", *JOINERS):
             self.deeper(tok)
             node = self._nested(tok)
             self.depth -= 1
@@ -180,6 +188,8 @@ class _Parser:
             return self._group(tok)
         if kind == "ATLEAST":
             return self._atleast(tok)
+        if kind in JOINERS:
+            return self._chain(tok)
         if kind == "FIELD":
             if self.tok.kind in ("END", ")", ",", "OR", "AND", *PROXIMITY):
                 raise self.error(
@@ -210,9 +220,7 @@ class _Parser:
             example = f"e.g. japan {kind}/5 korea"
             raise self.error(f"{kind} needs a term before it", tok.pos, example)
         if kind == ",":
-            raise self.error(
-                "unexpected comma", tok.pos, "commas only separate the terms of ATLEAST n (a, b)"
-            )
+            raise self.error("unexpected comma", tok.pos, COMMA_HINT)
         raise self.error(f"{kind} needs a term before it", tok.pos, "remove it or add a term")
 
     def _group(self, open_tok: Tok) -> Node:
@@ -228,7 +236,7 @@ class _Parser:
                 raise self.error(
                     "unexpected comma",
                     self.tok.pos,
-                    "commas only separate the terms of ATLEAST n (a, b)",
+                    COMMA_HINT,
                 )
             raise self.error(
                 "unbalanced parenthesis", open_tok.pos, "this ( is never closed: add a )"
@@ -261,6 +269,32 @@ class _Parser:
                 f"use a number from 1 to {n}",
             )
         return AtLeast(count, tuple(children), tok.pos)
+
+    def _chain(self, tok: Tok) -> Node:
+        hint = CHAIN_HINTS[tok.kind]
+        open_tok = self.advance()
+        if open_tok.kind != "(":
+            raise self.error(f"{tok.kind} needs its parts in parentheses", tok.pos, hint)
+        if self.tok.kind == ")":
+            raise self.error(f"{tok.kind} () has no parts", open_tok.pos, hint)
+        children = [self.parse_or()]
+        while self.tok.kind == ",":
+            self.advance()
+            children.append(self.parse_or())
+        if self.tok.kind != ")":
+            raise self.error(
+                "unbalanced parenthesis", open_tok.pos, "this ( is never closed: add a )"
+            )
+        self.advance()
+        if len(children) < 2:
+            raise self.error(f"{tok.kind} needs two parts or more", tok.pos, hint)
+        if len(children) > MAX_CHAIN:
+            raise self.error(
+                f"{tok.kind} has {len(children)} parts; at most {MAX_CHAIN} are allowed",
+                tok.pos,
+                "split it, or put alternatives in one part with OR",
+            )
+        return Chain(tok.kind, tuple(children), tok.pos)  # type: ignore[arg-type]
 
     def _term(self, tok: Tok) -> Node:
         word = tok.text

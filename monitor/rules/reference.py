@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import permutations, product
 from typing import assert_never
 
 from monitor.errors import QueryError
 from monitor.model import Field, Hit
 from monitor.rules import ast
+from monitor.rules.chain import chain_open, linked
+from monitor.rules.literals import Exception_, excepted, exceptions_of
 from monitor.rules.render import to_text
-from monitor.rules.termlist import TermList, expand_terms
+from monitor.rules.termlist import TermList, TermOptions, expand_terms, term_options
 from monitor.rules.text import (
     _GAP_RE,
     GAP,
@@ -77,13 +80,16 @@ class Literal:
     tokens: tuple[str, ...]
     exact: tuple[str | None, ...]
     prefix: bool
+    not_in: tuple[Exception_, ...] = ()  # longer words it is not read inside
 
 
-def literal(words: Sequence[str], prefix: bool, display: str) -> Literal | None:
+def literal(
+    words: Sequence[str], prefix: bool, display: str, exact_case: bool = False
+) -> Literal | None:
     tokens = tuple(t for t in key_of(" ".join(words), prefix).split(" ") if t)
     exact: list[str | None] = []
     for word in words:
-        capitals = written_in_capitals(word)
+        capitals = exact_case or written_in_capitals(word)
         exact.extend(tok if capitals else None for tok in tokenize(word))
     if len([t for t in tokens if t != GAP]) != len(exact):
         exact = [None] * len([t for t in tokens if t != GAP])  # folding split a token
@@ -92,14 +98,19 @@ def literal(words: Sequence[str], prefix: bool, display: str) -> Literal | None:
     return Literal(display, tokens, tuple(exact), prefix)
 
 
-def list_literal(term: str) -> Literal | None:
-    """A list term as written: words, an optional trailing ``*``; None if it cannot match."""
+def list_literal(term: str, options: TermOptions | None = None) -> Literal | None:
+    """A list term as written: words, an optional trailing ``*``; None if it cannot match.
+    An entry written as a mapping may keep its case (``exact_case``) and name longer words
+    it is not read inside (``not_in``)."""
     stripped = term.strip()
     prefix = stripped.endswith("*")
     body = stripped[:-1] if prefix else stripped
     if "*" in body:
         return None
-    return literal(body.split(), prefix, stripped)
+    found = literal(body.split(), prefix, stripped, bool(options and options.exact_case))
+    if found is not None and options and options.not_in:
+        return replace(found, not_in=exceptions_of(stripped, options.not_in))
+    return found
 
 
 def occurrences(lit: Literal, doc: Tokens) -> list[Span]:
@@ -114,7 +125,9 @@ def occurrences(lit: Literal, doc: Tokens) -> list[Span]:
             _token_matches(got, w, lit.prefix and j == last)
             for j, (got, w) in enumerate(zip(run, want, strict=True))
         ) and _case_ok(lit, run, doc):
-            out.append((run[0].start, run[-1].end))
+            span = (run[0].start, run[-1].end)
+            if not excepted(doc.analyzed.folded, span, lit.not_in):
+                out.append(span)
     return out
 
 
@@ -182,7 +195,9 @@ class Reference:
                 found = literal(node.words, node.prefix, shown)
                 return [found] if found else []
             case ast.ListRef():
-                out = [list_literal(t) for t in expand_terms(node.name, self.lists)]
+                options = term_options(node.name, self.lists)
+                terms = expand_terms(node.name, self.lists)
+                out = [list_literal(t, options.get(t)) for t in terms]
                 return [x for x in out if x is not None]
             case _:
                 assert_never(node)
@@ -208,8 +223,25 @@ class Reference:
                 return self.holds(node.child, doc, _within(node, fields))
             case ast.Near() | ast.Before():
                 return any(self.distance(node, doc, f) is not None for f in fields)
+            case ast.Chain():
+                return any(self.chained(node, doc, f) for f in fields)
             case _:
                 assert_never(node)
+
+    def chained(self, node: ast.Chain, doc: Mapping[str, Tokens], fname: str) -> bool:
+        """COMPOUND/SERIES in one field: some order of the parts and one span of each, every
+        span linked to the next (only a hyphen for COMPOUND, a comma or "and" for SERIES),
+        and for COMPOUND no hyphen before the first or after the last."""
+        text = doc[fname].analyzed.folded
+        spans = [sorted(set(self.positions(c, doc, fname))) for c in node.children]
+        for order in permutations(range(len(spans))):
+            for picked in product(*(spans[i] for i in order)):
+                if all(
+                    linked(node.joiner, text, x[1], y[0])
+                    for x, y in zip(picked, picked[1:], strict=False)
+                ) and chain_open(node.joiner, text, picked[0], picked[-1]):
+                    return True
+        return False
 
     def literal_spans(self, node: ast.Term | ast.Phrase | ast.ListRef, doc: Tokens) -> list[Span]:
         return [s for lit in self.literals(node) for s in occurrences(lit, doc)]
@@ -249,6 +281,8 @@ class Reference:
                 return self.positions(node.left, doc, fname) + self.positions(
                     node.right, doc, fname
                 )
+            case ast.Chain():
+                return [s for c in node.children for s in self.positions(c, doc, fname)]
             case _:
                 assert_never(node)
 
@@ -284,8 +318,11 @@ class Reference:
         holds."""
         match node:
             case ast.Term() | ast.Phrase() | ast.ListRef():
+                group = ""
+                if isinstance(node, ast.ListRef):
+                    group = self.lists[node.name].label  # the list's reader name, if any
                 return [
-                    _hit(lit.display, doc[f], s)
+                    _hit(lit.display, doc[f], s, group)
                     for f in fields
                     for lit in self.literals(node)
                     for s in occurrences(lit, doc[f])
@@ -313,6 +350,9 @@ class Reference:
             case ast.Near() | ast.Before():
                 near = [f for f in fields if self.distance(node, doc, f) is not None]
                 return self.hits(node.left, doc, near) + self.hits(node.right, doc, near)
+            case ast.Chain():
+                where = [f for f in fields if self.chained(node, doc, f)]
+                return [h for c in node.children for h in self.hits(c, doc, where)]
             case _:
                 assert_never(node)
 
@@ -324,6 +364,9 @@ class Reference:
                 return 0.0
             case ast.And() | ast.Or() | ast.AtLeast():
                 return sum(self.bonus(c, doc, fields) for c in node.children)
+            case ast.Chain():
+                where = [f for f in fields if self.chained(node, doc, f)]
+                return sum(self.bonus(c, doc, where) for c in node.children) if where else 0.0
             case ast.FieldScope():
                 return self.bonus(node.child, doc, _within(node, fields))
             case ast.Near() | ast.Before():
@@ -352,13 +395,13 @@ def _within(node: ast.FieldScope, fields: Sequence[str]) -> tuple[str, ...]:
     return (node.field,) if node.field in fields else ()
 
 
-def _hit(term: str, doc: Tokens, span: Span) -> Hit:
+def _hit(term: str, doc: Tokens, span: Span, group: str = "") -> Hit:
     an = doc.analyzed
-    return Hit(term, doc.name, an.orig(span[0]), an.orig_end(span[1]))
+    return Hit(term, doc.name, an.orig(span[0]), an.orig_end(span[1]), group)
 
 
-def _hit_order(h: Hit) -> tuple[int, int, int, str]:
-    return (FIELDS.index(h.field), h.start, h.end, h.term)
+def _hit_order(h: Hit) -> tuple[int, int, int, str, str]:
+    return (FIELDS.index(h.field), h.start, h.end, h.term, h.group)
 
 
 def score(hits: Sequence[Hit], bonus: float) -> float:

@@ -27,6 +27,8 @@ def to_text(node: ast.Node) -> str:
             return f"{_group(node.left)} {op} {_group(node.right)}"
         case ast.AtLeast():
             return f"ATLEAST {node.count} (" + ", ".join(to_text(c) for c in node.children) + ")"
+        case ast.Chain():
+            return f"{node.joiner} (" + ", ".join(to_text(c) for c in node.children) + ")"
         case ast.And():
             return " AND ".join(_group(c) for c in node.children)
         case ast.Or():
@@ -48,5 +50,5 @@ def proximity_label(node: ast.Near | ast.Before) -> str:
 
 def _group(node: ast.Node) -> str:
     text = to_text(node)
-    leaf = isinstance(node, (ast.Term, ast.Phrase, ast.Regex, ast.ListRef, ast.AtLeast))
+    leaf = isinstance(node, (ast.Term, ast.Phrase, ast.Regex, ast.ListRef, ast.AtLeast, ast.Chain))
     return text if leaf else f"({text})"

@@ -12,6 +12,7 @@ from math import comb, prod
 from typing import assert_never
 
 from monitor.model import Field
+from monitor.rules.chain import ChainE
 from monitor.rules.evaluate import AndE, AtLeastE, Evaluator, FieldE, NotE, OrE
 from monitor.rules.proximity import BeforeE, NearE
 from monitor.rules.regex import Rx
@@ -19,7 +20,7 @@ from monitor.rules.terms import Lit
 
 # Every evaluator class, so that each walker below is a ``match`` that mypy checks for
 # exhaustiveness: a new operator's evaluator is added here, and mypy names what to decide.
-AnyEvaluator = Lit | Rx | AndE | OrE | AtLeastE | NotE | FieldE | NearE | BeforeE
+AnyEvaluator = Lit | Rx | AndE | OrE | AtLeastE | NotE | FieldE | NearE | BeforeE | ChainE
 
 
 def _kind(ev: Evaluator) -> AnyEvaluator:
@@ -34,7 +35,7 @@ def has_near(ev: Evaluator) -> bool:
             return True
         case Lit() | Rx():
             return False
-        case AndE() | NotE() | FieldE():  # AndE covers OR and ATLEAST, its subclasses
+        case AndE() | NotE() | FieldE() | ChainE():  # AndE covers OR and ATLEAST too
             return any(has_near(c) for c in ev.children())
         case other:
             assert_never(other)
@@ -49,7 +50,7 @@ def collect_literals(ev: Evaluator, out: list[str]) -> None:
             out.extend(p.display for p, _ in lit.patterns)
         case Rx():
             return
-        case AndE() | FieldE() | NearE() | BeforeE():
+        case AndE() | FieldE() | NearE() | BeforeE() | ChainE():
             for child in ev.children():
                 collect_literals(child, out)
         case other:
@@ -72,7 +73,7 @@ def cnf_ids(ev: Evaluator, scope: Field | None = None) -> list[Clause]:
             return cnf_ids(fe.kid, fe.fname)
         case OrE() as alt:  # OR, ATLEAST: clauses made of one clause of each child
             return _alternatives(alt, scope)
-        case AndE() | NearE() | BeforeE():  # every side is needed
+        case AndE() | NearE() | BeforeE() | ChainE():  # every side (part) is needed
             return [clause for kid in ev.children() for clause in cnf_ids(kid, scope)]
         case other:
             assert_never(other)
@@ -123,7 +124,7 @@ def cnf_terms(ev: Evaluator) -> tuple[tuple[str, ...], ...] | None:
                 shortest: tuple[str, ...] = min(sub, key=len)
                 clauses.extend(shortest)
             return (tuple(dict.fromkeys(clauses)),)
-        case AndE() | NearE() | BeforeE():
+        case AndE() | NearE() | BeforeE() | ChainE():
             out: list[tuple[str, ...]] = []
             for kid in ev.children():
                 out.extend(cnf_terms(kid) or ())

@@ -17,9 +17,9 @@ SUMMARY_WEIGHT = 1.0
 BODY_WEIGHT = 0.5  # the article text: a term there counts, but less than in the lead
 
 
-def raw_hit(fname: str, term: str, start: int, end: int) -> RawHit:
+def raw_hit(fname: str, term: str, start: int, end: int, group: str = "") -> RawHit:
     rank = RANK[fname]
-    return rank, start, end, term, new_hit(Hit, (term, FIELDS[rank], start, end))
+    return rank, start, end, term, new_hit(Hit, (term, FIELDS[rank], start, end, group))
 
 
 new_hit = tuple.__new__  # a Hit without the Python-level __new__ of a named tuple

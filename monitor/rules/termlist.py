@@ -7,14 +7,40 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class TermOptions:
+    """What a list entry written as a mapping says besides its term (docs/rules.md "Term
+    lists"): ``not_in``, longer words it is not read inside (日韓 not in 訪韓日程; ``#`` stands
+    for a number, #日韓 is "20日韓国"); ``exact_case``, the case as written (Tokyo, not TOKYO)."""
+
+    not_in: tuple[str, ...] = ()
+    exact_case: bool = False
+
+
+@dataclass(frozen=True)
 class TermList:
-    """A named list of literal terms. ``terms`` are its own; ``includes`` name other lists."""
+    """A named list of literal terms. ``terms`` are its own; ``includes`` name other lists;
+    ``options`` the entries written as mappings, by term."""
 
     name: str
     terms: tuple[str, ...]
     includes: tuple[str, ...] = ()
     description: str = ""
     path: str = ""
+    options: tuple[tuple[str, TermOptions], ...] = ()
+    label: str = ""  # the reader's name for what the list stands for ("Japan"), if any
+
+
+def term_options(name: str, lists: Mapping[str, TermList]) -> dict[str, TermOptions]:
+    """The options of every entry that ``expand_terms(name)`` yields, by term (the first list
+    that has the term decides, as for the term itself)."""
+    out: dict[str, TermOptions] = {}
+    own: set[str] = set()
+    for current in lists_reached(name, lists):
+        for term, options in lists[current].options:
+            if term not in own:
+                out[term] = options
+        own.update(lists[current].terms)
+    return out
 
 
 def expand_terms(name: str, lists: Mapping[str, TermList]) -> tuple[str, ...]:

@@ -14,12 +14,13 @@ from monitor.rules.score import RawHit, new_hit, raw_hit
 class Lit(Evaluator):
     """A word, a phrase, or a whole term list: true when any of its patterns occurs."""
 
-    def __init__(self, label: str, patterns: list[tuple[Pattern, int]]) -> None:
+    def __init__(self, label: str, patterns: list[tuple[Pattern, int]], group: str = "") -> None:
         self.label = label
+        self.group = group  # a list's reader name, carried by its hits (Hit.group)
         self.patterns = patterns
         self.ids = frozenset(kid for _, kid in patterns)
-        self.plain_ids = frozenset(kid for p, kid in patterns if not p.needs_case)
-        self.cased = [(p, kid) for p, kid in patterns if p.needs_case]
+        self.plain_ids = frozenset(kid for p, kid in patterns if not p.needs_check)
+        self.cased = [(p, kid) for p, kid in patterns if p.needs_check]
         self.by_id: dict[int, list[Pattern]] = {}
         for p, kid in patterns:
             self.by_id.setdefault(kid, []).append(p)
@@ -53,7 +54,7 @@ class Lit(Evaluator):
             occ = doc.occ
             for kid in self.ids & doc.keys:
                 for p in by_id[kid]:
-                    spans = ctx.spans(fname, p, kid) if p.needs_case else occ[kid]
+                    spans = ctx.spans(fname, p, kid) if p.needs_check else occ[kid]
                     if spans:
                         found.append((p, spans))
                         positions.extend(spans)
@@ -83,15 +84,16 @@ class Lit(Evaluator):
         if not present:
             return []
         an = ctx.fields[fname].an
+        group = self.group
         if an.fmap is None:  # offsets unchanged by folding: raw_hit inlined, per occurrence
             rank = RANK[fname]
             return [
-                (rank, s, e, p.display, new_hit(Hit, (p.display, fname, s, e)))
+                (rank, s, e, p.display, new_hit(Hit, (p.display, fname, s, e, group)))
                 for p, spans in present
                 for s, e in spans
             ]
         return [
-            raw_hit(fname, p.display, an.orig(s), an.orig_end(e))
+            raw_hit(fname, p.display, an.orig(s), an.orig_end(e), group)
             for p, spans in present
             for s, e in spans
         ]

@@ -23,8 +23,8 @@ from monitor.digest.cluster import StoryKey
 from monitor.digest.message import Message
 from monitor.digest.select import Candidate, Claim
 from monitor.errors import StoreError
-from monitor.model import Hit
 from monitor.store.db import from_db_time, to_db_time
+from monitor.store.matches import hit_of
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,7 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
     item_id, rule_id, score, hits, title, summary, url, published, feed_id, feed_name = row
     try:
         raw_hits = json.loads(hits or "[]")
-        parsed = tuple(
-            Hit(str(h["term"]), h["field"], int(h["start"]), int(h["end"])) for h in raw_hits
-        )
+        parsed = tuple(hit_of(h) for h in raw_hits)
     except (ValueError, KeyError, TypeError):
         parsed = ()  # an explanation is a nicety; a malformed one must not block delivery
     return Candidate(

@@ -26,6 +26,7 @@ from monitor.rules.ast import (
     And,
     AtLeast,
     Before,
+    Chain,
     FieldScope,
     ListRef,
     Near,
@@ -76,6 +77,8 @@ def expand(node: Node, lists: Lists | None) -> Node:
             return type(node)(tuple(expand(c, lists) for c in node.children), node.pos)
         case AtLeast():
             return AtLeast(node.count, tuple(expand(c, lists) for c in node.children), node.pos)
+        case Chain():
+            return Chain(node.joiner, tuple(expand(c, lists) for c in node.children), node.pos)
         case Not():
             return Not(expand(node.child, lists), node.pos)
         case FieldScope():
@@ -124,6 +127,8 @@ def _structure(node: Node, leaf: Callable[[Term | Phrase], Expr]) -> Expr:
             return _or([_structure(c, leaf) for c in node.children])
         case Near() | Before():  # both sides must occur; positions are the matcher's business
             return _and([_structure(node.left, leaf), _structure(node.right, leaf)])
+        case Chain():  # every part must occur; how they are joined is the matcher's business
+            return _and([_structure(c, leaf) for c in node.children])
         case AtLeast():
             parts = [_structure(c, leaf) for c in node.children]
             if node.count <= 0:
@@ -187,7 +192,7 @@ def _leaves(node: Node, out: list[Term | Phrase]) -> bool:
         case Term() | Phrase():
             out.append(node)
             return True
-        case And() | Or() | AtLeast() | Near() | Before() | Not() | FieldScope():
+        case And() | Or() | AtLeast() | Chain() | Near() | Before() | Not() | FieldScope():
             return all([_leaves(c, out) for c in node.children])
         case Regex() | ListRef():
             return False
@@ -272,6 +277,8 @@ def _scan(node: Node, cols: tuple[str, ...]) -> Predicate:
             return _pred_or([_scan(c, cols) for c in node.children])
         case Near() | Before():
             return _pred_and([_scan(node.left, cols), _scan(node.right, cols)])
+        case Chain():
+            return _pred_and([_scan(c, cols) for c in node.children])
         case AtLeast():
             parts = [_scan(c, cols) for c in node.children]
             if node.count <= 0:

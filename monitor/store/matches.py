@@ -16,15 +16,25 @@ from typing import Any
 import sqlite_utils
 
 from monitor.model import FeedSource, Hit, Item, Match
+from monitor.rules.why import hit_dict
 from monitor.store.db import from_db_time, to_db_time
 from monitor.store.items import item_from_row
 
 
-def hits_json(hits: Sequence[Hit]) -> str:
-    return json.dumps(
-        [{"term": h.term, "field": h.field, "start": h.start, "end": h.end} for h in hits],
-        ensure_ascii=False,
+def hit_of(h: dict[str, Any]) -> Hit:
+    """A stored hit back (archives from before "list" was stored read as having none)."""
+    group = h.get("list")
+    return Hit(
+        str(h.get("term", "")),
+        h["field"],
+        int(h["start"]),
+        int(h["end"]),
+        group if isinstance(group, str) else "",
     )
+
+
+def hits_json(hits: Sequence[Hit]) -> str:
+    return json.dumps([hit_dict(h) for h in hits], ensure_ascii=False)
 
 
 def hits_from_json(text: str | None) -> tuple[Hit, ...]:
@@ -35,7 +45,7 @@ def hits_from_json(text: str | None) -> tuple[Hit, ...]:
     out = []
     for h in raw if isinstance(raw, list) else []:
         if isinstance(h, dict) and h.get("field") in ("title", "summary", "body"):
-            out.append(Hit(str(h.get("term", "")), h["field"], int(h["start"]), int(h["end"])))
+            out.append(hit_of(h))
     return tuple(out)
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 import sqlite_utils
 
 from monitor.rules.ast import Node
+from monitor.rules.why import in_words
 from monitor.store.db import to_db_time
 from monitor.store.ftsquery import (
     NOTHING,
@@ -28,6 +29,7 @@ from monitor.store.ftsquery import (
     scan_predicate,
     trigram_expression,
 )
+from monitor.store.matches import hit_of
 
 Sort = Literal["newest", "relevance"]
 TITLE_WEIGHT = 4.0  # bm25 weight of a title hit against a summary hit
@@ -555,7 +557,7 @@ def export_rows(
 
 
 def _export_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (*row[:11], _terms(row[11]), *row[12:]) if row[11] else row
+    return (*row[:11], _terms(row[11], row[6], row[8]), *row[12:]) if row[11] else row
 
 
 def _confirmed_export(
@@ -579,19 +581,23 @@ def export_dicts(
         yield dict(zip(fields, row, strict=True))
 
 
-def _terms(hits_json: str | None) -> str:
-    """Distinct matched terms, in order of first appearance, joined for a spreadsheet cell."""
+def _terms(hits_json: str | None, title: str | None = "", summary: str | None = "") -> str:
+    """What matched in words (monitor.rules.why: "Japan (日韓); South Korea; summit"), in
+    order of first appearance, joined for a spreadsheet cell."""
     if not hits_json:
         return ""
     try:
-        hits = json.loads(hits_json)
+        raw = json.loads(hits_json)
     except ValueError:
         return ""
-    seen: dict[str, None] = {}
-    for hit in hits:
-        if isinstance(hit, dict) and hit.get("term"):
-            seen.setdefault(str(hit["term"]), None)
-    return "; ".join(seen)
+    hits = []
+    for hit in raw if isinstance(raw, list) else []:
+        if isinstance(hit, dict) and hit.get("term") and hit.get("field") in ("title", "summary"):
+            try:
+                hits.append(hit_of(hit))
+            except (KeyError, TypeError, ValueError):
+                continue  # a malformed stored hit is left out of the cell, not fatal
+    return "; ".join(in_words(hits, title or "", summary or ""))
 
 
 def snippet(text: str, spans: Sequence[Span], width: int = 200) -> tuple[str, list[Span]]:
