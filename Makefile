@@ -30,6 +30,7 @@ demo: $(STAMP)  ## offline: serve shipped snapshots on 127.0.0.1, poll, match, d
 	$(BIN)/monitor demo
 
 bench: $(STAMP)
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/poll.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/archive.py
