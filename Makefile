@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/poll.py
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/presearch.py
 	$(BIN)/python bench/archive.py
 
 serve: $(STAMP)

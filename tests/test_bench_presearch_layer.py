@@ -1,5 +1,6 @@
-"""The presearch layer: literals found in one scan per channel, rules reported when all
-their clauses are met. Both engines give exactly what a plain evaluation gives."""
+"""bench/presearch_layer.py: literals found in one scan per channel, rules reported when
+all their clauses are met. Both engines give exactly what a plain evaluation gives (the
+bench's figures rest on it)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.rules.presearch import Presearch, _escape, available_engines
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from presearch_layer import Presearch, _escape, available_engines  # noqa: E402
 
 ENGINES = available_engines()
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(params=ENGINES)
@@ -113,7 +116,7 @@ def test_without_hyperscan_the_automaton_answers(tmp_path: Path) -> None:
         "sys.meta_path.insert(0, _Block())\n"
     )
     script = (
-        "from monitor.rules.presearch import Presearch, available_engines, default_engine\n"
+        "from presearch_layer import Presearch, available_engines, default_engine\n"
         "print(available_engines(), default_engine())\n"
         "print(Presearch([(0, ' gallium ')], [[{0}], [{1}]]).rules_in([' gallium ']))\n"
     )
@@ -121,7 +124,7 @@ def test_without_hyperscan_the_automaton_answers(tmp_path: Path) -> None:
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": f"{tmp_path}:{ROOT / 'bench'}", "PATH": "/usr/bin:/bin"},
         cwd=tmp_path,
         timeout=60,
     )

@@ -1,19 +1,21 @@
 """Which rules could match a text: literal sub-patterns found in one scan, then each rule's
 boolean combination of them (an AND of ORs) decided for all rules at once on bit masks.
 
-This layer knows nothing of the query language: the caller gives the literals (as they
+A measured design, not a part of the monitor: bench/presearch.py puts it in front of the
+matcher and shows it does not pay (docs/performance.md, "Matching: hyperscan and mypyc").
+It is kept, tested (tests/test_bench_presearch_layer.py), so the measurement can be rerun.
+
+The layer knows nothing of the query language: the caller gives the literals (as they
 appear in the text it will scan: " miner " in spaced words, 日韓 in folded text), the
 channel each belongs to (the text variant it is looked for in), and per rule the clauses
 (sets of literal indexes) that must all be met. A rule without clauses is always reported.
 The answer is a superset of the rules that match, never less: the caller evaluates each
 reported rule in full (NOT, NEAR, ATLEAST, case, fields, hits and scores).
 
-Two engines find the literals, with the same answer: hyperscan (optional, the ``fast``
-extra: a compiled literal DFA, ~2x the speed of the automaton below on the bench items) and
-ahocorasick_rs (always installed). hyperscan's own logical combinations (HS_FLAG_COMBINATION)
-were measured too and lost by far at this size (1,000 rules of ~100 literals each: ~1.4 ms
-per item against ~5 µs for the literal scan; docs/performance.md), so the combination is
-decided here, in bit masks, not in hyperscan.
+Two engines find the literals, with the same answer: hyperscan (a compiled literal
+matcher, about twice the speed of the automaton on the bench items) and ahocorasick_rs
+(what the monitor uses). hyperscan's own logical combinations (HS_FLAG_COMBINATION) lost by
+far at this size, so the combination is decided here, in bit masks, not in hyperscan.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import ahocorasick_rs
 hyperscan: Any
 try:  # the fast path; without it the automaton below gives the same answers
     import hyperscan
-except ImportError:  # tests/test_rules_presearch.py runs this module without it too
+except ImportError:  # tests/test_bench_presearch_layer.py runs this module without it too
     hyperscan = None
 
 ENGINES = ("hyperscan", "python")
