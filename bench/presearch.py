@@ -10,7 +10,10 @@ Same items and generated rules as bench/match.py. In one run, per rule count:
   contain every rule the matcher matches;
 - the presearch layer (bench/presearch_layer.py) in front of the matcher: an item none of
   whose rules can match returns at once, the others go through ``Matcher.match``; with
-  hyperscan and with ahocorasick_rs finding the literals.
+  hyperscan and with ahocorasick_rs finding the literals;
+- hyperscan for the positions: every literal of the rules as one pattern over the spaced
+  words of the ASCII fields (`` w1 +w2 ``, start of match on), against ``Vocabulary.scan``
+  on the same fields, with the positions compared.
 
     .venv/bin/python bench/presearch.py                 # 2,000 items, 10 and 1,000 rules
     .venv/bin/python bench/presearch.py --items 4000 --rules 10,100,1000
@@ -36,7 +39,7 @@ import match as bench_match  # noqa: E402
 from presearch_layer import Presearch, available_engines, hyperscan  # noqa: E402
 
 from monitor.model import Item  # noqa: E402
-from monitor.rules.compile import _entry  # noqa: E402
+from monitor.rules.compile import _entry, pieces_of  # noqa: E402
 from monitor.rules.matcher import CLAUSES, Matcher, _minimal  # noqa: E402
 from monitor.rules.text import Analyzed  # noqa: E402
 
@@ -137,6 +140,70 @@ def combination_scan(
     return compile_s, 1e6 * elapsed / len(items), per_item, missed
 
 
+def positions_scan(
+    matcher: Matcher, items: list[Item]
+) -> tuple[int, float, int, float, float, int]:
+    """Patterns, compile s, fields, µs/field for Vocabulary.scan and for hyperscan, fields
+    where the two disagree (must be 0)."""
+    from presearch_layer import _escape
+
+    patterns: list[bytes] = []
+    meta: list[tuple[int, bool]] = []
+    for key, kid in matcher.vocab.ids.items():
+        pieces = pieces_of(key)
+        if not pieces or any(p.cjk for p in pieces):
+            continue  # ASCII fields only: a CJK literal cannot occur there
+        prefix = not key.endswith(" ")
+        body = b"\\x20+".join(_escape(p.text) for p in pieces)
+        patterns.append(b"\\x20" + body + (b"" if prefix else b"\\x20"))
+        meta.append((kid, prefix))
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    start = time.process_time()
+    db.compile(
+        expressions=patterns,
+        ids=list(range(len(patterns))),
+        elements=len(patterns),
+        flags=[hyperscan.HS_FLAG_SOM_LEFTMOST] * len(patterns),
+    )
+    compile_s = time.process_time() - start
+    scratch = hyperscan.Scratch(db)
+
+    def found(pid: int, a: int, b: int, f: int, out: list[tuple[int, int, int]]) -> None:
+        out.append((pid, a, b))
+
+    def scan(an: Analyzed) -> dict[int, list[tuple[int, int]]]:
+        spaced = an.spaced
+        assert spaced is not None
+        raw: list[tuple[int, int, int]] = []
+        db.scan(spaced.encode(), match_event_handler=found, context=raw, scratch=scratch)
+        occ: dict[int, list[tuple[int, int]]] = {}
+        for pid, a, b in raw:
+            kid, prefix = meta[pid]
+            # spaced offset i is folded offset i - 1; a prefix runs to the end of its word
+            end = spaced.index(" ", b) - 1 if prefix else b - 2
+            occ.setdefault(kid, []).append((a, end))
+        return occ
+
+    fields = [
+        an
+        for item in items
+        for an in (Analyzed(item.title), Analyzed(item.summary))
+        if an.spaced is not None and an.spaced.isascii()
+    ]
+    vocab = matcher.vocab
+    ours: list[dict[int, list[tuple[int, int]]]] = []
+    theirs: list[dict[int, list[tuple[int, int]]]] = []
+    t_ours = cpu(lambda: ours.extend(vocab.scan(an) for an in fields))
+    t_hs = cpu(lambda: theirs.extend(scan(an) for an in fields))
+    differ = sum(
+        1
+        for a, b in zip(ours, theirs, strict=True)
+        if {k: sorted(v) for k, v in a.items()} != {k: sorted(set(v)) for k, v in b.items()}
+    )
+    n = max(len(fields), 1)
+    return len(patterns), compile_s, len(fields), 1e6 * t_ours / n, 1e6 * t_hs / n, differ
+
+
 def with_presearch(matcher: Matcher, search: Presearch, items: list[Item], with_rx: bool) -> float:
     def run() -> None:
         for item in items:
@@ -163,6 +230,7 @@ def main() -> None:
         "| presearch + matcher, ahocorasick_rs items/s |"
     )
     print("|---|---|---|---|---|")
+    positions: list[tuple[int, tuple[int, float, int, float, float, int]]] = []
     for count in [int(x) for x in args.rules.split(",")]:
         matcher = Matcher(bench_match.make_rules(count, lists, vocab), lists)
         literals, rules = literals_of(matcher)
@@ -180,10 +248,22 @@ def main() -> None:
         }
         after = cpu(plain)
         n = len(items)
+        positions.append((count, positions_scan(matcher, items)))
         print(
             f"| {count:,} | {n / before:,.0f} / {n / after:,.0f} | {combo[0]:.1f} s, "
             f"{combo[1]:,.0f}, {combo[2]:.1f}, {combo[3]} | "
             f"{n / layered['hyperscan']:,.0f} | {n / layered['python']:,.0f} |"
+        )
+
+    print(
+        "\n| rules | hyperscan position patterns | compile | ASCII fields "
+        "| Vocabulary.scan µs/field | hyperscan µs/field | fields that differ |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for count, (pats, comp, fields, ours, hs, differ) in positions:
+        print(
+            f"| {count:,} | {pats:,} | {comp:.1f} s | {fields:,} | {ours:.1f} | {hs:.1f} "
+            f"| {differ} |"
         )
 
 
