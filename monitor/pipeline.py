@@ -20,6 +20,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,7 +32,15 @@ from typing import Literal, Protocol
 
 from monitor.errors import ConfigError, FetchError
 from monitor.model import FeedSource, FetchResult, Item, Match
-from monitor.parse_worker import MatchPlan, Parsed, RuleFiles, parse_body, rule_files
+from monitor.parse_worker import (
+    MatchPlan,
+    Parsed,
+    RuleFiles,
+    install_rules,
+    parse_body,
+    rule_files,
+    warm,
+)
 from monitor.pipeline_fulltext import Budget, mark_new_items, poll_bodies
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow
@@ -286,11 +295,38 @@ class Poller:
     def _parse_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver: workers start from a clean process, not a fork of this one with its
-            # writer thread and event loop; the monitor modules are imported once, up front.
+            # writer thread and event loop; the monitor modules are imported once, up front,
+            # in the forkserver (the matcher's too when workers match), not in each worker.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["monitor.parse_worker"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            rules = self.rules
+            shipped: tuple[RuleFiles, bytes] | None = None
+            if rules is not None and rules.from_files and rules.book is not None:
+                assert rules.book_files is not None
+                # The rule set in force, compiled once here and pickled once: every worker
+                # starts with it (parse_worker.install_rules) instead of compiling its own.
+                shipped = (rules.book_files, pickle.dumps(rules.book.matcher))
+            context.set_forkserver_preload(
+                ["monitor.parse_worker"] + (["monitor.rules.matcher"] if shipped else [])
+            )
+            if shipped is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            else:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=install_rules,
+                    initargs=shipped,
+                )
         return self._pool
+
+    def _start_workers(self, feeds: int) -> None:
+        """Start the worker processes now, while the first fetches are in flight, rather
+        than when the first body arrives (each start costs a process and its imports)."""
+        if self.workers <= 0 or feeds <= INLINE_UP_TO or self._pool is not None:
+            return
+        pool = self._parse_pool()
+        for _ in range(min(self.workers, feeds)):
+            pool.submit(warm)
 
     def _match_plan(self, feed: FeedSource) -> MatchPlan | None:
         """Matching in the worker, when the worker can load the very same rule set."""
@@ -354,6 +390,7 @@ class Poller:
     ) -> PollSummary:
         """One cycle over ``feeds``, concurrently. Never raises for a single feed's trouble."""
         summary = PollSummary(started=utcnow())
+        self._start_workers(len(feeds))
         await self.sync(feeds)
         states = await self.writer.run(load_states)
 
