@@ -129,6 +129,12 @@ class Rules:
         self.book_files = self._seen
         self.error = None
 
+    def adopt(self, book: RuleBookLike, files: RuleFiles) -> None:
+        """A first load done elsewhere (`monitor poll` checks the configuration first, which
+        loads the rules): ``files`` must be ``rule_files`` taken before that load."""
+        self._seen = files
+        self.book, self.book_files, self.error = book, files, None
+
     def reload(self, *, force: bool = False) -> bool:
         """Reload if a rule file changed (or ``force``). True when a new set took effect."""
         seen = rule_files(self.rules_dir)
