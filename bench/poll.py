@@ -25,6 +25,7 @@ import hashlib
 import html
 import json
 import os
+import resource
 import shlex
 import sqlite3
 import subprocess
@@ -261,9 +262,12 @@ def run_process(
     argv = [str(monitor), "--feeds", str(feeds), "--db", str(tmp / "process.db")]
     argv += ["--rules", rules_dir or str(tmp / "no-rules"), "--settings", str(tmp / "none.yaml")]
     argv += ["poll", "--once", "--json"] + ([] if workers is None else ["--workers", str(workers)])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp)
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode not in (0, 1):
         return took, f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
     try:
@@ -272,7 +276,7 @@ def run_process(
         return took, f"unreadable output: {done.stdout[-200:]!r}"
     return took, (
         f"{got['ok']} ok, {got['failed']} failed; {got['new_items']} new items, "
-        f"{got['matches']} matches"
+        f"{got['matches']} matches; CPU {cpu:.1f} s (the process and the children it waited for)"
     )
 
 
