@@ -96,11 +96,6 @@ def _matcher(plan: MatchPlan) -> Any:
     return _rules[1]
 
 
-def warm() -> None:
-    """A no-op task: submitted once per worker when a cycle starts, so the processes start
-    (and install the rules) while the first feeds are still being fetched."""
-
-
 def _match(source: FeedSource, items: list[Item], plan: MatchPlan) -> dict[str, tuple[Match, ...]]:
     matcher = _matcher(plan)
     if matcher is None:

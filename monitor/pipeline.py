@@ -39,7 +39,6 @@ from monitor.parse_worker import (
     install_rules,
     parse_body,
     rule_files,
-    warm,
 )
 from monitor.pipeline_fulltext import Budget, mark_new_items, poll_bodies
 from monitor.reader.fetch import Fetcher
@@ -325,15 +324,6 @@ class Poller:
                 )
         return self._pool
 
-    def _start_workers(self, feeds: int) -> None:
-        """Start the worker processes now, while the first fetches are in flight, rather
-        than when the first body arrives (each start costs a process and its imports)."""
-        if self.workers <= 0 or feeds <= INLINE_UP_TO or self._pool is not None:
-            return
-        pool = self._parse_pool()
-        for _ in range(min(self.workers, feeds)):
-            pool.submit(warm)
-
     def _match_plan(self, feed: FeedSource) -> MatchPlan | None:
         """Matching in the worker, when the worker can load the very same rule set."""
         rules = self.rules
@@ -396,7 +386,6 @@ class Poller:
     ) -> PollSummary:
         """One cycle over ``feeds``, concurrently. Never raises for a single feed's trouble."""
         summary = PollSummary(started=utcnow())
-        self._start_workers(len(feeds))
         await self.sync(feeds)
         states = await self.writer.run(load_states)
 
