@@ -30,8 +30,11 @@ demo: $(STAMP)  ## offline: serve shipped snapshots on 127.0.0.1, poll, match, d
 	$(BIN)/monitor demo
 
 bench: $(STAMP)
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/poll.py --feeds 200 --hosts 40 --baseline-sample 20 --process
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/presearch.py
 	$(BIN)/python bench/archive.py
 
 serve: $(STAMP)

@@ -13,6 +13,7 @@ the stored result is the same as matching on the writer thread.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -61,28 +62,38 @@ class Parsed:
     matches: dict[str, tuple[Match, ...]] | None = None
 
 
-_rules: tuple[RuleFiles, Any] | None = None  # this worker's rule set and the files it came from
+# This worker's matcher and the rule files it came from (None: that set did not load).
+_rules: tuple[RuleFiles, Any] | None = None
+
+
+def install_rules(files: RuleFiles, matcher: bytes) -> None:
+    """Pool initializer: the pipeline's own compiled matcher (pickled once by the pipeline),
+    so a worker neither reads the YAML nor compiles the rules (0.5-0.8 s a worker before)."""
+    global _rules
+    compiled = pickle.loads(matcher)
+    compiled.vocab.prepare()  # the automata, now rather than on the first item
+    _rules = (files, compiled)
 
 
 def _matcher(plan: MatchPlan) -> Any:
-    """The rule set of ``plan.files``, loaded once per worker; None if the files on disk are
-    no longer those (the pipeline reloads first) or do not load."""
+    """The matcher of ``plan.files``: the one installed at start when it is that set, else
+    loaded from the files once (after a reload); None if the files on disk are no longer
+    those (the pipeline reloads first) or do not load."""
     global _rules
     if _rules is None or _rules[0] != plan.files:
-        book = None
+        matcher = None
         rules_dir = Path(plan.rules_dir)
         if rule_files(rules_dir) == plan.files:
             try:
                 from monitor.config.rules import load_rules  # only matching workers pay for it
 
-                book = load_rules(rules_dir)
+                matcher = load_rules(rules_dir).matcher
             except Exception:  # a broken set: the writer matches with the set in force
-                book = None
+                matcher = None
             if rule_files(rules_dir) != plan.files:
-                book = None  # changed while loading: not the pipeline's set
-        _rules = (plan.files, book)
-    book = _rules[1]
-    return None if book is None else book.matcher
+                matcher = None  # changed while loading: not the pipeline's set
+        _rules = (plan.files, matcher)
+    return _rules[1]
 
 
 def _match(source: FeedSource, items: list[Item], plan: MatchPlan) -> dict[str, tuple[Match, ...]]:

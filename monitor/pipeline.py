@@ -20,6 +20,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,7 +32,14 @@ from typing import Literal, Protocol
 
 from monitor.errors import ConfigError, FetchError
 from monitor.model import FeedSource, FetchResult, Item, Match
-from monitor.parse_worker import MatchPlan, Parsed, RuleFiles, parse_body, rule_files
+from monitor.parse_worker import (
+    MatchPlan,
+    Parsed,
+    RuleFiles,
+    install_rules,
+    parse_body,
+    rule_files,
+)
 from monitor.pipeline_fulltext import Budget, mark_new_items, poll_bodies
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow
@@ -119,6 +127,12 @@ class Rules:
         self.book = self._loader(self.rules_dir)
         self.book_files = self._seen
         self.error = None
+
+    def adopt(self, book: RuleBookLike, files: RuleFiles) -> None:
+        """A first load done elsewhere (`monitor poll` checks the configuration first, which
+        loads the rules): ``files`` must be ``rule_files`` taken before that load."""
+        self._seen = files
+        self.book, self.book_files, self.error = book, files, None
 
     def reload(self, *, force: bool = False) -> bool:
         """Reload if a rule file changed (or ``force``). True when a new set took effect."""
@@ -286,10 +300,28 @@ class Poller:
     def _parse_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver: workers start from a clean process, not a fork of this one with its
-            # writer thread and event loop; the monitor modules are imported once, up front.
+            # writer thread and event loop; the monitor modules are imported once, up front,
+            # in the forkserver (the matcher's too when workers match), not in each worker.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["monitor.parse_worker"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            rules = self.rules
+            shipped: tuple[RuleFiles, bytes] | None = None
+            if rules is not None and rules.from_files and rules.book is not None:
+                assert rules.book_files is not None
+                # The rule set in force, compiled once here and pickled once: every worker
+                # starts with it (parse_worker.install_rules) instead of compiling its own.
+                shipped = (rules.book_files, pickle.dumps(rules.book.matcher))
+            context.set_forkserver_preload(
+                ["monitor.parse_worker"] + (["monitor.rules.matcher"] if shipped else [])
+            )
+            if shipped is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            else:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=context,
+                    initializer=install_rules,
+                    initargs=shipped,
+                )
         return self._pool
 
     def _match_plan(self, feed: FeedSource) -> MatchPlan | None:

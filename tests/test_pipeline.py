@@ -329,3 +329,37 @@ def test_a_worker_matches_only_unknown_items_with_the_plans_rule_files(tmp_path:
     assert parse(MatchPlan(plan.rules_dir, plan.files, known)) == {}  # all stored: none matched
     stale = MatchPlan(plan.rules_dir, (("elsewhere.yaml", 1.0),))
     assert parse(stale) == {}  # not the pipeline's rule files: the writer matches instead
+
+
+def test_a_worker_matches_with_the_compiled_set_it_was_started_with(tmp_path: Path) -> None:
+    """The pipeline ships its compiled matcher to each worker at start (no YAML read, no
+    compile there); a worker then matches with it even when the files are gone, and a plan
+    naming other files is not answered by it."""
+    import pickle
+    import shutil
+
+    from monitor import parse_worker
+    from monitor.parse_worker import MatchPlan, install_rules, parse_body
+
+    rules_dir = tmp_path / "rules"
+    write_rule(rules_dir)
+    rules = Rules(rules_dir)
+    rules.load()
+    assert rules.book is not None and rules.book_files
+    feed = FeedSource("small", "small", "http://127.0.0.1/small.xml", "news", "JP", "en", 900)
+    now = utcnow()
+    try:
+        install_rules(rules.book_files, pickle.dumps(rules.book.matcher))
+        shutil.rmtree(rules_dir)  # nothing left to load: only the installed set can match
+        plan = MatchPlan(str(rules_dir), rules.book_files)
+        found = parse_body(feed, SMALL_FEED, {}, feed.url, now, plan).matches
+        assert found is not None and any(found.values())
+        expected = {
+            item.id: tuple(rules.book.matcher.match(item, feed))
+            for item in parse_body(feed, SMALL_FEED, {}, feed.url, now).items
+        }
+        assert found == expected
+        other = MatchPlan(str(rules_dir), (("elsewhere.yaml", 1.0),))
+        assert parse_body(feed, SMALL_FEED, {}, feed.url, now, other).matches == {}
+    finally:
+        parse_worker._rules = None  # this process is the test runner, not a worker

@@ -218,3 +218,29 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "-h"])
     assert result.exit_code == 0
     assert "\n  Example:\n    monitor " in result.output
+
+
+def test_poll_compiles_the_rules_once_and_matches_with_them(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configuration check loads the rules; polling uses that set instead of loading
+    (and compiling) it a second time. The real loader is wrapped to count its calls."""
+    import monitor.cli.config_cmd as config_cmd
+    import monitor.config.rules as config_rules
+
+    (workdir / "rules" / "jk.yaml").write_text(
+        "id: jk\nname: Japan\nquery: Japan\n", encoding="utf-8"
+    )
+    real = config_rules.load_rules
+    calls: list[Path] = []
+
+    def counting(path: Path) -> object:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(config_rules, "load_rules", counting)
+    monkeypatch.setattr(config_cmd, "load_rules", counting)
+    result = monitor(workdir, "poll", "--once", "--json", "--workers", "0")
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 1
+    assert json.loads(result.stdout)["matches"] > 0  # the Japan Times items matched "Japan"

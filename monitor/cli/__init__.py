@@ -7,7 +7,6 @@ commands added to the top-level group below.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from pathlib import Path
 from typing import cast
@@ -38,6 +37,28 @@ LAZY_COMMANDS = {
     "stats": "stats",
 }
 
+# Command name → its short help, so `monitor --help` lists the commands without importing
+# any of them (importing them all cost ~0.4 s). tests/test_cli_commands.py holds each line
+# equal to the command's own short help: change both together.
+SHORT_HELP = {
+    "config": "Check the configuration files.",
+    "demo": "Run the whole pipeline offline on real feed snapshots shipped with the monitor.",
+    "digest": "Send one digest now: to Slack with SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL, else print it.",
+    "export": "Export items as rows, one per item and matched rule (streamed, constant memory).",
+    "feedback": "Readers' feedback from the Slack buttons, as data for the rules.",
+    "feeds": "Inspect the configured feeds.",
+    "match": "Match feed files, URLs or JSON Lines items against the rules and print the results.",
+    "poll": "Poll every enabled feed once: fetch, parse, store new items, match the rules.",
+    "prune": "Delete items published longer ago than --older-than, then VACUUM.",
+    "rules": "Validate, test, explain and measure the watch rules in rules/.",
+    "run": "Poll every enabled feed on its schedule until stopped.",
+    "search": "Search the archive with the rule language (docs/rules.md).",
+    "serve": "Browse the archive in Datasette, read-only, with facets and saved queries.",
+    "slack": "Run the Slack app: feedback buttons and the /monitor command (Socket Mode).",
+    "show": "Show one stored item: its feed, every rule it matched (with hits), where it was sent.",
+    "stats": "Archive figures: items per feed, matches per rule, items per day, size on disk.",
+}
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -54,6 +75,21 @@ class LazyMonitorGroup(MonitorGroup):
             if command.name == cmd_name:
                 return cast(click.Command, command)
         raise RuntimeError(f"monitor.cli.{module_name} does not define {cmd_name!r}")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own version calls get_command for every name (importing every module);
+        # this one renders the same rows from SHORT_HELP, through a stand-in command so the
+        # text is shortened exactly the way click shortens a command's help.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            text = SHORT_HELP.get(name)
+            # A command missing from the table (the test says so) is imported, not dropped.
+            command = click.Command(name, help=text) if text else self.get_command(ctx, name)
+            rows.append((name, command.get_short_help_str(limit) if command else ""))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyMonitorGroup, context_settings=CONTEXT_SETTINGS)
@@ -112,6 +148,8 @@ def cli(
       monitor poll --once
       monitor search '"critical minerals" AND (Japan OR Korea)' --since 30d
     """
+    import logging  # here, not at the top: `monitor --help` and `--version` never log
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr

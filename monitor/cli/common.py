@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +54,13 @@ class MonitorGroup(click.Group):
         except MonitorError as exc:
             click.echo(render_error(exc), err=True)
             sys.exit(exc.exit_code)
-        except sqlite3.DatabaseError as exc:
+        except Exception as exc:
+            # sqlite3 is imported only here, once an error is on its way: `monitor --help`
+            # and `--version` do not pay for it.
+            import sqlite3
+
+            if not isinstance(exc, sqlite3.DatabaseError):
+                raise
             # open_db answers the usual cases; this is the net for the rest (a read-only
             # archive a writing command meets, a file damaged after it was opened).
             obj = ctx.find_object(AppContext)

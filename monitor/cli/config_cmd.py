@@ -29,6 +29,9 @@ class CheckReport:
 
     problems: list[Problem] = field(default_factory=list)
     summaries: list[str] = field(default_factory=list)
+    # what loaded, so a command that checks first need not load (and compile) it again
+    feeds: FeedsConfig | None = None
+    book: RuleBook | None = None
 
     def load(self, loader: Callable[[], T]) -> T | None:
         try:
@@ -97,6 +100,7 @@ def collect_checks(ctx: AppContext) -> CheckReport:
             line += " (file not found: defaults used)"
         report.summaries.append(line)
 
+    report.feeds, report.book = feeds, book
     # Cross-file checks, only when both sides loaded (otherwise their own problems come first).
     if book is not None and settings is not None:
         report.problems.extend(rule_problems(settings, {r.id for r in book.rules}))
@@ -105,11 +109,13 @@ def collect_checks(ctx: AppContext) -> CheckReport:
     return report
 
 
-def check_all(ctx: AppContext) -> None:
-    """Start-up guard: raise one ConfigError listing every problem in every config file."""
+def check_all(ctx: AppContext) -> CheckReport:
+    """Start-up guard: raise one ConfigError listing every problem in every config file;
+    else the report, with the feeds and rules as loaded."""
     report = collect_checks(ctx)
     if report.problems:
         raise ConfigError(report.problems)
+    return report
 
 
 @click.group("config")

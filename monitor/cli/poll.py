@@ -51,10 +51,21 @@ STATUS_WORDS = {
 # ── shared by run, poll and demo ─────────────────────────────────────────────────────────
 
 
-def check_config(a: AppContext) -> FeedsConfig:
-    """Every configuration problem at once, as ConfigError (exit 2), before any write."""
-    check_all(a)
-    return load_feeds(a.feeds_path)
+def checked_config(a: AppContext) -> tuple[FeedsConfig, Rules | None]:
+    """Every configuration problem at once, as ConfigError (exit 2), before any write; then
+    the feeds and the rule set as the check loaded them: the rules compiled once, not again
+    for polling (None when there is no rules folder, as ``load_rules``)."""
+    from monitor.parse_worker import rule_files
+    from monitor.pipeline import Rules
+
+    files = rule_files(a.rules_path)  # before loading: the identity the workers check
+    report = check_all(a)
+    feeds = report.feeds if report.feeds is not None else load_feeds(a.feeds_path)
+    if not a.rules_path.is_dir() or report.book is None:
+        return feeds, None
+    rules = Rules(a.rules_path)
+    rules.adopt(report.book, files)
+    return feeds, rules
 
 
 def load_rules(rules_dir: Path) -> Rules | None:
@@ -203,9 +214,8 @@ def poll_command(
     from monitor.pipeline import poll_once
 
     a = app(ctx)
-    feeds = check_config(a)
+    feeds, rules = checked_config(a)
     selected = _select(feeds, feed_ids)
-    rules = load_rules(a.rules_path)
     with ArchiveLock(a.db_path), progress_bar(len(selected), "Polling") as progress:
         summary = poll_once(
             a.db_path,
@@ -339,8 +349,7 @@ def run_command(ctx: click.Context, workers: int | None) -> None:
       MONITOR_DB=/data/monitor.db monitor -v run
     """
     a = app(ctx)
-    feeds = check_config(a)
-    rules = load_rules(a.rules_path)
+    feeds, rules = checked_config(a)
     if a.verbose == 0:
         logging.getLogger("monitor").setLevel(logging.INFO)
     from monitor.cli.slack import app_beside_poller
