@@ -23,7 +23,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MODULES = ["compile", "text", "matcher", "termlist", "ast"]
+MODULES = [
+    "compile",
+    "context",
+    "evaluate",
+    "literals",
+    "place",
+    "proximity",
+    "scan",
+    "score",
+    "terms",
+    "text",
+    "matcher",
+    "termlist",
+    "ast",
+]
 
 CHILD = """
 import random, sys, time

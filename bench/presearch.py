@@ -39,7 +39,8 @@ import match as bench_match  # noqa: E402
 from presearch_layer import Presearch, available_engines, hyperscan  # noqa: E402
 
 from monitor.model import Item  # noqa: E402
-from monitor.rules.compile import _entry, pieces_of  # noqa: E402
+from monitor.rules.literals import anchor_entry as _entry  # noqa: E402
+from monitor.rules.literals import pieces_of  # noqa: E402
 from monitor.rules.matcher import CLAUSES, Matcher, _minimal  # noqa: E402
 from monitor.rules.text import Analyzed  # noqa: E402
 
