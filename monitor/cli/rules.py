@@ -1,4 +1,4 @@
-"""`monitor rules check|test|explain|backtest|eval` and `monitor match`."""
+"""`monitor rules check|test|explain|backtest|eval|suggest` and `monitor match`."""
 
 from __future__ import annotations
 
@@ -630,5 +630,13 @@ def _print_match(item: Item, matches: list[Match], rules: dict[str, Rule]) -> No
         flag = " !" if rules[m.rule_id].priority == "high" else ""
         click.echo(f"  {m.rule_id}{flag} ({m.score:g}): {terms}")
 
+
+def _add_suggest() -> None:
+    from monitor.cli.suggest import suggest_cmd  # its own module: this one is long enough
+
+    rules_group.add_command(suggest_cmd)
+
+
+_add_suggest()
 
 commands: list[click.Command] = [rules_group, match_cmd]

@@ -9,9 +9,10 @@ in the digest ("and 4 more") and accounted for like the shown ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from monitor.digest.cluster import StoryKey, cluster
 from monitor.model import Hit, Rule
@@ -33,6 +34,10 @@ class Candidate:
     published: datetime
     feed_id: str
     feed_name: str
+    lang: str = ""  # the item's language, else its feed's ("" when neither says)
+
+    def key(self) -> StoryKey:
+        return StoryKey(self.item_id, self.url, self.title, self.published, self.lang)
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,26 @@ class Entry:
 
     @property
     def also_sources(self) -> tuple[str, ...]:
-        names = {c.feed_name for c in self.others if c.feed_name != self.lead.feed_name}
+        """Other outlets, with their language when it is not the lead's: "Nikkei (ja)"."""
+        names = set()
+        for c in self.others:
+            if c.feed_name == self.lead.feed_name:
+                continue
+            other_lang = c.lang and c.lang.split("-")[0].lower()
+            lead_lang = self.lead.lang and self.lead.lang.split("-")[0].lower()
+            names.add(
+                c.feed_name + (f" ({other_lang})" if other_lang and other_lang != lead_lang else "")
+            )
         return tuple(sorted(names))
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """Feed ids carrying the story, the lead's first."""
+        return tuple(dict.fromkeys(c.feed_id for c in (self.lead, *self.others)))
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return tuple(c.item_id for c in (self.lead, *self.others))
 
 
 @dataclass(frozen=True)
@@ -83,18 +106,20 @@ def eligible(
     ]
 
 
-def stories(candidates: Sequence[Candidate], rules: Sequence[Rule]) -> list[Entry]:
-    """One Entry per story, under its best rule; ranked best first."""
+def stories(
+    candidates: Sequence[Candidate],
+    rules: Sequence[Rule],
+    vectors: Mapping[str, Any] | None = None,
+) -> list[Entry]:
+    """One Entry per story, under its best rule; ranked best first. ``vectors``: item
+    embeddings, which also join one story told in several languages."""
     rule_order = {r.id: i for i, r in enumerate(rules)}
     by_item: dict[str, list[Candidate]] = {}
     for c in candidates:
         by_item.setdefault(c.item_id, []).append(c)
-    keys = [
-        StoryKey(item_id, cs[0].url, cs[0].title, cs[0].published)
-        for item_id, cs in by_item.items()
-    ]
+    keys = [cs[0].key() for cs in by_item.values()]
     entries = []
-    for group in cluster(keys):
+    for group in cluster(keys, vectors):
         members = [c for item_id in group for c in by_item[item_id]]
         best = min(members, key=lambda c: (*_rank_key(c)[:1], rule_order[c.rule_id], c.item_id))
         lead = min((c for c in members if c.rule_id == best.rule_id), key=_rank_key)
@@ -145,7 +170,9 @@ def alert_rules(rules: Sequence[Rule], chosen: Sequence[str] | None) -> list[Rul
 
 
 def split_covered(
-    entries: Sequence[Entry], previous: Sequence[tuple[StoryKey, int]]
+    entries: Sequence[Entry],
+    previous: Sequence[tuple[StoryKey, int]],
+    vectors: Mapping[str, Any] | None = None,
 ) -> tuple[list[Entry], list[tuple[Entry, int]]]:
     """Separate stories already told by an earlier message (``previous``: the items it
     carried, with its delivery id) from new ones, so a later copy of a story from another
@@ -155,9 +182,9 @@ def split_covered(
     owner = {key.id: delivery for key, delivery in previous}
     keys = [k for k, _ in previous]
     for e in entries:
-        keys += [StoryKey(c.item_id, c.url, c.title, c.published) for c in (e.lead, *e.others)]
+        keys += [c.key() for c in (e.lead, *e.others)]
     told: dict[str, int] = {}
-    for group in cluster(keys):
+    for group in cluster(keys, vectors):
         delivery = next((owner[i] for i in group if i in owner), None)
         if delivery is not None:
             told.update(dict.fromkeys(group, delivery))

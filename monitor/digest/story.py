@@ -59,7 +59,7 @@ def entry_section(entry: Entry, tz: tzinfo, year: int | None = None) -> Section:
     if sources:
         shown = ", ".join(escape_fit(s, SOURCE_BUDGET) for s in sources[:MAX_SOURCES_SHOWN])
         extra = len(sources) - MAX_SOURCES_SHOWN
-        also = f" · also carried by {shown}" + (f" and {extra} more" if extra > 0 else "")
+        also = f" · also: {shown}" + (f" and {extra} more" if extra > 0 else "")
     snippet = ""
     if lead.summary:
         spans = [(h.start, h.end) for h in lead.hits if h.field == "summary"]

@@ -68,7 +68,8 @@ def candidates(
     marks = ",".join("?" for _ in rule_ids)
     sql = f"""
         SELECT m.item_id, m.rule_id, m.score, m.hits, i.title, i.summary, i.url, i.published,
-               i.feed_id, COALESCE(NULLIF(f.name, ''), i.feed_id) AS feed_name
+               i.feed_id, COALESCE(NULLIF(f.name, ''), i.feed_id) AS feed_name,
+               COALESCE(NULLIF(i.lang, ''), f.lang, '') AS lang
         FROM matches m
         JOIN items i ON i.id = m.item_id
         LEFT JOIN feeds f ON f.id = i.feed_id
@@ -86,7 +87,7 @@ def candidates(
 
 
 def _candidate(row: tuple[Any, ...]) -> Candidate:
-    item_id, rule_id, score, hits, title, summary, url, published, feed_id, feed_name = row
+    item_id, rule_id, score, hits, title, summary, url, published, feed_id, feed_name, lang = row
     try:
         raw_hits = json.loads(hits or "[]")
         parsed = tuple(
@@ -105,6 +106,7 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
         published=from_db_time(published),
         feed_id=feed_id,
         feed_name=feed_name,
+        lang=lang or "",
     )
 
 
