@@ -2,8 +2,8 @@
 
 Input is every undelivered match (one Candidate per item and rule). Items telling the same
 story are clustered (cluster.py); each story appears once, under the rule that scored it
-highest, naming the other rules. Within a rule, entries rank by score, then recency, then id,
-so the order is deterministic. Entries past ``max_items`` are not dropped: they are counted
+highest, naming the other rules. Within a rule, entries rank by relevance (score × feed
+weight × coverage, relevance.py), then recency, then id, so the order is deterministic. Entries past ``max_items`` are not dropped: they are counted
 in the digest ("and 4 more") and accounted for like the shown ones.
 """
 
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.digest.cluster import StoryKey, cluster
+from monitor.digest.relevance import feed_weight, relevance
 from monitor.model import Hit, Rule
 
 Claim = tuple[str, str]  # (item id, rule id)
@@ -35,6 +36,17 @@ class Candidate:
     feed_id: str
     feed_name: str
     lang: str = ""  # the item's language, else its feed's ("" when neither says)
+    feed_kind: str = ""
+    feed_weight: float | None = None  # feeds.yaml's weight; None: the kind's default
+
+    @property
+    def weight(self) -> float:
+        return feed_weight(self.feed_kind, self.feed_weight)
+
+    @property
+    def weighted(self) -> float:
+        """The match's score times its outlet's weight: what picks a story's lead item."""
+        return round(self.score * self.weight, 3)
 
     def key(self) -> StoryKey:
         return StoryKey(self.item_id, self.url, self.title, self.published, self.lang)
@@ -53,6 +65,11 @@ class Entry:
     @property
     def score(self) -> float:
         return self.lead.score
+
+    @property
+    def relevance(self) -> float:
+        """What ranks the story: score × feed weight × coverage (monitor.digest.relevance)."""
+        return relevance(self.lead.score, self.lead.weight, len(self.outlets))
 
     @property
     def also_sources(self) -> tuple[str, ...]:
@@ -91,7 +108,11 @@ class RuleSection:
 
 
 def _rank_key(c: Candidate) -> tuple[float, float, str]:
-    return (-c.score, -c.published.timestamp(), c.item_id)
+    return (-c.weighted, -c.published.timestamp(), c.item_id)
+
+
+def _entry_key(e: Entry) -> tuple[float, float, str]:
+    return (-e.relevance, -e.lead.published.timestamp(), e.lead.item_id)
 
 
 def eligible(
@@ -121,7 +142,7 @@ def stories(
     entries = []
     for group in cluster(keys, vectors):
         members = [c for item_id in group for c in by_item[item_id]]
-        best = min(members, key=lambda c: (*_rank_key(c)[:1], rule_order[c.rule_id], c.item_id))
+        best = min(members, key=lambda c: (-c.score, rule_order[c.rule_id], c.item_id))
         lead = min((c for c in members if c.rule_id == best.rule_id), key=_rank_key)
         others: dict[str, Candidate] = {}
         for c in sorted(members, key=_rank_key):
@@ -130,7 +151,7 @@ def stories(
         also = sorted({c.rule_id for c in members} - {lead.rule_id}, key=rule_order.__getitem__)
         claims = tuple(sorted({(c.item_id, c.rule_id) for c in members}))
         entries.append(Entry(lead.rule_id, lead, tuple(others.values()), tuple(also), claims))
-    entries.sort(key=lambda e: _rank_key(e.lead))
+    entries.sort(key=_entry_key)
     return entries
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 
 from monitor.digest.message import MAX_SECTION_TEXT, Context, Section
 from monitor.digest.mrkdwn import escape_fit, fit, highlight, json_len, link
+from monitor.digest.relevance import coverage
 from monitor.digest.select import Entry, RuleSection
 from monitor.model import Rule
 
@@ -81,6 +82,14 @@ def why_context(entry: Entry, rules: Mapping[str, Rule]) -> Context:
             terms.append(hit.term)
     name = escape_fit(rule_name(entry.rule_id, rules), RULE_BUDGET)
     text = f"Why: {name} · score {entry.score:g}"
+    if entry.relevance != entry.score:  # the parts that ranked it: outlet weight, coverage
+        text += f" · ranked {entry.relevance:g}"
+        parts = []
+        if entry.lead.weight != 1.0:
+            parts.append(f"feed ×{entry.lead.weight:g}")
+        if len(entry.outlets) > 1:
+            parts.append(f"{len(entry.outlets)} outlets ×{coverage(len(entry.outlets)):.2f}")
+        text += f" ({', '.join(parts)})" if parts else ""
     if terms:
         shown = ", ".join(escape_fit(t, TERM_BUDGET) for t in terms[:MAX_TERMS_SHOWN])
         text += f" · terms: {shown}" + (" …" if len(terms) > MAX_TERMS_SHOWN else "")

@@ -69,7 +69,7 @@ def candidates(
     sql = f"""
         SELECT m.item_id, m.rule_id, m.score, m.hits, i.title, i.summary, i.url, i.published,
                i.feed_id, COALESCE(NULLIF(f.name, ''), i.feed_id) AS feed_name,
-               COALESCE(NULLIF(i.lang, ''), f.lang, '') AS lang
+               COALESCE(NULLIF(i.lang, ''), f.lang, '') AS lang, COALESCE(f.kind, ''), f.weight
         FROM matches m
         JOIN items i ON i.id = m.item_id
         LEFT JOIN feeds f ON f.id = i.feed_id
@@ -87,7 +87,8 @@ def candidates(
 
 
 def _candidate(row: tuple[Any, ...]) -> Candidate:
-    item_id, rule_id, score, hits, title, summary, url, published, feed_id, feed_name, lang = row
+    (item_id, rule_id, score, hits, title, summary, url, published) = row[:8]
+    feed_id, feed_name, lang, kind, weight = row[8:]
     try:
         raw_hits = json.loads(hits or "[]")
         parsed = tuple(
@@ -107,6 +108,8 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
         feed_id=feed_id,
         feed_name=feed_name,
         lang=lang or "",
+        feed_kind=kind or "",
+        feed_weight=None if weight is None else float(weight),
     )
 
 

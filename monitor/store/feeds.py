@@ -99,23 +99,26 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
     """
     existing = {
         r[0]: list(r[1:])
-        for r in db.execute("SELECT id, name, url, kind, country, lang FROM feeds").fetchall()
+        for r in db.execute(
+            "SELECT id, name, url, kind, country, lang, weight FROM feeds"
+        ).fetchall()
     }
     with db.atomic():
         for s in sources:
             # A feed configured without a name keeps the one learned from its title.
             name = s.name or (existing[s.id][0] if s.id in existing else "")
-            fields = [name, s.url, s.kind, s.country, s.lang]
+            fields = [name, s.url, s.kind, s.country, s.lang, s.weight]
             if s.id not in existing:
                 db.execute(
-                    "INSERT INTO feeds (id, name, url, kind, country, lang) VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO feeds (id, name, url, kind, country, lang, weight)"
+                    " VALUES (?,?,?,?,?,?,?)",
                     [s.id, *fields],
                 )
             elif existing[s.id] == fields:
                 continue  # nothing to write: a steady cycle should not rewrite every row
             elif existing[s.id][1] != s.url:
                 db.execute(
-                    """UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?,
+                    """UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?, weight=?,
                        etag=NULL, last_modified=NULL, body_hash=NULL, last_error=NULL,
                        last_error_kind=NULL, error_since=NULL, consecutive_failures=0,
                        retry_after_until=NULL, next_poll_at=NULL, disabled_reason=NULL,
@@ -124,7 +127,7 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
                 )
             else:
                 db.execute(
-                    "UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=? WHERE id=?",
+                    "UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?, weight=? WHERE id=?",
                     [*fields, s.id],
                 )
 

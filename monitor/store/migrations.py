@@ -369,3 +369,9 @@ def _embeddings(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0501_feed_weight")
+def _feed_weight(db: sqlite_utils.Database) -> None:
+    # feeds.yaml's `weight:` for ranking (monitor.digest.relevance); NULL: the kind's default.
+    db.execute("ALTER TABLE feeds ADD COLUMN weight REAL")
