@@ -66,10 +66,12 @@ def candidates(
     if not rule_ids:
         return []
     marks = ",".join("?" for _ in rule_ids)
+    # feeds.weight came with migration 0501; a read-only archive from before has none
+    weight = "f.weight" if "weight" in {c.name for c in db["feeds"].columns} else "NULL"
     sql = f"""
         SELECT m.item_id, m.rule_id, m.score, m.hits, i.title, i.summary, i.url, i.published,
                i.feed_id, COALESCE(NULLIF(f.name, ''), i.feed_id) AS feed_name,
-               COALESCE(NULLIF(i.lang, ''), f.lang, '') AS lang, COALESCE(f.kind, ''), f.weight
+               COALESCE(NULLIF(i.lang, ''), f.lang, '') AS lang, COALESCE(f.kind, ''), {weight}
         FROM matches m
         JOIN items i ON i.id = m.item_id
         LEFT JOIN feeds f ON f.id = i.feed_id

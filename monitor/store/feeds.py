@@ -97,28 +97,26 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
     Rows of feeds no longer configured are kept: their items still point at them.
     A changed URL clears the conditional-GET state and any disabled reason.
     """
+    sources = list(sources)
     existing = {
         r[0]: list(r[1:])
-        for r in db.execute(
-            "SELECT id, name, url, kind, country, lang, weight FROM feeds"
-        ).fetchall()
+        for r in db.execute("SELECT id, name, url, kind, country, lang FROM feeds").fetchall()
     }
     with db.atomic():
         for s in sources:
             # A feed configured without a name keeps the one learned from its title.
             name = s.name or (existing[s.id][0] if s.id in existing else "")
-            fields = [name, s.url, s.kind, s.country, s.lang, s.weight]
+            fields = [name, s.url, s.kind, s.country, s.lang]
             if s.id not in existing:
                 db.execute(
-                    "INSERT INTO feeds (id, name, url, kind, country, lang, weight)"
-                    " VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO feeds (id, name, url, kind, country, lang) VALUES (?,?,?,?,?,?)",
                     [s.id, *fields],
                 )
             elif existing[s.id] == fields:
                 continue  # nothing to write: a steady cycle should not rewrite every row
             elif existing[s.id][1] != s.url:
                 db.execute(
-                    """UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?, weight=?,
+                    """UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?,
                        etag=NULL, last_modified=NULL, body_hash=NULL, last_error=NULL,
                        last_error_kind=NULL, error_since=NULL, consecutive_failures=0,
                        retry_after_until=NULL, next_poll_at=NULL, disabled_reason=NULL,
@@ -127,9 +125,22 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
                 )
             else:
                 db.execute(
-                    "UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=?, weight=? WHERE id=?",
+                    "UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=? WHERE id=?",
                     [*fields, s.id],
                 )
+    _sync_weights(db, sources)
+
+
+def _sync_weights(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None:
+    """feeds.yaml's ``weight:`` (for ranking; migration 0501). Written apart from the other
+    fields so that an archive older than the column (a test's partial schema) still syncs."""
+    if "weight" not in {c.name for c in db["feeds"].columns}:
+        return
+    stored = dict(db.execute("SELECT id, weight FROM feeds").fetchall())
+    changes = [(s.weight, s.id) for s in sources if s.id in stored and stored[s.id] != s.weight]
+    if changes:
+        with db.atomic():
+            db.conn.executemany("UPDATE feeds SET weight = ? WHERE id = ?", changes)
 
 
 def load_states(db: sqlite_utils.Database) -> dict[str, FeedState]:
