@@ -166,10 +166,17 @@ def draft_digest(
     return DigestDraft(spec, messages, min(start, now), now, covered, fresh)
 
 
-def _embed_first(db: Database, *, kind: str, name: str, rule_ids: Sequence[str]) -> None:
+def _embed_first(
+    db: Database,
+    *,
+    kind: str,
+    name: str,
+    rule_ids: Sequence[str],
+    since: datetime | None = None,
+) -> None:
     """Compute and store missing vectors before the claim's write transaction, so the
     encoder (seconds for hundreds of items) never holds the archive's write lock."""
-    found = ledger.candidates(db, kind=kind, name=name, rule_ids=rule_ids)
+    found = ledger.candidates(db, kind=kind, name=name, rule_ids=rule_ids, since=since)
     story_vectors(db, found, keep=True)
     if db.conn.in_transaction:
         db.conn.commit()
@@ -189,7 +196,11 @@ def send_digest(
     now = now or utcnow()
     spec = settings.digest(name)
     _embed_first(
-        db, kind="digest", name=spec.name, rule_ids=[r.id for r in digest_rules(spec, rules)]
+        db,
+        kind="digest",
+        name=spec.name,
+        rule_ids=[r.id for r in digest_rules(spec, rules)],
+        since=now - since if since else None,
     )
     with ledger.claiming(db):
         draft = draft_digest(
@@ -234,7 +245,9 @@ def send_alerts(
     if chosen:
         tz = ZoneInfo(settings.timezone)
         by_id = {r.id: r for r in rules}
-        _embed_first(db, kind="alert", name=ALERTS, rule_ids=[r.id for r in chosen])
+        _embed_first(
+            db, kind="alert", name=ALERTS, rule_ids=[r.id for r in chosen], since=now - spec.max_age
+        )
         with ledger.claiming(db):
             found = ledger.candidates(
                 db,
