@@ -36,6 +36,7 @@ from monitor.digest.select import (
     stories,
 )
 from monitor.digest.thread import render_thread
+from monitor.embed.feedback import with_feedback
 from monitor.embed.vectors import ensure
 from monitor.errors import DeliveryError
 from monitor.model import Rule
@@ -148,6 +149,7 @@ def draft_digest(
     usable = eligible(found, chosen, min_score=spec.min_score)
     told = ledger.told_stories(db, kind="digest", name=spec.name, since=now - WINDOW)
     vectors = story_vectors(db, usable, told, keep=keep)
+    usable = with_feedback(db, usable, vectors, keep=keep)
     entries = stories(usable, chosen, vectors)
     fresh, covered = split_covered(entries, told, vectors)
     sections = sections_of(fresh, chosen, channel=spec.channel, max_items=spec.max_items)
@@ -259,6 +261,7 @@ def send_alerts(
             told = ledger.told_stories(db, kind="alert", name=ALERTS, since=now - WINDOW)
             usable = eligible(found, chosen)
             vectors = story_vectors(db, usable, told, keep=True)
+            usable = with_feedback(db, usable, vectors, keep=True)
             fresh, covered = split_covered(stories(usable, chosen, vectors), told, vectors)
             for entry in fresh:
                 channel = by_id[entry.rule_id].channel or spec.channel

@@ -124,7 +124,7 @@ def test_the_demo_digest_tells_the_coal_india_story_once_in_two_languages(
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    lines = [line.strip() for line in result.stdout.splitlines()]  # replies are indented
     coal = [
         i
         for i, line in enumerate(lines)

@@ -161,3 +161,52 @@ def test_sending_the_digest_keeps_each_vector_once(tmp_path: Path) -> None:
     assert "also: " in result.stdout
     db = open_db(tmp_path / "monitor.db")
     assert db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == len(ITEMS)
+
+
+@needs_encoder
+def test_readers_feedback_lifts_stories_like_relevant_ones_and_lowers_the_others(
+    tmp_path: Path,
+) -> None:
+    env = write_config(tmp_path)
+    db = open_db(tmp_path / "monitor.db")
+    db.execute("INSERT INTO feeds (id, name, lang) VALUES ('reuters-ja', 'ロイター', 'ja')")
+    db.execute("INSERT INTO feeds (id, name, lang) VALUES ('reuters', 'Reuters', 'en')")
+    by_story = {(x["story"], x["lang"]): x for x in ITEMS}
+    rows = [  # (id, item, matched): two Japanese candidates, and the English items readers judged
+        ("bok-ja", by_story[("bok", "ja")], True),
+        ("ck-ja", by_story[("china-korea", "ja")], True),
+        ("bok-en", by_story[("bok", "en")], False),
+        ("ck-en", by_story[("china-korea", "en")], False),
+    ]
+    for item_id, x, matched in rows:
+        feed = "reuters-ja" if x["lang"] == "ja" else "reuters"
+        when = "2026-08-21T06:00:00Z" if item_id == "ck-ja" else x["published"]  # ck-ja newest
+        db.execute(
+            "INSERT INTO items (id, feed_id, url, title, summary, published, first_seen)"
+            " VALUES (?, ?, ?, ?, '', ?, ?)",
+            [item_id, feed, x["url"] + "#" + item_id, x["title"], when, when],
+        )
+        if matched:
+            db.execute(
+                "INSERT INTO matches (item_id, rule_id, rule_version, score, hits, matched_at)"
+                " VALUES (?, 'japan-korea', 'v1', 5, '[]', ?)",
+                [item_id, when],
+            )
+    for n, (item_id, label) in enumerate([("bok-en", "relevant"), ("ck-en", "not_relevant")]):
+        db.execute(
+            "INSERT INTO feedback (item_id, rule_id, label, user_id, created_at, event_key)"
+            " VALUES (?, 'japan-korea', ?, 'U1', '2026-08-21T07:00:00Z', ?)",
+            [item_id, label, f"k{n}"],
+        )
+    db.conn.commit()
+    db.close()
+    stories = [s for m in _preview(env) for s in m["stories"]]  # type: ignore[attr-defined]
+    assert [s["items"] for s in stories] == [
+        ["bok-ja"],
+        ["ck-ja"],
+    ]  # by words: newest first otherwise
+    text = json.dumps(_preview(env), ensure_ascii=False)
+    assert "readers ×1.2" in text and "readers ×0.8" in text
+    monkey_env = {**env, "MONITOR_EMBED": "off"}  # without vectors feedback cannot apply
+    plain = [s for m in _preview(monkey_env) for s in m["stories"]]  # type: ignore[attr-defined]
+    assert [s["items"] for s in plain] == [["ck-ja"], ["bok-ja"]]

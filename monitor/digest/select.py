@@ -38,6 +38,7 @@ class Candidate:
     lang: str = ""  # the item's language, else its feed's ("" when neither says)
     feed_kind: str = ""
     feed_weight: float | None = None  # feeds.yaml's weight; None: the kind's default
+    feedback: float = 1.0  # from readers' clicks on similar items (relevance.feedback_factor)
 
     @property
     def weight(self) -> float:
@@ -69,7 +70,7 @@ class Entry:
     @property
     def relevance(self) -> float:
         """What ranks the story: score × feed weight × coverage (monitor.digest.relevance)."""
-        return relevance(self.lead.score, self.lead.weight, len(self.outlets))
+        return relevance(self.lead.score, self.lead.weight, len(self.outlets), self.lead.feedback)
 
     @property
     def also_sources(self) -> tuple[str, ...]:

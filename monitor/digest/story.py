@@ -89,6 +89,8 @@ def why_context(entry: Entry, rules: Mapping[str, Rule]) -> Context:
             parts.append(f"feed ×{entry.lead.weight:g}")
         if len(entry.outlets) > 1:
             parts.append(f"{len(entry.outlets)} outlets ×{coverage(len(entry.outlets)):.2f}")
+        if entry.lead.feedback != 1.0:
+            parts.append(f"readers ×{entry.lead.feedback:g}")
         text += f" ({', '.join(parts)})" if parts else ""
     if terms:
         shown = ", ".join(escape_fit(t, TERM_BUDGET) for t in terms[:MAX_TERMS_SHOWN])
