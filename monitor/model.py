@@ -29,6 +29,7 @@ class FeedSource:
     max_bytes: int = 10_000_000  # cap on the decompressed body
     # article pages: auto = when the feed's summaries are short or absent (pipeline_fulltext)
     full_text: FullText = "auto"
+    weight: float | None = None  # ranking weight; None: the kind's (monitor.digest.relevance)
 
 
 @dataclass(frozen=True)

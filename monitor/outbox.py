@@ -12,11 +12,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.config.settings import DigestSpec, Settings, feedback_buttons_from_env
 from monitor.deliver.base import Deliverer
-from monitor.digest.cluster import WINDOW
+from monitor.digest.cluster import WINDOW, StoryKey
 from monitor.digest.message import Message
 from monitor.digest.render import (
     render_alert,
@@ -25,8 +26,18 @@ from monitor.digest.render import (
     render_feed_recovered,
     render_set_aside,
 )
-from monitor.digest.select import Entry, alert_rules, eligible, sections_of, split_covered, stories
+from monitor.digest.select import (
+    Candidate,
+    Entry,
+    alert_rules,
+    eligible,
+    sections_of,
+    split_covered,
+    stories,
+)
 from monitor.digest.thread import render_thread
+from monitor.embed.feedback import with_feedback
+from monitor.embed.vectors import ensure
 from monitor.errors import DeliveryError
 from monitor.model import Rule
 from monitor.store import backlog, threads
@@ -66,6 +77,33 @@ class DigestDraft:
     end: datetime
     # Later copies of stories an earlier message told: (entry, that message's delivery id).
     covered: list[tuple[Entry, int]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # the stories the messages carry
+
+    def stories_of(self, message: Message) -> list[dict[str, object]]:
+        """The stories one message carries, for `digest preview --json`."""
+        return [
+            {
+                "rule": e.rule_id,
+                "title": e.lead.title,
+                "items": list(e.items),
+                "outlets": list(e.outlets),
+            }
+            for e in self.entries
+            if (e.lead.item_id, e.rule_id) in message.claims
+        ]
+
+
+def story_vectors(
+    db: Database,
+    candidates: Sequence[Candidate],
+    told: Sequence[tuple[StoryKey, int]] = (),
+    *,
+    keep: bool = False,
+) -> dict[str, Any] | None:
+    """Embeddings of the candidates' and told stories' items; None without the encoder."""
+    titles = {c.item_id: c.title for c in candidates}
+    titles.update((key.id, key.title) for key, _ in told)
+    return ensure(db, list(titles.items()), keep=keep)
 
 
 def digest_rules(spec: DigestSpec, rules: Sequence[Rule]) -> list[Rule]:
@@ -91,8 +129,10 @@ def draft_digest(
     since: timedelta | None = None,
     now: datetime | None = None,
     destination: str = "slack",
+    keep: bool = False,
 ) -> DigestDraft:
-    """Render the digest from the matches it has not delivered yet. Reads only.
+    """Render the digest from the matches it has not delivered yet. Reads only, except
+    that ``keep`` stores the item vectors it had to compute (monitor.embed).
     ``destination`` (a deliverer's name) decides the layout with the digest's ``layout``."""
     now = now or utcnow()
     spec = settings.digest(name)
@@ -106,9 +146,12 @@ def draft_digest(
     start = lower or ledger.last_period_end(db, "digest", spec.name)
     if start is None:
         start = min((c.published for c in found), default=now - timedelta(days=1))
-    entries = stories(eligible(found, chosen, min_score=spec.min_score), chosen)
+    usable = eligible(found, chosen, min_score=spec.min_score)
     told = ledger.told_stories(db, kind="digest", name=spec.name, since=now - WINDOW)
-    fresh, covered = split_covered(entries, told)
+    vectors = story_vectors(db, usable, told, keep=keep)
+    usable = with_feedback(db, usable, vectors, keep=keep)
+    entries = stories(usable, chosen, vectors)
+    fresh, covered = split_covered(entries, told, vectors)
     sections = sections_of(fresh, chosen, channel=spec.channel, max_items=spec.max_items)
     render = render_thread if threaded(spec, destination) else render_digest
     messages = render(
@@ -122,7 +165,23 @@ def draft_digest(
         post_when_empty=spec.post_when_empty,
         feedback=feedback_buttons_from_env(),
     )
-    return DigestDraft(spec, messages, min(start, now), now, covered)
+    return DigestDraft(spec, messages, min(start, now), now, covered, fresh)
+
+
+def _embed_first(
+    db: Database,
+    *,
+    kind: str,
+    name: str,
+    rule_ids: Sequence[str],
+    since: datetime | None = None,
+) -> None:
+    """Compute and store missing vectors before the claim's write transaction, so the
+    encoder (seconds for hundreds of items) never holds the archive's write lock."""
+    found = ledger.candidates(db, kind=kind, name=name, rule_ids=rule_ids, since=since)
+    story_vectors(db, found, keep=True)
+    if db.conn.in_transaction:
+        db.conn.commit()
 
 
 def send_digest(
@@ -137,9 +196,24 @@ def send_digest(
 ) -> DeliveryReport:
     """Post one digest now: claim its matches with the messages in one transaction, then send."""
     now = now or utcnow()
+    spec = settings.digest(name)
+    _embed_first(
+        db,
+        kind="digest",
+        name=spec.name,
+        rule_ids=[r.id for r in digest_rules(spec, rules)],
+        since=now - since if since else None,
+    )
     with ledger.claiming(db):
         draft = draft_digest(
-            db, settings, rules, name=name, since=since, now=now, destination=deliverer.name
+            db,
+            settings,
+            rules,
+            name=name,
+            since=since,
+            now=now,
+            destination=deliverer.name,
+            keep=True,
         )
         ids = ledger.reserve(
             db,
@@ -173,6 +247,9 @@ def send_alerts(
     if chosen:
         tz = ZoneInfo(settings.timezone)
         by_id = {r.id: r for r in rules}
+        _embed_first(
+            db, kind="alert", name=ALERTS, rule_ids=[r.id for r in chosen], since=now - spec.max_age
+        )
         with ledger.claiming(db):
             found = ledger.candidates(
                 db,
@@ -182,7 +259,10 @@ def send_alerts(
                 since=now - spec.max_age,
             )
             told = ledger.told_stories(db, kind="alert", name=ALERTS, since=now - WINDOW)
-            fresh, covered = split_covered(stories(eligible(found, chosen), chosen), told)
+            usable = eligible(found, chosen)
+            vectors = story_vectors(db, usable, told, keep=True)
+            usable = with_feedback(db, usable, vectors, keep=True)
+            fresh, covered = split_covered(stories(usable, chosen, vectors), told, vectors)
             for entry in fresh:
                 channel = by_id[entry.rule_id].channel or spec.channel
                 messages.append(

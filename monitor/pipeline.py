@@ -597,6 +597,7 @@ from monitor.outbox import (  # noqa: E402
 )
 from monitor.outbox import draft_digest as draft_digest  # noqa: E402 - re-exported
 from monitor.outbox import flush_pending as flush_pending  # noqa: E402 - re-exported
+from monitor.spikealerts import send_spikes  # noqa: E402
 from monitor.store.db import open_db  # noqa: E402
 
 
@@ -628,6 +629,7 @@ class Dispatcher:
         try:
             report = send_alerts(db, self.settings, self._rules(), self.deliverer)
             report.merge(send_ops_alerts(db, self.settings, self.deliverer))
+            report.merge(send_spikes(db, self.settings, self._rules(), self.deliverer))
             return report
         finally:
             db.close()

@@ -201,7 +201,7 @@ def test_alerts_go_out_once_per_story_for_high_priority_rules(
     (message,) = fake_slack.messages
     assert message["channel"] == "#alerts"
     assert message["blocks"][0]["text"]["text"] == "Alert: Japan–US–Korea trilateral"
-    assert "also carried by Yonhap" in fake_slack.texts()[0]
+    assert "also: Yonhap" in fake_slack.texts()[0]
     assert (
         send_alerts(db, SETTINGS, RULES, web(fake_slack), now=NOW + timedelta(minutes=1)).reserved
         == 0

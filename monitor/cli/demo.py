@@ -208,6 +208,10 @@ def demo_command(
             summary = poll_once(demo_db, sources, rules=rules, progress=progress, workers=workers)
         click.echo(summary.line())
         click.echo()
+        if summary.matches:  # as after `monitor poll --once`: matched items get their vectors
+            from monitor.embed.vectors import backfill_archive
+
+            backfill_archive(demo_db, budget=summary.matches + 64)
         db = open_db(demo_db, readonly=True)
         try:
             print_stored(db, summary)

@@ -186,8 +186,12 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
 
     db = _open_existing(a.db_path)
     draft = draft_digest(db, settings, rules, name=name, since=since, destination=_where())
-    # "thread" (parent / reply) says how a threaded digest hangs together; Slack never sees it.
-    out = [{**payload(m), **({"thread": m.thread} if m.thread else {})} for m in draft.messages]
+    # "thread" (parent / reply) says how a threaded digest hangs together; "stories" what
+    # each message tells, for scripts. Slack never sees either.
+    out = [
+        {**payload(m), **({"thread": m.thread} if m.thread else {}), "stories": draft.stories_of(m)}
+        for m in draft.messages
+    ]
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     for note in backlog_notes(db):
         click.echo(note, err=True)

@@ -226,6 +226,11 @@ def poll_command(
             workers=workers,
         )
     said = verdict(summary.outcomes)
+    if summary.matches:
+        # After the cycle, not inside it: the cycle's speed never waits for the encoder.
+        from monitor.embed.vectors import backfill_archive
+
+        backfill_archive(a.db_path, budget=max(summary.matches, 0) + 64)
     if as_json:
         click.echo(summary_json(summary))
     else:
@@ -274,6 +279,20 @@ def daemon_jobs(
     return jobs
 
 
+EMBED_EVERY = 300  # seconds between background embedding passes in `monitor run`
+
+
+def embed_job(db_path: Path) -> scheduler.JobSpec:
+    """Embeds items without a vector (matched first), a bounded batch in a worker thread."""
+    from monitor import scheduler
+    from monitor.embed.vectors import backfill_archive
+
+    async def run() -> int:
+        return await asyncio.to_thread(backfill_archive, db_path)
+
+    return scheduler.JobSpec(id="embed:backfill", func=run, every=EMBED_EVERY)
+
+
 async def _daemon(
     a: AppContext, feeds: Sequence[FeedSource], rules: Rules | None, workers: int | None
 ) -> None:
@@ -306,6 +325,7 @@ async def _daemon(
             )
         _log_waiting(feeds, first_runs, now, set(disabled))
         jobs = daemon_jobs(poller, feeds, first_runs) + delivery_jobs(a, rules)
+        jobs.append(embed_job(a.db_path))
         await scheduler.serve(jobs, drain=poller.drain, on_reload=hangup)
 
 

@@ -1,4 +1,4 @@
-"""`monitor rules check|test|explain|backtest|eval` and `monitor match`."""
+"""`monitor rules check|test|explain|backtest|eval|suggest` and `monitor match`."""
 
 from __future__ import annotations
 
@@ -17,13 +17,16 @@ from rich.tree import Tree
 from monitor.cli.archive import TimeSpec
 from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.config.rules import RuleBook, load_rules
+from monitor.digest.relevance import feed_weight
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
 from monitor.model import FeedSource, Hit, Item, Match, Rule
 from monitor.rules import scoring
 from monitor.rules.evaluate import Explanation
-from monitor.rules.explain import describe, explain_rule, segments, window
+from monitor.rules.explain import describe as describe_clause
+from monitor.rules.explain import explain_rule, segments, window
 from monitor.rules.scoring import Record, Score
 from monitor.rules.why import hit_dict, why_text
+from monitor.rules.termweights import describe, lead_end
 from monitor.store.matches import feed_from_row
 
 
@@ -209,7 +212,7 @@ def test_cmd(ctx: click.Context, rule_id: str | None) -> None:
                 click.echo(f"  title:   {example.title}")
                 if example.summary:
                     click.echo(f"  summary: {example.summary}")
-                for line in describe(result):
+                for line in describe_clause(result):
                     click.echo(f"  {line}")
     click.echo(
         f"{total} examples in {len(rules)} rule{'s' if len(rules) != 1 else ''}: "
@@ -373,6 +376,15 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
     verdict = "[green]matches[/]" if o.matched else "[red]does not match[/]"
     console.print(f"[bold]{escape(rule.id)}[/] {verdict} item {escape(item.id)}", end="")
     console.print(f" (score {o.score:g})" if o.result.matched else "")
+    if o.result.matched:
+        console.print(
+            Text("  score = " + _score_parts(o.result, item.summary, rule.weight, o.score))
+        )
+        if feed is not None:
+            w = feed_weight(feed.kind, feed.weight)
+            console.print(
+                Text(f"  in digests × feed weight {w:g} ({feed.kind}) × coverage (outlets)")
+            )
     for reason in result.reasons:
         console.print(f"  because {escape(reason)}")
     if o.result.matched:
@@ -403,6 +415,14 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
         )
     else:
         console.print("[dim]stored match: none[/]")
+
+
+def _score_parts(result: Any, summary: str, weight: float, total: float) -> str:
+    """The score's parts (rules/termweights.py): title, lead, saturated rest, NEAR, weight."""
+    rank = {"title": 0, "summary": 1, "body": 2}
+    hits = [(rank.get(h.field, 2), h.start, h.term) for h in result.hits]
+    parts = describe(hits, lead_end(summary), result.score, 1.0)
+    return parts + (f", × rule weight {weight:g}" if weight != 1 else "") + f" = {total:g}"
 
 
 @rules_group.command("backtest")
@@ -632,5 +652,13 @@ def _print_match(item: Item, matches: list[Match], rules: dict[str, Rule]) -> No
         flag = " !" if rules[m.rule_id].priority == "high" else ""
         click.echo(f"  {m.rule_id}{flag} ({m.score:g}): {terms}")
 
+
+def _add_suggest() -> None:
+    from monitor.cli.suggest import suggest_cmd  # its own module: this one is long enough
+
+    rules_group.add_command(suggest_cmd)
+
+
+_add_suggest()
 
 commands: list[click.Command] = [rules_group, match_cmd]

@@ -8,10 +8,14 @@ from datetime import timedelta
 import click
 
 from monitor.cli.archive import Duration, open_archive
-from monitor.cli.common import app
-from monitor.errors import MonitorError
+from monitor.cli.common import AppContext, app
+from monitor.config.settings import SpikeSpec, load_settings
+from monitor.digest.spikes import Volume
+from monitor.errors import ConfigError, MonitorError
 from monitor.store import archive as store_archive
 from monitor.store.db import open_db, utcnow
+from monitor.store.volumes import volumes
+from monitor.store.writer import Database
 
 # --- stats ------------------------------------------------------------------------------
 
@@ -31,8 +35,10 @@ def stats(ctx: click.Context, days: int, as_json: bool) -> None:
     actx = app(ctx)
     db = open_archive(actx)
     s = store_archive.stats(db, actx.db_path, days=days)
+    hot = _volumes(actx, db)
     if as_json:
-        click.echo(json.dumps(s.__dict__, ensure_ascii=False, indent=2))
+        out = {**s.__dict__, "volumes": [_volume_json(v, spec) for v, spec in hot]}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -57,6 +63,24 @@ def stats(ctx: click.Context, days: int, as_json: bool) -> None:
             # Text: feed and rule ids are user text, never rich markup
             table.add_row(*(Text(str(row.get(c) if row.get(c) is not None else "-")) for c in cols))
         console.print(table)
+    if hot:
+        console.print(Text("Last 24 h against the trailing 14 days (spikes)", style="italic"))
+        table = Table()
+        for col in ("rule", "last 24 h", "usual day", "spread", "×", "spike"):
+            table.add_column(col, justify="left" if col in ("rule", "spike") else "right")
+        for v, spec in hot:
+            flag = "yes" if v.is_spike(factor=spec.factor, minimum=spec.minimum) else ""
+            if not v.history:
+                flag = "no baseline yet"
+            table.add_row(
+                Text(v.rule_id),
+                str(v.last_24h),
+                f"{v.usual:g}",
+                f"{v.spread:g}",
+                f"{v.ratio:.1f}",
+                flag,
+            )
+        console.print(table)
     if s.newest and s.newest[:10] < s.first_day:
         console.print(
             Text(
@@ -64,6 +88,29 @@ def stats(ctx: click.Context, days: int, as_json: bool) -> None:
                 f" (monitor stats --days N looks further back)."
             )
         )
+
+
+def _volumes(actx: AppContext, db: Database) -> list[tuple[Volume, SpikeSpec]]:
+    """Each rule with matches: its last 24 h against its usual day, and the spike settings."""
+    try:
+        spec = load_settings(actx.settings_path).spikes
+    except ConfigError:
+        spec = SpikeSpec()  # stats must work with a broken monitor.yaml; `config check` says why
+    rule_ids = [r for (r,) in db.execute("SELECT DISTINCT rule_id FROM matches ORDER BY rule_id")]
+    found = volumes(db, rule_ids, utcnow())
+    return [(found[r], spec) for r in rule_ids]
+
+
+def _volume_json(v: Volume, spec: SpikeSpec) -> dict[str, object]:
+    return {
+        "rule": v.rule_id,
+        "last_24h": v.last_24h,
+        "usual": v.usual,
+        "spread": v.spread,
+        "ratio": round(v.ratio, 2),
+        "spike": v.is_spike(factor=spec.factor, minimum=spec.minimum),
+        "baseline": v.history,
+    }
 
 
 def _size(n: int) -> str:

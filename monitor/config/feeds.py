@@ -41,6 +41,7 @@ FEED_KEYS = (
     "timeout",
     "max_bytes",
     "full_text",
+    "weight",
 )
 DEFAULT_KEYS = (
     "interval",
@@ -327,6 +328,20 @@ def _check_full_text(value: Any) -> FullText:
     return cast(FullText, text)
 
 
+MIN_WEIGHT, MAX_WEIGHT = 0.1, 5.0
+
+
+def _check_weight(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"weight must be a number, not {_describe(value)}", "e.g. 1.2 or 0.8")
+    if not MIN_WEIGHT <= value <= MAX_WEIGHT:
+        raise _Invalid(
+            f"weight {value!r} is out of range",
+            f"allowed: {MIN_WEIGHT} to {MAX_WEIGHT:g}; 1 is an ordinary news feed",
+        )
+    return float(value)
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "id": _check_id,
     "name": _check_name,
@@ -340,6 +355,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "timeout": _check_timeout,
     "max_bytes": _check_max_bytes,
     "full_text": _check_full_text,
+    "weight": _check_weight,
 }
 
 
@@ -400,6 +416,7 @@ def _read_feed(
         timeout=values.get("timeout", defaults.timeout),
         max_bytes=values.get("max_bytes", defaults.max_bytes),
         full_text=values.get("full_text", defaults.full_text),
+        weight=values.get("weight"),
     )
 
 

@@ -1,4 +1,4 @@
-"""monitor.yaml: timezone, digests, alerts and the ops channel; Slack secrets from the environment.
+"""monitor.yaml: timezone, digests, alerts, spikes and the ops channel; Slack secrets from the environment.
 
 Every problem is collected and reported as ``FILE:LINE: message (hint)``; a missing file
 means the defaults (one daily digest of every rule at 08:00, printed to the terminal when
@@ -62,12 +62,23 @@ class OpsSpec:
 
 
 @dataclass(frozen=True)
+class SpikeSpec:
+    """`spikes:` — a message when a rule's last 24 h run far above its usual day."""
+
+    enabled: bool = False  # off unless monitor.yaml has a `spikes:` section
+    channel: str = DEFAULT_CHANNEL  # default: the alerts channel
+    factor: float = 3.0  # at least this many times the usual day (median of 14 days)
+    minimum: int = 10  # and at least this many items: a quiet rule does not spike on two
+
+
+@dataclass(frozen=True)
 class Settings:
     timezone: str = "UTC"
     digests: tuple[DigestSpec, ...] = (DigestSpec(name="daily"),)
     alerts: AlertSpec = field(default_factory=AlertSpec)
     ops: OpsSpec = field(default_factory=OpsSpec)
     path: str = ""  # "" when built from defaults
+    spikes: SpikeSpec = field(default_factory=SpikeSpec)  # "" when built from defaults
 
     def digest(self, name: str | None) -> DigestSpec:
         """The digest called ``name`` (the first one when None); ConfigError if unknown."""
@@ -169,7 +180,7 @@ def _cron_piece_problem(piece: str, low: int, high: int, names: Sequence[str]) -
 
 # --- loading -------------------------------------------------------------------------------
 
-_TOP_KEYS = ("timezone", "digests", "alerts", "ops")
+_TOP_KEYS = ("timezone", "digests", "alerts", "ops", "spikes")
 _DIGEST_KEYS = (
     "name",
     "schedule",
@@ -182,6 +193,7 @@ _DIGEST_KEYS = (
 )
 _ALERT_KEYS = ("enabled", "channel", "rules", "max_age", "check_every")
 _OPS_KEYS = ("enabled", "channel", "failing_hours")
+_SPIKE_KEYS = ("enabled", "channel", "factor", "minimum")
 
 
 class _Collector(ProblemCollector):
@@ -262,9 +274,12 @@ def load_settings(path: Path) -> Settings:
     digests = _digests(c, top)
     alerts = _alerts(c, top)
     ops = _ops(c, top)
+    spikes = _spikes(c, top, alerts)
     if c.problems:
         raise ConfigError(c.problems)
-    return Settings(timezone=timezone, digests=digests, alerts=alerts, ops=ops, path=filename)
+    return Settings(
+        timezone=timezone, digests=digests, alerts=alerts, ops=ops, path=filename, spikes=spikes
+    )
 
 
 def _digests(c: _Collector, top: LineDict) -> tuple[DigestSpec, ...]:
@@ -362,6 +377,21 @@ def _ops(c: _Collector, top: LineDict) -> OpsSpec:
         enabled=c.boolean(d, "enabled", True),
         channel=c.channel(d, "channel", DEFAULT_CHANNEL),
         failing_hours=c.number(d, "failing_hours", 6.0, minimum=0.1),
+    )
+
+
+def _spikes(c: _Collector, top: LineDict, alerts: AlertSpec) -> SpikeSpec:
+    if "spikes" not in top:
+        return SpikeSpec(channel=alerts.channel)
+    d = c.mapping(top["spikes"], top.line_of("spikes"), "spikes")
+    if d is None:
+        return SpikeSpec(channel=alerts.channel)
+    c.unknown_keys(d, _SPIKE_KEYS, "spikes")
+    return SpikeSpec(
+        enabled=c.boolean(d, "enabled", True),
+        channel=c.channel(d, "channel", alerts.channel),
+        factor=c.number(d, "factor", 3.0, minimum=1),
+        minimum=int(c.number(d, "minimum", 10, minimum=1)),
     )
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.digest import crosslang
 
 THRESHOLD = 0.5
 WINDOW = timedelta(hours=72)
@@ -75,6 +78,7 @@ class StoryKey:
     url: str
     title: str
     published: datetime
+    lang: str = ""  # the item's (or its feed's) language, for "also: Nikkei (ja)"
 
 
 def title_tokens(title: str) -> frozenset[str]:
@@ -103,8 +107,11 @@ def same_story(a: StoryKey, b: StoryKey, ta: frozenset[str], tb: frozenset[str])
     return similarity(ta, tb) >= THRESHOLD
 
 
-def cluster(items: Sequence[StoryKey]) -> list[list[str]]:
-    """Groups of item ids that tell the same story; each group and the list in (published, id) order."""
+def cluster(items: Sequence[StoryKey], vectors: Mapping[str, Any] | None = None) -> list[list[str]]:
+    """Groups of item ids that tell the same story; each group and the list in (published, id) order.
+
+    ``vectors`` (item id → unit sentence embedding, monitor.embed) also joins one story
+    told in different languages (crosslang.py); without them clustering is by words only."""
     ordered = sorted({i.id: i for i in items}.values(), key=lambda i: (i.published, i.id))
     tokens = [title_tokens(i.title) for i in ordered]
     parent = list(range(len(ordered)))
@@ -127,7 +134,10 @@ def cluster(items: Sequence[StoryKey]) -> list[list[str]]:
                 ri, rj = root(i), root(j)
                 if ri != rj:
                     parent[max(ri, rj)] = min(ri, rj)
-    groups: dict[int, list[str]] = {}
-    for i, item in enumerate(ordered):
-        groups.setdefault(root(i), []).append(item.id)
-    return [groups[k] for k in sorted(groups)]
+    groups: dict[int, list[int]] = {}
+    for i in range(len(ordered)):
+        groups.setdefault(root(i), []).append(i)
+    indexes = [groups[k] for k in sorted(groups)]
+    if vectors:
+        indexes = crosslang.join(indexes, ordered, vectors)
+    return [[ordered[i].id for i in group] for group in indexes]

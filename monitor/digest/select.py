@@ -2,18 +2,20 @@
 
 Input is every undelivered match (one Candidate per item and rule). Items telling the same
 story are clustered (cluster.py); each story appears once, under the rule that scored it
-highest, naming the other rules. Within a rule, entries rank by score, then recency, then id,
-so the order is deterministic. Entries past ``max_items`` are not dropped: they are counted
+highest, naming the other rules. Within a rule, entries rank by relevance (score × feed
+weight × coverage, relevance.py), then recency, then id, so the order is deterministic. Entries past ``max_items`` are not dropped: they are counted
 in the digest ("and 4 more") and accounted for like the shown ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from monitor.digest.cluster import StoryKey, cluster
+from monitor.digest.relevance import feed_weight, relevance
 from monitor.model import Hit, Rule
 
 Claim = tuple[str, str]  # (item id, rule id)
@@ -33,6 +35,22 @@ class Candidate:
     published: datetime
     feed_id: str
     feed_name: str
+    lang: str = ""  # the item's language, else its feed's ("" when neither says)
+    feed_kind: str = ""
+    feed_weight: float | None = None  # feeds.yaml's weight; None: the kind's default
+    feedback: float = 1.0  # from readers' clicks on similar items (relevance.feedback_factor)
+
+    @property
+    def weight(self) -> float:
+        return feed_weight(self.feed_kind, self.feed_weight)
+
+    @property
+    def weighted(self) -> float:
+        """The match's score times its outlet's weight: what picks a story's lead item."""
+        return round(self.score * self.weight, 3)
+
+    def key(self) -> StoryKey:
+        return StoryKey(self.item_id, self.url, self.title, self.published, self.lang)
 
 
 @dataclass(frozen=True)
@@ -50,9 +68,32 @@ class Entry:
         return self.lead.score
 
     @property
+    def relevance(self) -> float:
+        """What ranks the story: score × feed weight × coverage (monitor.digest.relevance)."""
+        return relevance(self.lead.score, self.lead.weight, len(self.outlets), self.lead.feedback)
+
+    @property
     def also_sources(self) -> tuple[str, ...]:
-        names = {c.feed_name for c in self.others if c.feed_name != self.lead.feed_name}
+        """Other outlets, with their language when it is not the lead's: "Nikkei (ja)"."""
+        names = set()
+        for c in self.others:
+            if c.feed_name == self.lead.feed_name:
+                continue
+            other_lang = c.lang and c.lang.split("-")[0].lower()
+            lead_lang = self.lead.lang and self.lead.lang.split("-")[0].lower()
+            names.add(
+                c.feed_name + (f" ({other_lang})" if other_lang and other_lang != lead_lang else "")
+            )
         return tuple(sorted(names))
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """Feed ids carrying the story, the lead's first."""
+        return tuple(dict.fromkeys(c.feed_id for c in (self.lead, *self.others)))
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return tuple(c.item_id for c in (self.lead, *self.others))
 
 
 @dataclass(frozen=True)
@@ -68,7 +109,11 @@ class RuleSection:
 
 
 def _rank_key(c: Candidate) -> tuple[float, float, str]:
-    return (-c.score, -c.published.timestamp(), c.item_id)
+    return (-c.weighted, -c.published.timestamp(), c.item_id)
+
+
+def _entry_key(e: Entry) -> tuple[float, float, str]:
+    return (-e.relevance, -e.lead.published.timestamp(), e.lead.item_id)
 
 
 def eligible(
@@ -83,20 +128,22 @@ def eligible(
     ]
 
 
-def stories(candidates: Sequence[Candidate], rules: Sequence[Rule]) -> list[Entry]:
-    """One Entry per story, under its best rule; ranked best first."""
+def stories(
+    candidates: Sequence[Candidate],
+    rules: Sequence[Rule],
+    vectors: Mapping[str, Any] | None = None,
+) -> list[Entry]:
+    """One Entry per story, under its best rule; ranked best first. ``vectors``: item
+    embeddings, which also join one story told in several languages."""
     rule_order = {r.id: i for i, r in enumerate(rules)}
     by_item: dict[str, list[Candidate]] = {}
     for c in candidates:
         by_item.setdefault(c.item_id, []).append(c)
-    keys = [
-        StoryKey(item_id, cs[0].url, cs[0].title, cs[0].published)
-        for item_id, cs in by_item.items()
-    ]
+    keys = [cs[0].key() for cs in by_item.values()]
     entries = []
-    for group in cluster(keys):
+    for group in cluster(keys, vectors):
         members = [c for item_id in group for c in by_item[item_id]]
-        best = min(members, key=lambda c: (*_rank_key(c)[:1], rule_order[c.rule_id], c.item_id))
+        best = min(members, key=lambda c: (-c.score, rule_order[c.rule_id], c.item_id))
         lead = min((c for c in members if c.rule_id == best.rule_id), key=_rank_key)
         others: dict[str, Candidate] = {}
         for c in sorted(members, key=_rank_key):
@@ -105,7 +152,7 @@ def stories(candidates: Sequence[Candidate], rules: Sequence[Rule]) -> list[Entr
         also = sorted({c.rule_id for c in members} - {lead.rule_id}, key=rule_order.__getitem__)
         claims = tuple(sorted({(c.item_id, c.rule_id) for c in members}))
         entries.append(Entry(lead.rule_id, lead, tuple(others.values()), tuple(also), claims))
-    entries.sort(key=lambda e: _rank_key(e.lead))
+    entries.sort(key=_entry_key)
     return entries
 
 
@@ -145,7 +192,9 @@ def alert_rules(rules: Sequence[Rule], chosen: Sequence[str] | None) -> list[Rul
 
 
 def split_covered(
-    entries: Sequence[Entry], previous: Sequence[tuple[StoryKey, int]]
+    entries: Sequence[Entry],
+    previous: Sequence[tuple[StoryKey, int]],
+    vectors: Mapping[str, Any] | None = None,
 ) -> tuple[list[Entry], list[tuple[Entry, int]]]:
     """Separate stories already told by an earlier message (``previous``: the items it
     carried, with its delivery id) from new ones, so a later copy of a story from another
@@ -155,9 +204,9 @@ def split_covered(
     owner = {key.id: delivery for key, delivery in previous}
     keys = [k for k, _ in previous]
     for e in entries:
-        keys += [StoryKey(c.item_id, c.url, c.title, c.published) for c in (e.lead, *e.others)]
+        keys += [c.key() for c in (e.lead, *e.others)]
     told: dict[str, int] = {}
-    for group in cluster(keys):
+    for group in cluster(keys, vectors):
         delivery = next((owner[i] for i in group if i in owner), None)
         if delivery is not None:
             told.update(dict.fromkeys(group, delivery))

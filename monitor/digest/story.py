@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 
 from monitor.digest.message import MAX_SECTION_TEXT, Context, Section
 from monitor.digest.mrkdwn import escape_fit, fit, highlight, json_len, link
+from monitor.digest.relevance import coverage
 from monitor.digest.select import Entry, RuleSection
 from monitor.model import Rule
 from monitor.rules.why import in_words
@@ -60,7 +61,7 @@ def entry_section(entry: Entry, tz: tzinfo, year: int | None = None) -> Section:
     if sources:
         shown = ", ".join(escape_fit(s, SOURCE_BUDGET) for s in sources[:MAX_SOURCES_SHOWN])
         extra = len(sources) - MAX_SOURCES_SHOWN
-        also = f" · also carried by {shown}" + (f" and {extra} more" if extra > 0 else "")
+        also = f" · also: {shown}" + (f" and {extra} more" if extra > 0 else "")
     snippet = ""
     if lead.summary:
         spans = [(h.start, h.end) for h in lead.hits if h.field == "summary"]
@@ -80,6 +81,16 @@ def why_context(entry: Entry, rules: Mapping[str, Rule]) -> Context:
     terms = in_words(entry.lead.hits, entry.lead.title, entry.lead.summary or "")
     name = escape_fit(rule_name(entry.rule_id, rules), RULE_BUDGET)
     text = f"Why: {name} · score {entry.score:g}"
+    if entry.relevance != entry.score:  # the parts that ranked it: outlet weight, coverage
+        text += f" · ranked {entry.relevance:g}"
+        parts = []
+        if entry.lead.weight != 1.0:
+            parts.append(f"feed ×{entry.lead.weight:g}")
+        if len(entry.outlets) > 1:
+            parts.append(f"{len(entry.outlets)} outlets ×{coverage(len(entry.outlets)):.2f}")
+        if entry.lead.feedback != 1.0:
+            parts.append(f"readers ×{entry.lead.feedback:g}")
+        text += f" ({', '.join(parts)})" if parts else ""
     if terms:
         shown = ", ".join(escape_fit(t, TERM_BUDGET) for t in terms[:MAX_TERMS_SHOWN])
         text += f" · terms: {shown}" + (" …" if len(terms) > MAX_TERMS_SHOWN else "")

@@ -16,6 +16,7 @@ a proximity bonus per NEAR or BEFORE that holds.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from monitor.rules.chain import chain_open, linked
 from monitor.rules.literals import Exception_, excepted, exceptions_of
 from monitor.rules.render import to_text
 from monitor.rules.termlist import TermList, TermOptions, expand_terms, term_options
+from monitor.rules.termweights import lead_end
 from monitor.rules.text import (
     _GAP_RE,
     GAP,
@@ -388,7 +390,8 @@ class Reference:
         if not self.holds(self.node, doc, FIELDS):
             return Result(False)
         hits = sorted(set(self.hits(self.node, doc, FIELDS)), key=_hit_order)
-        return Result(True, tuple(hits), score(hits, self.bonus(self.node, doc, FIELDS)))
+        bonus = self.bonus(self.node, doc, FIELDS)
+        return Result(True, tuple(hits), score(hits, bonus, lead_end(summary)))
 
 
 def _within(node: ast.FieldScope, fields: Sequence[str]) -> tuple[str, ...]:
@@ -404,12 +407,22 @@ def _hit_order(h: Hit) -> tuple[int, int, int, str, str]:
     return (FIELDS.index(h.field), h.start, h.end, h.term, h.group)
 
 
-def score(hits: Sequence[Hit], bonus: float) -> float:
-    """Each distinct term hit (case aside): 2 if it is hit in the title, else 1 if in the
-    summary, else 0.5 (only in the body); plus the proximity bonuses; rounded to 3 decimals
-    (the rule's weight is applied after)."""
-    terms = {h.term.casefold() for h in hits}
-    in_title = {h.term.casefold() for h in hits if h.field == "title"}
-    in_lead = {h.term.casefold() for h in hits if h.field != "body"}
-    weights = 2.0 * len(in_title) + 1.0 * len(in_lead - in_title) + 0.5 * len(terms - in_lead)
-    return round(weights + bonus, 3)
+def score(hits: Sequence[Hit], bonus: float, lead: int = 0) -> float:
+    """Each distinct term hit (case aside) at its best place: 2 in the title, 1 in the
+    summary before ``lead`` (its first sentence), else 0.5; the 0.5s together saturate at
+    2 (``2 × (1 − e^(−sum/2))``); plus the proximity bonuses; rounded to 3 decimals (the
+    rule's weight is applied after). Written out here, apart from termweights.weigh, so the
+    differential tests compare two ways of saying it."""
+    best: dict[str, float] = {}
+    for h in hits:
+        if h.field == "title":
+            w = 2.0
+        elif h.field == "summary" and h.start < lead:
+            w = 1.0
+        else:
+            w = 0.5
+        key = h.term.casefold()
+        best[key] = max(best.get(key, 0.0), w)
+    strong = sum(w for w in best.values() if w >= 1.0)
+    rest = 0.5 * sum(1 for w in best.values() if w < 1.0)
+    return round(strong + 2.0 * (1.0 - math.exp(-rest / 2.0)) + bonus, 3)

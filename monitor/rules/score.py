@@ -6,15 +6,12 @@ from collections.abc import Sequence
 
 from monitor.model import Hit
 from monitor.rules.context import FIELDS, RANK
+from monitor.rules.termweights import weigh
 
 # (field rank: 0 title, 1 summary, 2 body; start; end; term; the Hit itself): a hit before
 # deduplication, ordered so that plain tuple comparison sorts title hits first, then by
 # position. The Hit rides along, built once per item however many rules report it.
 RawHit = tuple[int, int, int, str, Hit]
-
-TITLE_WEIGHT = 2.0
-SUMMARY_WEIGHT = 1.0
-BODY_WEIGHT = 0.5  # the article text: a term there counts, but less than in the lead
 
 
 def raw_hit(fname: str, term: str, start: int, end: int, group: str = "") -> RawHit:
@@ -25,15 +22,8 @@ def raw_hit(fname: str, term: str, start: int, end: int, group: str = "") -> Raw
 new_hit = tuple.__new__  # a Hit without the Python-level __new__ of a named tuple
 
 
-def score_hits(hits: Sequence[RawHit], near_bonus: float) -> float:
-    """Each distinct term: 2 if it is in the title, else 1 if in the summary, else 0.5 (only
-    in the body); plus each NEAR's (and BEFORE's) proximity bonus."""
-    terms = {t.casefold() for _, _, _, t, _ in hits}
-    in_title = {t.casefold() for rank, _, _, t, _ in hits if not rank}
-    in_lead = {t.casefold() for rank, _, _, t, _ in hits if rank < 2}
-    weights = (
-        TITLE_WEIGHT * len(in_title)
-        + SUMMARY_WEIGHT * len(in_lead - in_title)
-        + BODY_WEIGHT * len(terms - in_lead)
-    )
-    return round(weights + near_bonus, 3)
+def score_hits(hits: Sequence[RawHit], near_bonus: float, lead: int = 0) -> float:
+    """Each distinct term by where it stands (title 2, the summary's lead 1, the rest 0.5
+    each and saturating at 2: termweights.py), plus each NEAR's (and BEFORE's) proximity
+    bonus. ``lead``: where the summary's first sentence ends (termweights.lead_end)."""
+    return round(weigh(((r[0], r[1], r[3]) for r in hits), lead) + near_bonus, 3)

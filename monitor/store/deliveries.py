@@ -66,9 +66,12 @@ def candidates(
     if not rule_ids:
         return []
     marks = ",".join("?" for _ in rule_ids)
+    # feeds.weight came with migration 0501; a read-only archive from before has none
+    weight = "f.weight" if "weight" in {c.name for c in db["feeds"].columns} else "NULL"
     sql = f"""
         SELECT m.item_id, m.rule_id, m.score, m.hits, i.title, i.summary, i.url, i.published,
-               i.feed_id, COALESCE(NULLIF(f.name, ''), i.feed_id) AS feed_name
+               i.feed_id, COALESCE(NULLIF(f.name, ''), i.feed_id) AS feed_name,
+               COALESCE(NULLIF(i.lang, ''), f.lang, '') AS lang, COALESCE(f.kind, ''), {weight}
         FROM matches m
         JOIN items i ON i.id = m.item_id
         LEFT JOIN feeds f ON f.id = i.feed_id
@@ -86,7 +89,8 @@ def candidates(
 
 
 def _candidate(row: tuple[Any, ...]) -> Candidate:
-    item_id, rule_id, score, hits, title, summary, url, published, feed_id, feed_name = row
+    (item_id, rule_id, score, hits, title, summary, url, published) = row[:8]
+    feed_id, feed_name, lang, kind, weight = row[8:]
     try:
         raw_hits = json.loads(hits or "[]")
         parsed = tuple(hit_of(h) for h in raw_hits)
@@ -103,6 +107,9 @@ def _candidate(row: tuple[Any, ...]) -> Candidate:
         published=from_db_time(published),
         feed_id=feed_id,
         feed_name=feed_name,
+        lang=lang or "",
+        feed_kind=kind or "",
+        feed_weight=None if weight is None else float(weight),
     )
 
 

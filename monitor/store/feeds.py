@@ -97,6 +97,7 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
     Rows of feeds no longer configured are kept: their items still point at them.
     A changed URL clears the conditional-GET state and any disabled reason.
     """
+    sources = list(sources)
     existing = {
         r[0]: list(r[1:])
         for r in db.execute("SELECT id, name, url, kind, country, lang FROM feeds").fetchall()
@@ -127,6 +128,19 @@ def sync_feeds(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None
                     "UPDATE feeds SET name=?, url=?, kind=?, country=?, lang=? WHERE id=?",
                     [*fields, s.id],
                 )
+    _sync_weights(db, sources)
+
+
+def _sync_weights(db: sqlite_utils.Database, sources: Iterable[FeedSource]) -> None:
+    """feeds.yaml's ``weight:`` (for ranking; migration 0501). Written apart from the other
+    fields so that an archive older than the column (a test's partial schema) still syncs."""
+    if "weight" not in {c.name for c in db["feeds"].columns}:
+        return
+    stored = dict(db.execute("SELECT id, weight FROM feeds").fetchall())
+    changes = [(s.weight, s.id) for s in sources if s.id in stored and stored[s.id] != s.weight]
+    if changes:
+        with db.atomic():
+            db.conn.executemany("UPDATE feeds SET weight = ? WHERE id = ?", changes)
 
 
 def load_states(db: sqlite_utils.Database) -> dict[str, FeedState]:

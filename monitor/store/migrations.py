@@ -351,3 +351,27 @@ def _delivery_threads(db: sqlite_utils.Database) -> None:
     # A threaded digest's reply names its parent's row; it is sent only once the parent has
     # a ts, into that thread. A parent is a row like any other: sent once, then reused.
     db.execute("ALTER TABLE deliveries ADD COLUMN thread_of INTEGER REFERENCES deliveries(id)")
+
+
+@migrations(name="0500_embeddings")
+def _embeddings(db: sqlite_utils.Database) -> None:
+    """One sentence embedding per item (monitor.embed), for clustering across languages
+    and `monitor rules suggest`. ``vector`` is int8 bytes (512 of them, about a quarter of
+    float32); ``model`` names the encoder, so a new model recomputes instead of mixing
+    spaces. Removing an item removes its vector."""
+    db.executescript(
+        """
+        CREATE TABLE embeddings (
+            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations(name="0501_feed_weight")
+def _feed_weight(db: sqlite_utils.Database) -> None:
+    # feeds.yaml's `weight:` for ranking (monitor.digest.relevance); NULL: the kind's default.
+    db.execute("ALTER TABLE feeds ADD COLUMN weight REAL")
