@@ -25,8 +25,8 @@ from monitor.rules.evaluate import Explanation
 from monitor.rules.explain import describe as describe_clause
 from monitor.rules.explain import explain_rule, segments, window
 from monitor.rules.scoring import Record, Score
-from monitor.rules.why import hit_dict, why_text
 from monitor.rules.termweights import describe, lead_end
+from monitor.rules.why import hit_dict, why_text
 from monitor.store.matches import feed_from_row
 
 
