@@ -304,7 +304,8 @@ def main() -> None:
         )
         raw_new, _ = timed(lambda t=text: raw_fts(raw, t, False))
         raw_best, _ = timed(lambda t=text: raw_fts(raw, t, True))
-        assert isinstance(found, list) and len(found) == 20, (label, found)
+        assert isinstance(found, list), (label, found)
+        assert len(found) == 20, (label, found)
         print(
             f"{label + ' ' + text:34} {mode:6} {newest:8.1f}ms {raw_new:7.1f}ms"
             f" {best:7.1f}ms {raw_best:7.1f}ms"

@@ -75,7 +75,8 @@ def _their_evaluate(checkout: Path) -> Any | None:
     if not script.is_file():
         return None
     spec = importlib.util.spec_from_file_location("aeb_evaluate", script)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -143,7 +143,7 @@ class Presearch:
                 for lit in clause:
                     by_literal.setdefault(lit, []).append(r * width + j)
         self._masks = [
-            [by_literal.get(i) and _bits(by_literal[i], size) or 0 for i in ch.index]
+            [(by_literal.get(i) and _bits(by_literal[i], size)) or 0 for i in ch.index]
             for ch in self.channels
         ]
         self._free = _bits(free, size)

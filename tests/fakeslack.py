@@ -349,7 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.shutdown(2)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         fake = self.server.fake
         path = self.path.split("?")[0]
         endpoint = path.rsplit("/", 1)[-1] if path.startswith("/api/") else path
@@ -358,19 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake.requests[endpoint] += 1
         body = self._body()
         scenario = fake.next_scenario()
-        if scenario == "hold":
-            fake.received.set()
-            fake._release.wait(30)
-            return self._drop()
-        if scenario == "drop":
-            return self._drop()
-        if scenario == "timeout":
-            time.sleep(fake.slow_seconds)
-            return self._drop()
-        if scenario == "ratelimited":
-            return self._json({"ok": False, "error": "ratelimited"}, 429, Retry_After="1")
-        if scenario == "server_error":
-            return self._reply(500, "<html>Internal Server Error</html>", "text/html")
+        if self._transport_fault(scenario):
+            return None
         if endpoint == "webhook":
             return self._webhook(body, scenario)
         if path.startswith(RESPONSE_PATH):
@@ -401,6 +390,25 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario == "accept_then_drop":
             return self._drop()
         self._json({"ok": True, "channel": body.get("channel"), "ts": ts})
+
+    def _transport_fault(self, scenario: str | None) -> bool:
+        """Play a scenario that fails below the Web API (drops, 429, 500); True if one did."""
+        fake = self.server.fake
+        if scenario == "hold":
+            fake.received.set()
+            fake._release.wait(30)
+            self._drop()
+        elif scenario in ("drop", "timeout"):
+            if scenario == "timeout":
+                time.sleep(fake.slow_seconds)
+            self._drop()
+        elif scenario == "ratelimited":
+            self._json({"ok": False, "error": "ratelimited"}, 429, Retry_After="1")
+        elif scenario == "server_error":
+            self._reply(500, "<html>Internal Server Error</html>", "text/html")
+        else:
+            return False
+        return True
 
     def _authorized(self, token: str) -> bool:
         return self.headers.get("Authorization") == f"Bearer {token}"

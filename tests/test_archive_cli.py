@@ -44,15 +44,18 @@ def test_search_json(db_path: Path) -> None:
     rows = json.loads(result.stdout)
     assert [r["id"] for r in rows] == [item_id(61), item_id(63)]
     assert set(rows[0]) >= {"id", "feed", "title", "url", "published", "summary", "rules"}
-    assert rows[1]["rules"] == ["copper"] and rows[1]["title"] == ITEMS[63]["title"]
+    assert rows[1]["rules"] == ["copper"]
+    assert rows[1]["title"] == ITEMS[63]["title"]
 
 
 def test_search_japanese_and_korean(db_path: Path) -> None:
     ja = json.loads(monitor(db_path, "search", "日本", "--format", "json").stdout)
-    assert ja and all("日本" in r["title"] + r["summary"] for r in ja)
+    assert ja
+    assert all("日本" in r["title"] + r["summary"] for r in ja)
     ko = monitor(db_path, "search", "미국", "--lang", "ko", "--format", "ndjson").stdout
     lines = [json.loads(x) for x in ko.splitlines()]
-    assert lines and all("미국" in r["title"] + r["summary"] for r in lines)
+    assert lines
+    assert all("미국" in r["title"] + r["summary"] for r in lines)
 
 
 def test_search_table_shows_titles_and_count(db_path: Path) -> None:
@@ -78,7 +81,8 @@ def test_search_with_list(db_path: Path, rules_dir: Path) -> None:
     result = monitor(db_path, "search", "@metals", "--format", "json", rules=rules_dir)
     assert result.exit_code == 0, result.output
     titles = [r["title"] for r in json.loads(result.stdout)]
-    assert any("Gold" in t for t in titles) and any("Copper" in t for t in titles)
+    assert any("Gold" in t for t in titles)
+    assert any("Copper" in t for t in titles)
 
 
 def test_search_with_before(db_path: Path) -> None:
@@ -86,7 +90,8 @@ def test_search_with_before(db_path: Path) -> None:
     found = monitor(db_path, "search", "Trump BEFORE/6 Russia", "--format", "json")
     assert found.exit_code == 0, found.output
     titles = [r["title"] for r in json.loads(found.stdout)]
-    assert titles and all(t.index("Trump") < t.index("Russia") for t in titles)
+    assert titles
+    assert all(t.index("Trump") < t.index("Russia") for t in titles)
     reverse = monitor(db_path, "search", "Russia BEFORE/6 Trump")
     assert (reverse.exit_code, reverse.stdout) == (0, "No items match Russia BEFORE/6 Trump.\n")
     cjk = monitor(db_path, "search", "カナダ BEFORE/6 関税", "--format", "json")
@@ -173,7 +178,8 @@ def test_export_csv_to_file(db_path: Path, tmp_path: Path) -> None:
 
 def test_export_query_json_and_ndjson(db_path: Path) -> None:
     as_json = json.loads(monitor(db_path, "export", "미국", "--format", "json").stdout)
-    assert as_json and all(r["rule"] == "" for r in as_json)
+    assert as_json
+    assert all(r["rule"] == "" for r in as_json)
     nd = monitor(db_path, "export", "미국", "--format", "ndjson").stdout.splitlines()
     assert [json.loads(x) for x in nd] == as_json
     empty = monitor(db_path, "export", "zirconium", "--format", "json")
@@ -192,7 +198,8 @@ def test_stats(db_path: Path) -> None:
     assert (data["items"], data["matches"]) == (len(ITEMS), 3)
     text = monitor(db_path, "stats").stdout
     assert text.startswith(f"{len(ITEMS)} items, 3 matches, ")
-    assert "Items per feed" in text and "Matches per rule" in text
+    assert "Items per feed" in text
+    assert "Matches per rule" in text
 
 
 def test_stats_per_day_names_its_calendar_days(db_path: Path) -> None:
@@ -202,14 +209,16 @@ def test_stats_per_day_names_its_calendar_days(db_path: Path) -> None:
     first = today - timedelta(days=13)
     text = " ".join(monitor(db_path, "stats").stdout.split())  # rich wraps at 80 columns
     assert f"Per day, {first} to {today} (last 14 days, UTC)" in text
-    assert str(today) in text and str(first) in text
+    assert str(today) in text
+    assert str(first) in text
     newest = max(it["published"] for it in ITEMS)[:10]
     assert text.endswith(
         f"No items in those 14 days: the newest was published {newest}"
         " (monitor stats --days N looks further back)."
     )
     data = json.loads(monitor(db_path, "stats", "--json").stdout)
-    assert len(data["per_day"]) == 14 and data["per_day"][0]["day"] == str(today)
+    assert len(data["per_day"]) == 14
+    assert data["per_day"][0]["day"] == str(today)
     assert (data["first_day"], data["last_day"]) == (str(first), str(today))
 
 
@@ -250,7 +259,8 @@ def test_search_and_export_share_filter_flags() -> None:
         return {opt for p in command.params for opt in p.opts}
 
     shared = {"--since", "--until", "--rule", "--feed", "--kind", "--country", "--lang"}
-    assert shared <= flags("search") and shared <= flags("export")
+    assert shared <= flags("search")
+    assert shared <= flags("export")
 
 
 def test_show_lists_the_digest_an_item_went_out_in(tmp_path: Path) -> None:
@@ -285,7 +295,8 @@ def test_since_and_until_dates(db_path: Path) -> None:
         "json",
     ).stdout
     published = [r["published"] for r in json.loads(out)]
-    assert published and all("2022-07-29" <= p < "2022-07-30" for p in published)
+    assert published
+    assert all("2022-07-29" <= p < "2022-07-30" for p in published)
     later = json.loads(
         monitor(
             db_path,
@@ -297,7 +308,8 @@ def test_since_and_until_dates(db_path: Path) -> None:
             "json",
         ).stdout
     )
-    assert later and all(r["published"] >= "2024" for r in later)
+    assert later
+    assert all(r["published"] >= "2024" for r in later)
 
 
 def test_progress_passes_every_row_through() -> None:
@@ -319,7 +331,8 @@ def test_search_says_how_many_matched_when_the_limit_cuts(db_path: Path) -> None
     )
 
     as_json = monitor(db_path, "search", "日本", "--limit", "3", "--format", "json")
-    assert len(json.loads(as_json.stdout)) == 3 and as_json.stderr == ""  # machines: no count
+    assert len(json.loads(as_json.stdout)) == 3
+    assert as_json.stderr == ""
     # exactly as many as the limit: no "of"
     exact = monitor(db_path, "search", "日本", "--limit", str(len(every)))
     assert exact.stdout.rstrip().endswith(f"{len(every)} items")
@@ -370,7 +383,8 @@ def test_search_count_stops_at_its_cap(db_path: Path) -> None:
     node = parse_query("日本")
     db = open_db(db_path, readonly=True)
     every = count_matches(db, node, compile_query(node))
-    assert every > 3 and count_matches(db, node, compile_query(node), cap=3) == 3
+    assert every > 3
+    assert count_matches(db, node, compile_query(node), cap=3) == 3
     assert describe_total(20, COUNT_CAP) == "20 of 1,000+ items; --limit (up to 10000) for more"
     assert describe_total(20, 173) == "20 of 173 items; --limit 173 for more"
     assert describe_total(1, 1) == "1 item"

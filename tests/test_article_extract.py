@@ -90,7 +90,6 @@ def test_long_text_is_cut_at_a_paragraph_with_a_sentence() -> None:
     article = cap_text(text)
     assert len(article.text.encode()) <= MAX_BODY_BYTES
     assert article.text.endswith("gallium")  # a whole paragraph, not half a word
-    assert article.note is not None and article.note.startswith(
-        "the article text was cut at 100 KB"
-    )
+    assert article.note is not None
+    assert article.note.startswith("the article text was cut at 100 KB")
     assert cap_text("short").note is None

@@ -81,7 +81,8 @@ def test_help_and_version_import_no_command_module() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    assert "Commands:" in out.stdout and "monitor, version" in out.stdout
+    assert "Commands:" in out.stdout
+    assert "monitor, version" in out.stdout
     loaded = out.stdout.rsplit("LOADED", 1)[1].split()
     assert loaded == ["monitor.cli", "monitor.cli.common", "monitor.errors"]
 

@@ -68,7 +68,8 @@ def monitor(workdir: Path, *args: str) -> Result:
 def test_poll_and_feeds_status_print_server_text_as_text(workdir: Path) -> None:
     poll = monitor(workdir, "poll", "--once")
     assert poll.exit_code in (0, 1), poll.output
-    assert "click me" in poll.stdout and "[link=" in poll.stdout
+    assert "click me" in poll.stdout
+    assert "[link=" in poll.stdout
     status = monitor(workdir, "feeds", "status")
     assert status.exit_code == 0, status.output
     flat = " ".join(status.stdout.split())
@@ -82,7 +83,8 @@ def test_search_and_stats_print_stored_text_as_text(workdir: Path) -> None:
     assert monitor(workdir, "poll", "--once").exit_code in (0, 1)
     found = monitor(workdir, "search", "copper")
     assert found.exit_code == 0, found.output
-    assert "[link=x]talks[/link]" in found.stdout and "[red]" in found.stdout
+    assert "[link=x]talks[/link]" in found.stdout
+    assert "[red]" in found.stdout
     nothing = monitor(workdir, "search", '"[/bold]"')
     assert nothing.exit_code in (0, 2), nothing.output
     stats = monitor(workdir, "stats")

@@ -62,9 +62,11 @@ def test_shipped_configuration_checks_clean(monkeypatch: pytest.MonkeyPatch) -> 
     lines = out.splitlines()
     assert lines[0] == f"feeds.yaml: {len(config.feeds)} feeds ({len(config.enabled())} enabled)"
     assert len(lines) == 3
-    assert lines[1].startswith("rules: ") and "rules" in lines[1][7:]
+    assert lines[1].startswith("rules: ")
+    assert "rules" in lines[1][7:]
     assert lines[2].startswith("monitor.yaml: ")
-    assert "digest" in lines[2] and "alerts" in lines[2]
+    assert "digest" in lines[2]
+    assert "alerts" in lines[2]
 
 
 def test_broken_feeds_yaml_lists_every_problem(in_tmp: Path) -> None:
@@ -194,7 +196,7 @@ def test_bad_file_stops_poll_and_run_before_anything_is_written(
     in_tmp: Path, command: list[str]
 ) -> None:
     text = write_broken(in_tmp, ("url: https://www.mining.com/feed/", "url: ftp://mining.com/"))
-    code, out, err = run("--db", "data/monitor.db", *command)
+    code, _out, err = run("--db", "data/monitor.db", *command)
     assert code == 2
     assert err == (
         f"feeds.yaml:{line_of(text, 'ftp://')}: feed 'mining-com': url scheme 'ftp' is not "

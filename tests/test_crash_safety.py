@@ -104,7 +104,8 @@ def test_sigkill_mid_cycle_then_rerun(feed_server: FeedServer, tmp_path: Path) -
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         read = [r[0] for r in conn.execute("SELECT id FROM feeds WHERE body_hash IS NOT NULL")]
         partial = dict(conn.execute("SELECT feed_id, count(*) FROM items GROUP BY feed_id"))
-    assert read and len(read) < FEEDS
+    assert read
+    assert len(read) < FEEDS
     assert {f: partial.get(f, 0) for f in read} == {f: expected[f] for f in read}
     assert set(partial) <= set(read)
 

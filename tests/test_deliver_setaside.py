@@ -55,24 +55,28 @@ def test_a_poison_message_is_set_aside_and_later_digests_flow(
     # The first digest is set aside, the next two are delivered.
     assert [(r.sent, r.failed) for r in reports] == [(1, 1), (1, 0), (1, 0)]
     digests = [m for m in fake_slack.messages if m["channel"] == "#watch"]
-    assert len(digests) == 2 and TOPICS[1] in str(digests[0]["blocks"])
+    assert len(digests) == 2
+    assert TOPICS[1] in str(digests[0]["blocks"])
     # The reason is kept, and ops heard once (run 1's sent message is the ops report).
     rows = states(db)
     assert rows[0][1:] == ("digest", "failed", "Slack refused the message: msg_blocks_too_long")
     ops = [m for m in fake_slack.messages if m["channel"] == "#ops"]
     assert len(ops) == 1
-    assert "set aside" in ops[0]["text"] and "msg_blocks_too_long" in str(ops[0]["blocks"])
+    assert "set aside" in ops[0]["text"]
+    assert "msg_blocks_too_long" in str(ops[0]["blocks"])
     assert "monitor digest retry 1" in str(ops[0]["blocks"])
     # Refused once, never re-sent by later runs.
     assert fake_slack.requests["chat.postMessage"] == 4  # poison, ops report, digest 2, digest 3
     report = reports[0].errors[0]
-    assert report.kind == "rejected" and not report.retryable
+    assert report.kind == "rejected"
+    assert not report.retryable
     # Exactly-once: the set-aside message keeps its matches; nothing else was claimed twice.
     assert sorted(delivered(db)) == [("s1", "jkus-trilateral"), ("s2", "jkus-trilateral")]
     fake_slack.poison.clear()
     assert backlog.retry(db, 1).state == "failed"
     again = flush_pending(db, web(fake_slack), SETTINGS)
-    assert again.sent == 1 and not again.errors
+    assert again.sent == 1
+    assert not again.errors
     assert delivered(db) == all_matches(db)
     assert send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW + timedelta(hours=4)).sent == 0
 
@@ -85,7 +89,8 @@ def test_dropping_a_set_aside_message_hands_its_stories_to_the_next_digest(
     assert send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW).failed == 1
     assert backlog.drop(db, 1, discard=False) == 1
     report = send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW + timedelta(hours=1))
-    assert report.sent == 1 and delivered(db) == all_matches(db)
+    assert report.sent == 1
+    assert delivered(db) == all_matches(db)
     assert [r[2] for r in states(db)] == ["dropped", "sent", "sent"]  # poison, ops report, new
 
 
@@ -112,7 +117,8 @@ def test_a_bad_token_stops_the_flush_and_keeps_every_message_pending(
     report = send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW)
     assert fake_slack.requests["chat.postMessage"] == 1  # the token is wrong everywhere
     assert (report.sent, report.pending, report.failed) == (0, 2, 0)
-    assert report.errors[0].kind == "setup" and report.errors[0].everywhere
+    assert report.errors[0].kind == "setup"
+    assert report.errors[0].everywhere
     assert [r[2] for r in states(db)] == ["pending", "pending"]
 
 
@@ -133,12 +139,13 @@ def test_the_webhook_sets_a_refused_message_aside_too(
     hook = SlackWebhookDeliverer(fake_slack.webhook_url, timeout=15, backoff=0.01)
     fake_slack.refuse("poison", "invalid_payload")
     report = send_digest(db, SETTINGS, RULES, hook, now=NOW)
-    assert report.failed == 1 and report.errors[0].kind == "rejected"
+    assert report.failed == 1
+    assert report.errors[0].kind == "rejected"
     assert states(db)[0][2:] == ("failed", "the Slack webhook refused the message: invalid_payload")
 
 
 @pytest.mark.parametrize(
-    "error,status,kind,everywhere",
+    ("error", "status", "kind", "everywhere"),
     [
         ("ratelimited", 429, "transient", False),
         ("internal_error", 200, "transient", False),
@@ -208,18 +215,23 @@ def test_status_retry_and_drop_from_the_command_line(
     assert "`monitor digest retry 1`" in out
     # Retry while Slack still refuses: set aside again, ops not told twice.
     code, _, err = run(env, "digest", "retry", "1")
-    assert code == 1 and "Message 1 (daily digest → #watch) is pending again." in err
+    assert code == 1
+    assert "Message 1 (daily digest → #watch) is pending again." in err
     assert sum(m["channel"] == "#ops" for m in fake_slack.messages) == 1
     fake_slack.poison.clear()
     code, _, err = run(env, "digest", "retry", "1")
-    assert code == 0 and "retry: 1 message sent to Slack." in err
+    assert code == 0
+    assert "retry: 1 message sent to Slack." in err
     code, out, _ = run(env, "digest", "status")
-    assert "Nothing waiting" in out and "daily digest" in out
+    assert "Nothing waiting" in out
+    assert "daily digest" in out
     # ids that are not set aside
     code, _, err = run(env, "digest", "retry", "1")
-    assert code == 2 and err == "Error: message 1 is not set aside: it was sent\n"
+    assert code == 2
+    assert err == "Error: message 1 is not set aside: it was sent\n"
     code, _, err = run(env, "digest", "drop", "99")
-    assert code == 2 and err.startswith("Error: there is no message 99 in the delivery ledger\n")
+    assert code == 2
+    assert err.startswith("Error: there is no message 99 in the delivery ledger\n")
 
 
 def test_drop_from_the_command_line_says_where_the_stories_go(
@@ -234,7 +246,8 @@ def test_drop_from_the_command_line_says_where_the_stories_go(
         "Dropped message 1 (daily digest → #watch); its 2 matches go into the next digest.\n",
     )
     code, _, err = run(env, "digest")
-    assert code == 0 and "1 message sent" in err
+    assert code == 0
+    assert "1 message sent" in err
 
 
 def test_status_json_lists_what_waits(env: dict[str, str], fake_slack: FakeSlack) -> None:
@@ -242,7 +255,7 @@ def test_status_json_lists_what_waits(env: dict[str, str], fake_slack: FakeSlack
 
     fake_slack.refuse("poison", "msg_blocks_too_long")
     run(env, "digest")
-    code, out, _ = run(env, "digest", "status", "--json")
+    _code, out, _ = run(env, "digest", "status", "--json")
     doc = json.loads(out)
     (row,) = doc["waiting"]
     assert (row["id"], row["state"], row["kind"]) == (1, "failed", "digest")
@@ -253,7 +266,8 @@ def test_status_json_lists_what_waits(env: dict[str, str], fake_slack: FakeSlack
 def test_preview_says_what_is_pending_and_why(env: dict[str, str], fake_slack: FakeSlack) -> None:
     fake_slack.missing_channels.add("#watch")
     code, _, err = run(env, "digest")
-    assert code == 2 and "channel_not_found" in err
+    assert code == 2
+    assert "channel_not_found" in err
     code, out, _ = run(env, "digest", "preview")
     assert code == 0
     assert out == (

@@ -69,7 +69,8 @@ def test_rate_limits_and_server_errors_are_retried_by_slack_sdk(
 ) -> None:
     fake_slack.fail(scenario)
     report = send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW)
-    assert report.sent == 1 and not report.errors
+    assert report.sent == 1
+    assert not report.errors
     assert fake_slack.requests["chat.postMessage"] == 2
     assert len(fake_slack.messages) == 1
 
@@ -80,9 +81,12 @@ def test_an_outage_loses_nothing_and_duplicates_nothing(
     db = make_db(tmp_path, many(120))  # big enough to need several messages
     fake_slack.fail("server_error", times=50)
     report = send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW)
-    assert report.sent == 0 and report.pending == report.reserved > 1
-    assert report.errors and report.errors[0].retryable
-    assert fake_slack.messages == [] and delivered(db) == []
+    assert report.sent == 0
+    assert report.pending == report.reserved > 1
+    assert report.errors
+    assert report.errors[0].retryable
+    assert fake_slack.messages == []
+    assert delivered(db) == []
     # more news arrives while Slack is down; a second digest run is still refused
     seed(
         db,
@@ -91,12 +95,14 @@ def test_an_outage_loses_nothing_and_duplicates_nothing(
     send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW + timedelta(hours=1))
     fake_slack._plan.clear()  # Slack is back
     report = flush_pending(db, web(fake_slack))
-    assert report.pending == 0 and not report.errors
+    assert report.pending == 0
+    assert not report.errors
     titles = posted_titles(fake_slack)
     assert len(titles) == len(set(titles)) == 121
     assert delivered(db) == all_matches(db)
     parts = [m["blocks"][0]["text"]["text"] for m in fake_slack.messages]
-    assert "(1/" in parts[0] and all("digest" in p for p in parts)  # parts in order, first first
+    assert "(1/" in parts[0]
+    assert all("digest" in p for p in parts)
 
 
 def test_dropped_connection_and_timeout_leave_the_message_pending(
@@ -106,7 +112,9 @@ def test_dropped_connection_and_timeout_leave_the_message_pending(
     for scenario in ("drop", "timeout"):
         fake_slack.fail(scenario)
         report = send_digest(db, SETTINGS, RULES, web(fake_slack, timeout=1), now=NOW)
-        assert report.sent == 0 and report.pending == 1 and report.errors[0].retryable
+        assert report.sent == 0
+        assert report.pending == 1
+        assert report.errors[0].retryable
     assert fake_slack.messages == []
     report = flush_pending(db, web(fake_slack))
     assert report.sent == 1
@@ -139,9 +147,11 @@ def test_setup_errors_hold_back_only_their_channel(tmp_path: Path, fake_slack: F
     )
     fake_slack.missing_channels.add("#minerals")
     report = send_digest(db, SETTINGS, RULES, web(fake_slack), now=NOW)
-    assert report.sent == 1 and report.pending == 1
+    assert report.sent == 1
+    assert report.pending == 1
     err = report.errors[0]
-    assert not err.retryable and err.message == "Slack refused the message: channel_not_found"
+    assert not err.retryable
+    assert err.message == "Slack refused the message: channel_not_found"
     assert err.hint == "check the channel in monitor.yaml and invite the bot: /invite @your-bot"
     assert [m["channel"] for m in fake_slack.messages] == ["#watch"]
     fake_slack.missing_channels.clear()
@@ -153,7 +163,8 @@ def test_webhook_posts_and_retries(db: sqlite_utils.Database, fake_slack: FakeSl
     hook = SlackWebhookDeliverer(fake_slack.webhook_url, timeout=1, backoff=0.01)
     fake_slack.fail("server_error")
     report = send_digest(db, SETTINGS, RULES, hook, now=NOW)
-    assert report.sent == 1 and fake_slack.requests["webhook"] == 2
+    assert report.sent == 1
+    assert fake_slack.requests["webhook"] == 2
     (destination, ts) = db.execute("SELECT destination, ts FROM deliveries").fetchone()
     assert (destination, ts) == ("webhook", None)
     assert "channel" not in fake_slack.messages[0]

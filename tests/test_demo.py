@@ -119,8 +119,15 @@ def test_the_demo_digest_tells_the_coal_india_story_once_in_two_languages(
     root = Path(__file__).resolve().parent.parent
     result = CliRunner().invoke(
         cli,
-        ["--rules", str(root / "rules"), "--settings", str(root / "monitor.yaml"), "demo"]
-        + ["--db", str(tmp_path / "demo.db")],
+        [
+            "--rules",
+            str(root / "rules"),
+            "--settings",
+            str(root / "monitor.yaml"),
+            "demo",
+            "--db",
+            str(tmp_path / "demo.db"),
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

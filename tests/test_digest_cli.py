@@ -61,7 +61,8 @@ def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 def test_without_credentials_the_digest_prints_to_the_terminal_once(env: dict[str, str]) -> None:
     code, out, err = run(env, "digest")
     assert code == 0, err
-    assert "# to #watch" in out and "# to #minerals" in out
+    assert "# to #watch" in out
+    assert "# to #minerals" in out
     assert "Japan, South Korea and US hold trilateral talks" in out
     assert "also: Yonhap" in out
     assert "also matched: Japan–Korea relations" in out
@@ -73,16 +74,20 @@ def test_without_credentials_the_digest_prints_to_the_terminal_once(env: dict[st
 
 def test_preview_and_dry_run_claim_nothing(env: dict[str, str]) -> None:
     code, out, _ = run(env, "digest", "preview")
-    assert code == 0 and "Seoul and Tokyo resume shuttle diplomacy" in out
+    assert code == 0
+    assert "Seoul and Tokyo resume shuttle diplomacy" in out
     code, out, err = run(env, "digest", "--dry-run")
-    assert code == 0 and "Seoul and Tokyo" in out and "Dry run: nothing was claimed or sent." in err
+    assert code == 0
+    assert "Seoul and Tokyo" in out
+    assert "Dry run: nothing was claimed or sent." in err
     code, out, _ = run(env, "digest", "preview", "--json")
     payloads = json.loads(out)
     assert [p["channel"] for p in payloads] == ["#watch", "#minerals"]
     assert all(p["unfurl_links"] is False and p["unfurl_media"] is False for p in payloads)
     assert payloads[0]["blocks"][0]["type"] == "header"
     minerals = json.dumps(payloads[1]["blocks"])
-    assert "&lt;!channel&gt;" in minerals and "<!channel>" not in minerals
+    assert "&lt;!channel&gt;" in minerals
+    assert "<!channel>" not in minerals
     # still everything there to send
     code, out, _ = run(env, "digest")
     assert "Seoul and Tokyo" in out
@@ -110,7 +115,8 @@ def test_bad_token_exits_2_with_a_hint_and_keeps_messages_pending(
         "Hint: check SLACK_BOT_TOKEN (a bot token starts with xoxb-)\n"
     )
     code, _, err = run({**env, **fake_slack.env()}, "digest")
-    assert code == 0 and len(fake_slack.messages) == 2
+    assert code == 0
+    assert len(fake_slack.messages) == 2
 
 
 def test_unknown_digest_and_bad_since_are_usage_errors(env: dict[str, str]) -> None:

@@ -143,7 +143,8 @@ def test_backfill_embeds_matched_items_first_within_its_budget(tmp_path: Path) -
     db.conn.commit()
     assert vectors.backfill(db, budget=len(ITEMS)) == len(ITEMS)
     rows = {r[0] for r in db.execute("SELECT item_id FROM embeddings").fetchall()}
-    assert "u1" not in rows and len(rows) == len(ITEMS)  # matched ones came first
+    assert "u1" not in rows
+    assert len(rows) == len(ITEMS)
     assert vectors.backfill(db, budget=10) == 1  # then the unmatched one, once
     assert vectors.backfill(db, budget=10) == 0
     blob = db.execute("SELECT vector FROM embeddings WHERE item_id = 'u1'").fetchone()[0]
@@ -206,7 +207,8 @@ def test_readers_feedback_lifts_stories_like_relevant_ones_and_lowers_the_others
         ["ck-ja"],
     ]  # by words: newest first otherwise
     text = json.dumps(_preview(env), ensure_ascii=False)
-    assert "readers ×1.2" in text and "readers ×0.8" in text
+    assert "readers ×1.2" in text
+    assert "readers ×0.8" in text
     monkey_env = {**env, "MONITOR_EMBED": "off"}  # without vectors feedback cannot apply
     plain = [s for m in _preview(monkey_env) for s in m["stories"]]  # type: ignore[attr-defined]
     assert [s["items"] for s in plain] == [["ck-ja"], ["bok-ja"]]

@@ -38,9 +38,11 @@ def cand(item: str, score: float, *, feed: str, kind: str = "news", **kw: object
 
 def test_the_parts() -> None:
     assert feed_weight("government", None) == 1.2 > feed_weight("news", None) == 1.0
-    assert feed_weight("search", None) == 0.8 and feed_weight("search", 1.5) == 1.5
+    assert feed_weight("search", None) == 0.8
+    assert feed_weight("search", 1.5) == 1.5
     assert feed_weight("unknown", None) == 1.0
-    assert coverage(1) == 1.0 and coverage(2) == pytest.approx(1.1)
+    assert coverage(1) == 1.0
+    assert coverage(2) == pytest.approx(1.1)
     assert coverage(8) == coverage(50) == pytest.approx(1.3)  # capped
     assert relevance(10, 1.2, 2) == pytest.approx(13.2)
     assert set(KIND_WEIGHT) == {"government", "news", "search"}
@@ -70,7 +72,8 @@ def test_a_story_more_outlets_carry_ranks_higher_but_not_over_a_much_stronger_on
     leads = [e.lead.item_id for e in section.entries]
     assert leads == ["strong", "c1", "solo"]
     story = section.entries[1]
-    assert len(story.outlets) == 3 and story.relevance == pytest.approx(6.0 * coverage(3), abs=1e-3)
+    assert len(story.outlets) == 3
+    assert story.relevance == pytest.approx(6.0 * coverage(3), abs=1e-3)
 
 
 def test_min_score_still_compares_the_rules_own_score() -> None:
@@ -88,7 +91,8 @@ def test_feeds_yaml_weight_is_read_checked_and_stored(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     feeds = {f.id: f for f in load_feeds(path).feeds}
-    assert feeds["reuters"].weight == 1.3 and feeds["gnews"].weight is None
+    assert feeds["reuters"].weight == 1.3
+    assert feeds["gnews"].weight is None
     db = open_db(tmp_path / "monitor.db")
     sync_feeds(db, feeds.values())
     rows = dict(db.execute("SELECT id, weight FROM feeds").fetchall())
@@ -103,4 +107,5 @@ def test_feeds_yaml_weight_is_read_checked_and_stored(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_feeds(path)
     problem = err.value.problems[0].format()
-    assert f"{path}:4:" in problem and "weight 9 is out of range" in problem
+    assert f"{path}:4:" in problem
+    assert "weight 9 is out of range" in problem

@@ -105,7 +105,8 @@ OUR_LINK = re.compile(r"<https?://[^|<>\s]+\|[^<>]*>")
 
 def _assert_inert(text: str) -> None:
     rest = OUR_LINK.sub("", text)
-    assert "<" not in rest and ">" not in rest, text
+    assert "<" not in rest, text
+    assert ">" not in rest, text
     for target in re.findall(r"<([^|<>]+)\|", text):
         assert target.startswith(("http://", "https://")), target
         assert "evil.example" not in target
@@ -232,9 +233,12 @@ def test_huge_feed_text_is_shortened_visibly_not_silently() -> None:
 def test_payload_turns_unfurling_off_and_never_sets_link_names() -> None:
     (message,) = _render([cand("a", "Japan")])
     body = payload(message)
-    assert body["unfurl_links"] is False and body["unfurl_media"] is False
-    assert "link_names" not in body and "parse" not in body
-    assert body["text"] and body["channel"] == "#watch"
+    assert body["unfurl_links"] is False
+    assert body["unfurl_media"] is False
+    assert "link_names" not in body
+    assert "parse" not in body
+    assert body["text"]
+    assert body["channel"] == "#watch"
 
 
 def test_empty_digest_posts_only_when_asked() -> None:
@@ -248,7 +252,8 @@ def test_empty_digest_posts_only_when_asked() -> None:
 def test_message_json_round_trip() -> None:
     (message,) = _render([cand("a", "Japan <!here>")])
     again = Message.from_json(message.to_json())
-    assert again.blocks == message.blocks and again.channel == message.channel
+    assert again.blocks == message.blocks
+    assert again.channel == message.channel
 
 
 def test_bold_inside_unspaced_cjk_text_gets_word_edges() -> None:

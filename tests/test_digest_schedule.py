@@ -74,7 +74,8 @@ def test_alert_check_runs_every_interval() -> None:
     first = trigger.get_next_fire_time(None, now)
     assert first is not None
     second = trigger.get_next_fire_time(first, first)
-    assert second is not None and second - first == timedelta(seconds=60)
+    assert second is not None
+    assert second - first == timedelta(seconds=60)
 
 
 def test_monitor_run_gets_the_shipped_digest_and_alert_jobs(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ def test_entries_past_max_items_are_counted_and_claimed_not_dropped() -> None:
         for n in range(7)
     ]
     (section,) = plan_digest(cands, RULES, channel="#w", max_items=3)
-    assert len(section.entries) == 3 and len(section.more) == 4
+    assert len(section.entries) == 3
+    assert len(section.more) == 4
     assert {item for item, _ in section.claims} == {f"i{n}" for n in range(7)}
 
 

@@ -33,7 +33,8 @@ def test_shipped_settings_load() -> None:
         "australia-angle",
     }
     assert settings.alerts.rules == ("jkus-trilateral",)
-    assert settings.ops.enabled and settings.ops.channel == "#jkus-ops"
+    assert settings.ops.enabled
+    assert settings.ops.channel == "#jkus-ops"
 
 
 def test_missing_file_gives_one_daily_digest_of_every_rule(tmp_path: Path) -> None:
@@ -109,7 +110,7 @@ def test_unknown_rule_ids_are_problems_with_a_hint() -> None:
 
 
 @pytest.mark.parametrize(
-    "expr,ok",
+    ("expr", "ok"),
     [
         ("0 8 * * *", True),
         ("*/15 * * * mon-fri", True),
@@ -128,7 +129,7 @@ def test_durations() -> None:
     assert parse_duration("24h") == timedelta(hours=24)
     assert parse_duration("90s") == timedelta(seconds=90)
     assert parse_duration("7d") == timedelta(days=7)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"'soon' is not a duration: write e\.g\. '15m'"):
         parse_duration("soon")
 
 
@@ -141,7 +142,10 @@ def test_credentials_come_only_from_the_environment() -> None:
             "SLACK_API_URL": "http://127.0.0.1:9/api",
         }
     )
-    assert web is not None and web.kind == "web" and web.api_url == "http://127.0.0.1:9/api/"
+    assert web is not None
+    assert web.kind == "web"
+    assert web.api_url == "http://127.0.0.1:9/api/"
     assert "xoxb-secret" not in repr(web)
     hook = slack_credentials_from_env({"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/x"})
-    assert hook is not None and hook.kind == "webhook"
+    assert hook is not None
+    assert hook.kind == "webhook"

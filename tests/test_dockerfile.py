@@ -123,16 +123,7 @@ def build(image: Image, steps: list[tuple[str, str]], python: str) -> list[str]:
             image.workdir = args
             image.host(args).mkdir(parents=True, exist_ok=True)
         elif word == "COPY":
-            *sources, dest = shlex.split(args)
-            target = image.host(dest if dest.startswith("/") else f"{image.workdir}/{dest}")
-            for source in sources:
-                src = ROOT / source
-                into = target / src.name if dest.endswith("/") else target
-                if src.is_dir():
-                    shutil.copytree(src, into, ignore=shutil.ignore_patterns("__pycache__"))
-                else:
-                    into.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(src, into)
+            copy_step(image, args)
         elif word == "USER":
             image.user = args
         elif word == "ENTRYPOINT":
@@ -144,6 +135,20 @@ def build(image: Image, steps: list[tuple[str, str]], python: str) -> list[str]:
         elif word == "RUN":
             ran.append(run_step(image, args))
     return ran
+
+
+def copy_step(image: Image, args: str) -> None:
+    """One COPY from the repository into the image's tree."""
+    *sources, dest = shlex.split(args)
+    target = image.host(dest if dest.startswith("/") else f"{image.workdir}/{dest}")
+    for source in sources:
+        src = ROOT / source
+        into = target / src.name if dest.endswith("/") else target
+        if src.is_dir():
+            shutil.copytree(src, into, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            into.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, into)
 
 
 def run_step(image: Image, command: str) -> str:
@@ -255,7 +260,8 @@ def test_dockerfile_steps_parse() -> None:
 @pytest.mark.slow
 def test_the_image_runs_as_its_user_with_the_archive_in_data(image: Image) -> None:
     assert image.user != "root", "the image must run as a non-root user"
-    assert image.entrypoint and image.cmd == ["run"]
+    assert image.entrypoint
+    assert image.cmd == ["run"]
     db = Path(build_env(image)["MONITOR_DB"])
     assert db.parent == image.host("/data"), "the archive lives in the /data volume"
     assert (image.venv / "bin" / "monitor").exists(), "pip install put `monitor` on PATH"

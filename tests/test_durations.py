@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from monitor.durations import format_duration, parse_duration, parse_seconds
 
 
 @pytest.mark.parametrize(
-    "text,seconds",
+    ("text", "seconds"),
     [("90s", 90), ("15m", 900), ("1h30m", 5400), ("24h", 86400), ("7d", 604800), ("2w", 1209600)],
 )
 def test_parses(text: str, seconds: int) -> None:
@@ -19,7 +20,7 @@ def test_parses(text: str, seconds: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text,message",
+    ("text", "message"),
     [
         ("", "'' is empty: write e.g. '15m', '1h' or '1h30m'; units w, d, h, m, s"),
         ("15", "'15' has no unit: write e.g. '15m' for minutes; units w, d, h, m, s"),
@@ -32,7 +33,7 @@ def test_parses(text: str, seconds: int) -> None:
     ],
 )
 def test_errors_say_how_to_write_it(text: str, message: str) -> None:
-    with pytest.raises(ValueError) as exc:
+    with pytest.raises(ValueError, match=re.escape(message)) as exc:
         parse_seconds(text)
     assert str(exc.value) == message
 

@@ -30,7 +30,8 @@ def test_undeclared_non_latin_single_byte_is_detected(encoding: str) -> None:
     text = TEXTS[encoding]
     parsed = parse_feed(rss(text).encode(encoding), {}, URL)
     assert parsed.entries[0].title == text
-    assert parsed.warnings and "did not declare its encoding; detected" in parsed.warnings[0]
+    assert parsed.warnings
+    assert "did not declare its encoding; detected" in parsed.warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,8 @@ def test_real_windows_1251_declared_stays_windows_1251() -> None:
     text = TEXTS["cp1251"]
     body = rss(text, ' encoding="windows-1251"').encode("cp1251")
     parsed = parse_feed(body, {}, URL)
-    assert parsed.entries[0].title == text and parsed.warnings == ()
+    assert parsed.entries[0].title == text
+    assert parsed.warnings == ()
 
 
 def test_koi8_r_bytes_wrongly_declared_utf8_are_detected() -> None:

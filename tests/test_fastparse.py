@@ -63,7 +63,7 @@ def test_the_fast_path_is_taken_for_plain_rss() -> None:
 
 
 @pytest.mark.parametrize(
-    "old,new",
+    ("old", "new"),
     [
         ("<guid", "<noguid"),  # fastfeedparser would invent a guid from the link
         ("<pubDate>", "<pubDate>Sometime "),  # a date the two parse differently
@@ -99,7 +99,7 @@ def test_refused_for_other_formats_and_encodings() -> None:
 
 
 @pytest.mark.parametrize(
-    "old,new",
+    ("old", "new"),
     [
         ("<title>", "<title>Markup &lt;b&gt;bold&lt;/b&gt; &amp;amp; entities &#233; "),
         ("<description>", "<description><![CDATA[<p>A <a href='/x'>link</a> &amp; more</p>]]>"),

@@ -50,8 +50,10 @@ def test_export_writes_what_rules_eval_reads(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out_file.read_text().splitlines()]
     by_id = {r["id"]: r for r in rows}
     assert set(by_id) == {"a1", "b2", "d4"}
-    assert by_id["a1"]["labels"] == ["japan-korea"] and by_id["a1"]["not_labels"] == []
-    assert by_id["b2"]["labels"] == [] and by_id["b2"]["not_labels"] == ["japan-korea"]
+    assert by_id["a1"]["labels"] == ["japan-korea"]
+    assert by_id["a1"]["not_labels"] == []
+    assert by_id["b2"]["labels"] == []
+    assert by_id["b2"]["not_labels"] == ["japan-korea"]
     assert by_id["b2"]["judged"]["japan-korea"]["not_relevant"][0][0] == "ana"
     assert {"title", "summary", "url", "published", "lang"} <= set(by_id["a1"])
 
@@ -81,8 +83,10 @@ def test_backtest_lists_labelled_items_first(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     lost = [line for line in result.output.splitlines() if line.startswith("  - ")]
-    assert lost[0].startswith("  - d4 ") and "marked relevant by @bo on 2026-08-22" in lost[0]
-    assert lost[1].startswith("  - c3 ") and "marked" not in lost[1]
+    assert lost[0].startswith("  - d4 ")
+    assert "marked relevant by @bo on 2026-08-22" in lost[0]
+    assert lost[1].startswith("  - c3 ")
+    assert "marked" not in lost[1]
     data = json.loads(
         CliRunner()
         .invoke(cli, ["rules", "backtest", "japan-korea", "--since", "3650d", "--json"], env=env)
@@ -96,4 +100,5 @@ def test_an_archive_without_feedback_exports_nothing(tmp_path: Path) -> None:
     env = write_config(tmp_path)
     make_db(tmp_path, SEEDS).close()
     result = CliRunner().invoke(cli, ["feedback", "export"], env=env)
-    assert result.exit_code == 0 and result.output == ""
+    assert result.exit_code == 0
+    assert result.output == ""

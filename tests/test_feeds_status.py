@@ -32,9 +32,11 @@ def test_a_disabled_feed_shows_its_reason_and_is_not_due(
     result = monitor(workdir, "feeds", "status")
     assert result.exit_code == 0, result.output
     gone = _row(result.stdout, "gone")
-    assert gone[1] == "disabled" and gone[-1] == "never (disabled)"
+    assert gone[1] == "disabled"
+    assert gone[-1] == "never (disabled)"
     paused = _row(result.stdout, "paused")
-    assert paused[1] == "off" and paused[-1] == "never (off)"
+    assert paused[1] == "off"
+    assert paused[-1] == "never (off)"
     assert "  gone: the server says the feed is gone (HTTP 410)\n" in result.stdout
     assert result.stdout.endswith(
         "\nOff (enabled: false in feeds.yaml; set it to true to poll again):\n"

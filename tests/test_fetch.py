@@ -48,7 +48,8 @@ def test_ok_returns_body_headers_and_validators(feed_server: FeedServer) -> None
     assert result.status == "ok"
     assert result.http_status == 200
     assert result.body == SMALL_FEED
-    assert result.etag and result.last_modified
+    assert result.etag
+    assert result.last_modified
     assert result.headers["content-type"].startswith("application/rss+xml")
     assert all(k == k.lower() for k in result.headers)
     _, _, sent = feed_server.requests[-1]
@@ -59,17 +60,21 @@ def test_ok_returns_body_headers_and_validators(feed_server: FeedServer) -> None
 def test_conditional_get_with_etag_gives_not_modified(feed_server: FeedServer) -> None:
     feed_server.add_scenario("/e.xml", "not_modified_etag", etag='"abc"')
     first = run(fetch_one(source(feed_server.url("/e.xml"))))
-    assert first.status == "ok" and first.etag == '"abc"'
+    assert first.status == "ok"
+    assert first.etag == '"abc"'
     again = run(fetch_one(source(feed_server.url("/e.xml")), etag=first.etag, body_hash="h"))
     assert again.status == "not_modified"
-    assert again.body is None and again.etag == '"abc"' and again.body_hash == "h"
+    assert again.body is None
+    assert again.etag == '"abc"'
+    assert again.body_hash == "h"
     assert feed_server.requests[-1][2]["if-none-match"] == '"abc"'
 
 
 def test_conditional_get_with_last_modified_gives_not_modified(feed_server: FeedServer) -> None:
     feed_server.add_scenario("/m.xml", "not_modified_last_modified")
     first = run(fetch_one(source(feed_server.url("/m.xml"))))
-    assert first.etag is None and first.last_modified
+    assert first.etag is None
+    assert first.last_modified
     again = run(fetch_one(source(feed_server.url("/m.xml")), last_modified=first.last_modified))
     assert again.status == "not_modified"
     assert again.last_modified == first.last_modified
@@ -80,14 +85,16 @@ def test_same_body_hash_is_unchanged_and_skips_the_body(feed_server: FeedServer)
     feed_server.add_file("/feed.xml", SMALL_FEED)
     first = run(fetch_one(source(feed_server.url("/feed.xml"))))
     again = run(fetch_one(source(feed_server.url("/feed.xml")), body_hash=first.body_hash))
-    assert again.status == "unchanged" and again.body is None
+    assert again.status == "unchanged"
+    assert again.body is None
     assert again.body_hash == first.body_hash
     changed = run(fetch_one(source(feed_server.url("/feed.xml")), body_hash="0" * 64))
-    assert changed.status == "ok" and changed.body == SMALL_FEED
+    assert changed.status == "ok"
+    assert changed.body == SMALL_FEED
 
 
 @pytest.mark.parametrize(
-    "scenario,kind,status,message",
+    ("scenario", "kind", "status", "message"),
     [
         ("status_500", "http_status", 500, "HTTP 500 Internal Server Error"),
         (
@@ -120,7 +127,8 @@ def test_retry_after_as_http_date(feed_server: FeedServer) -> None:
         "/busy", "retry_after_429", retry_after="Fri, 01 Jan 2100 00:00:00 GMT"
     )
     error = fetch_error(source(feed_server.url("/busy")))
-    assert error.retry_after is not None and error.retry_after > 365 * 86400
+    assert error.retry_after is not None
+    assert error.retry_after > 365 * 86400
 
 
 def test_parse_retry_after_forms() -> None:
@@ -213,14 +221,16 @@ def test_redirect_cap(feed_server: FeedServer) -> None:
     error = fetch_error(source(feed_server.url("/chain")), Fetcher(max_redirects=3))
     assert (error.kind, error.message) == ("redirects", "gave up after 3 redirects")
     ok = run(fetch_one(source(feed_server.url("/chain")), Fetcher(max_redirects=4)))
-    assert ok.body == SMALL_FEED and ok.url == feed_server.url("/chain?n=4")
+    assert ok.body == SMALL_FEED
+    assert ok.url == feed_server.url("/chain?n=4")
 
 
 def test_redirect_is_followed_and_final_url_reported(feed_server: FeedServer) -> None:
     feed_server.add_file("/new.xml", SMALL_FEED)
     feed_server.add_scenario("/old.xml", "redirect", to="/new.xml")
     result = run(fetch_one(source(feed_server.url("/old.xml"))))
-    assert result.status == "ok" and result.url == feed_server.url("/new.xml")
+    assert result.status == "ok"
+    assert result.url == feed_server.url("/new.xml")
 
 
 def test_html_page_and_empty_body_are_fetched_for_the_parser(feed_server: FeedServer) -> None:
@@ -229,8 +239,10 @@ def test_html_page_and_empty_body_are_fetched_for_the_parser(feed_server: FeedSe
     feed_server.add_scenario("/empty", "empty")
     page = run(fetch_one(source(feed_server.url("/page"))))
     empty = run(fetch_one(source(feed_server.url("/empty"))))
-    assert page.headers["content-type"].startswith("text/html") and b"<html>" in (page.body or b"")
-    assert empty.status == "ok" and empty.body == b""
+    assert page.headers["content-type"].startswith("text/html")
+    assert b"<html>" in (page.body or b"")
+    assert empty.status == "ok"
+    assert empty.body == b""
 
 
 def test_connection_refused_is_connect() -> None:
@@ -309,9 +321,12 @@ def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer) -> None:
             return list(done)
 
     stalled, gone, good = run(cycle())
-    assert isinstance(stalled, FetchError) and stalled.kind == "timeout"
-    assert isinstance(gone, FetchError) and gone.kind == "gone"
-    assert isinstance(good, FetchResult) and good.body == SMALL_FEED
+    assert isinstance(stalled, FetchError)
+    assert stalled.kind == "timeout"
+    assert isinstance(gone, FetchError)
+    assert gone.kind == "gone"
+    assert isinstance(good, FetchResult)
+    assert good.body == SMALL_FEED
 
 
 def test_per_host_limits_count_each_port_as_its_own_host() -> None:

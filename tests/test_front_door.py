@@ -46,7 +46,8 @@ def test_every_help_example_names_files_that_exist() -> None:
         for path in REPO_PATH.findall(example):
             checked += 1
             matches = list(ROOT.glob(path)) if "*" in path else [ROOT / path]
-            assert matches and all(p.exists() for p in matches), f"`monitor {where} -h`: {path}"
+            assert matches, f"`monitor {where} -h`: {path}"
+            assert all(p.exists() for p in matches), f"`monitor {where} -h`: {path}"
     assert checked >= 3  # rules eval, match: the examples that name shipped files
 
 

@@ -113,7 +113,8 @@ def test_search_cli_table_shows_the_article_snippet(archive: Path) -> None:
     opts = ["--db", str(archive), "--rules", str(archive.parent / "no-rules")]
     result = CliRunner(env={"COLUMNS": "250"}).invoke(cli, [*opts, "search", "germanium"])
     assert result.exit_code == 0, result.output
-    assert "article:" in result.output and "germanium exports" in result.output
+    assert "article:" in result.output
+    assert "germanium exports" in result.output
 
 
 def test_show_states_the_body_status_in_words_and_json_has_the_body(archive: Path) -> None:
@@ -168,7 +169,8 @@ def test_rules_explain_shows_the_body_hit(tmp_path: Path, archive: Path) -> None
     )
     assert result.exit_code == 0, result.output
     assert "matches" in result.output
-    assert "body:" in result.output and "germanium exports fell" in result.output
+    assert "body:" in result.output
+    assert "germanium exports fell" in result.output
 
 
 def test_real_page_text_is_searchable_after_extraction(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_default_auto_and_per_feed_and_defaults_block(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "value,expected",
+    ("value", "expected"),
     [
         ("allways", "feed 'mining-com': unknown full_text 'allways' (did you mean 'always'?)"),
         (
@@ -55,7 +55,8 @@ def test_the_daemon_path_reads_pages_too(feed_server: FeedServer, tmp_path: Path
         async with Poller(tmp_path / "a.db", workers=0) as poller:
             await poller.sync([src])
             outcome = await poller.poll_feed(src, mode="scheduled")
-            assert outcome.status == "ok" and outcome.new == 1
+            assert outcome.status == "ok"
+            assert outcome.new == 1
 
     asyncio.run(run())
     assert rows(tmp_path / "a.db", "SELECT body_status FROM items") == [("ok",)]

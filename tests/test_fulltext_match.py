@@ -79,7 +79,8 @@ def test_matcher_finds_a_body_only_match_and_explains_it() -> None:
     expl = explain_rule(matcher, "gallium", after)
     assert expl.outcome.matched
     text = snippet(after.body, found[0].hits, "body")
-    assert "**gallium**" in text and "**germanium**" in text
+    assert "**gallium**" in text
+    assert "**germanium**" in text
 
 
 def test_body_scoped_rule_is_a_candidate_only_through_the_body() -> None:

@@ -67,9 +67,11 @@ def test_a_match_found_only_in_the_article_text_is_stored_once(
     rules = rules_with(tmp_path, '"Montego Bay Convention Centre"')
     src = feed(feed_server, "/press.xml")
     summary = poll_once(db, [src], rules=rules, workers=workers)
-    assert summary.new_items == 1 and summary.matches == 1
+    assert summary.new_items == 1
+    assert summary.matches == 1
     [(status, body, attempts)] = rows(db, "SELECT body_status, body, body_attempts FROM items")
-    assert status == "ok" and attempts == 1
+    assert status == "ok"
+    assert attempts == 1
     for sentence in EXPECTED["jis.gov.jm-investment.html"]["with"][1:]:
         assert sentence in body
     for boiler in EXPECTED["jis.gov.jm-investment.html"]["without"]:
@@ -120,7 +122,8 @@ def test_failures_keep_the_item_and_are_retried_a_few_times(
     rules = rules_with(tmp_path, "AICE")
     src = feed(feed_server, "/press.xml")
     first = poll_once(db, [src], rules=rules, workers=0)
-    assert first.new_items == 1 and first.matches == 1  # matched on its title at once
+    assert first.new_items == 1
+    assert first.matches == 1
     [(status, error, attempts)] = rows(
         db, "SELECT body_status, body_error, body_attempts FROM items"
     )

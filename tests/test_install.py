@@ -49,8 +49,17 @@ def test_pip_install_gives_a_working_monitor(tmp_path: Path) -> None:
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     python = venv / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--no-index", str(copy_build_context(tmp_path / "src"))],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            str(copy_build_context(tmp_path / "src")),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -78,7 +87,8 @@ def test_pip_install_gives_a_working_monitor(tmp_path: Path) -> None:
     assert where.stdout.startswith(str(site)), "monitor must come from the installed copy"
     assert monitor("--version").stdout.startswith("monitor, version ")
     helped = monitor("config", "check", "-h")
-    assert helped.returncode == 0 and "Example:" in helped.stdout
+    assert helped.returncode == 0
+    assert "Example:" in helped.stdout
     # The installed command validates a feed list end to end (exit 2 and FILE:LINE on error).
     (tmp_path / "feeds.yaml").write_text("feeds:\n  - id: Bad Id\n")
     checked = monitor("--rules", "no-rules-here", "config", "check")
@@ -98,4 +108,6 @@ def test_dockerfile_copies_only_what_exists_and_is_not_ignored() -> None:
     for src in copied:
         assert (ROOT / src).exists(), f"Dockerfile copies {src}, which does not exist"
         assert src not in ignored, f".dockerignore hides {src} from the build"
-    assert "USER monitor" in lines and 'ENTRYPOINT ["monitor"]' in lines and 'CMD ["run"]' in lines
+    assert "USER monitor" in lines
+    assert 'ENTRYPOINT ["monitor"]' in lines
+    assert 'CMD ["run"]' in lines

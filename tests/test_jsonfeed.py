@@ -60,14 +60,21 @@ def test_json_feed_11_items() -> None:
     assert (parsed.title, parsed.link, parsed.lang) == ("Example", "https://example.org/", "en-US")
     one, two, three = normalize_entries(SOURCE, parsed, now=NOW)
     assert one.url == "https://publisher.example/story-1"  # external_url is canonical
-    assert one.summary == "Text one" and one.categories == ("minerals", "trade")
+    assert one.summary == "Text one"
+    assert one.categories == ("minerals", "trade")
     assert one.published == datetime(2026, 8, 21, 0, 0, tzinfo=UTC)
-    assert one.author == "Desk" and one.lang == "en"
-    assert two.title == "" and two.summary == "A note with no title" and two.guid == "2"
-    assert two.published == datetime(2026, 8, 20, tzinfo=UTC) and two.author == "Kim"
+    assert one.author == "Desk"
+    assert one.lang == "en"
+    assert two.title == ""
+    assert two.summary == "A note with no title"
+    assert two.guid == "2"
+    assert two.published == datetime(2026, 8, 20, tzinfo=UTC)
+    assert two.author == "Kim"
     assert two.lang == "ko"
-    assert three.url == "https://cdn.example/ep.mp3" and three.enclosures[0].length == 99
-    assert three.date_raw == "someday" and three.published == NOW
+    assert three.url == "https://cdn.example/ep.mp3"
+    assert three.enclosures[0].length == 99
+    assert three.date_raw == "someday"
+    assert three.published == NOW
 
 
 def test_json_feed_10_author_and_body_detection() -> None:
@@ -80,16 +87,19 @@ def test_json_feed_10_author_and_body_detection() -> None:
     # served as text/plain: the body itself says JSON
     parsed = parse_feed(b"\n " + json.dumps(feed).encode(), {"content-type": "text/plain"}, URL)
     (entry,) = parsed.entries
-    assert entry.author == "Solo" and entry.summary == "S"
+    assert entry.author == "Solo"
+    assert entry.summary == "S"
 
 
 def test_json_that_is_not_a_json_feed_says_so() -> None:
     with pytest.raises(ParseError) as err:
         parse_feed(b'{"data": []}', {"content-type": "application/json"}, URL)
-    assert err.value.kind == "not_a_feed" and "JSON but not a JSON Feed" in err.value.message
+    assert err.value.kind == "not_a_feed"
+    assert "JSON but not a JSON Feed" in err.value.message
     with pytest.raises(ParseError) as bad:
         parse_feed(b'{"version": ', {}, URL)
-    assert bad.value.kind == "malformed" and "not valid JSON" in bad.value.message
+    assert bad.value.kind == "malformed"
+    assert "not valid JSON" in bad.value.message
     assert "well-formed" not in bad.value.message
 
 

@@ -58,7 +58,7 @@ def ids(*entries: Entry, now: datetime = NOW) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "raw,base,expected",
+    ("raw", "base", "expected"),
     [
         ("HTTPS://WWW.Example.COM/a/B?x=1#frag", None, "https://www.example.com/a/B?x=1"),
         ("/news/1", "https://example.jp/feed/", "https://example.jp/news/1"),
@@ -107,7 +107,9 @@ def test_canonical_url_is_idempotent_and_drops_trackers(
     url = f"{scheme}://{host}/{path}" + (f"?{query}" if query else "") + "#top"
     once = canonical_url(url)
     assert canonical_url(once) == once
-    assert "#" not in once and "utm_" not in once and "fbclid" not in once
+    assert "#" not in once
+    assert "utm_" not in once
+    assert "fbclid" not in once
     assert once.startswith(("http://", "https://"))
 
 
@@ -115,7 +117,7 @@ def test_canonical_url_is_idempotent_and_drops_trackers(
 
 
 @pytest.mark.parametrize(
-    "raw,expected",
+    ("raw", "expected"),
     [
         ("<p>Japan &amp; Korea</p><p>agree</p>", "Japan & Korea agree"),
         ("a<br/>b", "a b"),
@@ -139,7 +141,9 @@ def test_plain_text(raw: str, expected: str) -> None:
 def test_plain_text_is_collapsed_and_stripped(raw: str) -> None:
     text = plain_text(raw)
     assert text == text.strip()
-    assert "  " not in text and "\n" not in text and "\t" not in text
+    assert "  " not in text
+    assert "\n" not in text
+    assert "\t" not in text
 
 
 # --- ids -----------------------------------------------------------------------------------
@@ -148,7 +152,8 @@ def test_plain_text_is_collapsed_and_stripped(raw: str) -> None:
 def test_make_item_id_is_stable_16_hex() -> None:
     first = make_item_id("gov-jp", "guid:abc")
     assert first == make_item_id("gov-jp", "guid:abc")
-    assert len(first) == 16 and int(first, 16) >= 0
+    assert len(first) == 16
+    assert int(first, 16) >= 0
     assert first != make_item_id("other", "guid:abc")
     # Pinned: archive ids must never change between releases (sha256 of "gov-jp\x1fguid:abc").
     assert first == "1ff3b713d3888ba9"
@@ -205,7 +210,8 @@ def test_item_fields() -> None:
         lang="ja-JP",
     )
     (item,) = normalize_entries(SOURCE, feed(e), now=NOW)
-    assert item.feed_id == "gov-jp" and item.guid == "g1"
+    assert item.feed_id == "gov-jp"
+    assert item.guid == "g1"
     assert item.url == "https://example.jp/news/1"
     assert (item.title, item.summary) == ("Japan & Korea", "Critical minerals")
     assert item.published == datetime(2026, 8, 21, 9, 0, tzinfo=UTC)
@@ -243,7 +249,7 @@ def test_updated_stands_in_for_published() -> None:
 
 
 @pytest.mark.parametrize(
-    "entry_lang,feed_lang,expected",
+    ("entry_lang", "feed_lang", "expected"),
     [
         ("ko", "en-US", "ko"),
         (None, "en-US", "en"),
@@ -264,7 +270,8 @@ def test_content_hash_follows_title_summary_and_url() -> None:
     (same,) = normalize_entries(SOURCE, feed(base), now=NOW + timedelta(hours=1))
     (edited,) = normalize_entries(SOURCE, feed(dataclasses.replace(base, title="T2")), now=NOW)
     assert a.content_hash == same.content_hash
-    assert edited.id == a.id and edited.content_hash != a.content_hash
+    assert edited.id == a.id
+    assert edited.content_hash != a.content_hash
 
 
 def test_real_feed_items_are_picklable_and_clean() -> None:

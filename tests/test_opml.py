@@ -102,7 +102,8 @@ def test_entity_declarations_are_refused(tmp_path: Path) -> None:
     bomb = OPML.replace("<opml", '<!DOCTYPE opml [<!ENTITY a "aaaa">]>\n<opml')
     feeds, source = setup(tmp_path, bomb)
     result = run(feeds, "import", str(source))
-    assert result.exit_code == 2 and f"{source}:2:" in result.output
+    assert result.exit_code == 2
+    assert f"{source}:2:" in result.output
 
 
 def test_a_clashing_derived_id_gets_an_explicit_one(tmp_path: Path) -> None:
@@ -133,7 +134,8 @@ def test_export_is_opml_2_that_import_reads_back(tmp_path: Path) -> None:
     assert result.exit_code == 0
     xml = out.read_text(encoding="utf-8")
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">')
-    assert 'xmlUrl="https://www.mining.com/feed/"' in xml and 'category="minerals,wire' in xml
+    assert 'xmlUrl="https://www.mining.com/feed/"' in xml
+    assert 'category="minerals,wire' in xml
     fresh = tmp_path / "fresh.yaml"
     fresh.write_text("feeds:\n", encoding="utf-8")
     back = run(fresh, "import", str(out))

@@ -96,8 +96,10 @@ def test_odd_feed_gives_items_or_a_typed_error(name: str) -> None:
     try:
         parsed = parse_feed(body, {}, URL)  # no headers: the bytes alone must do
     except ParseError as error:
-        assert ODD_ERRORS.get(name) == error.kind, f"{name}: unexpected {error.kind}: {error}"
-        assert error.message and "\n" not in error.message
+        kind, message = error.kind, error.message
+        assert ODD_ERRORS.get(name) == kind, f"{name}: unexpected {kind}: {message}"
+        assert message
+        assert "\n" not in message
         return
     assert name not in ODD_ERRORS
     found = texts(parsed)
@@ -184,7 +186,8 @@ def test_bare_ampersand_keeps_entries_with_a_warning() -> None:
     assert broken != good
     parsed = parse_feed(broken, XML, URL)
     assert len(parsed.entries) == EXPECTED_COUNTS["bbc-news-frontpage_2023-11-24.xml"]
-    assert parsed.warnings and "not well-formed XML" in parsed.warnings[0]
+    assert parsed.warnings
+    assert "not well-formed XML" in parsed.warnings[0]
 
 
 def test_billion_laughs_is_not_expanded() -> None:
@@ -257,7 +260,10 @@ def test_relative_links_resolve_against_the_feed_url() -> None:
 def test_fields_are_carried_over() -> None:
     parsed = parse_feed((FEEDS / "guardian-us-front_2018-01-31.xml").read_bytes(), XML, URL)
     first = parsed.entries[0]
-    assert parsed.title and parsed.link == "https://www.theguardian.com/us"
+    assert parsed.title
+    assert parsed.link == "https://www.theguardian.com/us"
     assert parsed.lang == "en-gb"
-    assert first.guid and first.author and first.categories
+    assert first.guid
+    assert first.author
+    assert first.categories
     assert "<" in first.summary  # HTML is kept here; normalize strips it

@@ -30,7 +30,8 @@ def _of(source: str) -> list[Path]:
 def test_fixture_counts_and_provenance() -> None:
     counts = Counter(p.relative_to(PEER).parts[0] for p in FILES)
     assert set(counts) == set(SOURCES)
-    assert sum(counts.values()) >= 300 and all(counts[s] >= 10 for s in SOURCES)
+    assert sum(counts.values()) >= 300
+    assert all(counts[s] >= 10 for s in SOURCES)
     listed = (PEER.parent / "SOURCES.md").read_text(encoding="utf-8")
     assert all(f"peer-feeds/{s}/" in listed for s in SOURCES)
     size = sum(p.stat().st_size for p in PEER.rglob("*") if p.is_file())

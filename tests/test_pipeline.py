@@ -145,15 +145,18 @@ def test_one_bad_feed_never_stops_the_others(feed_server: FeedServer, tmp_path: 
         state = load_state(archive, name.replace("_", "-"))
         assert state is not None
         assert state.consecutive_failures == 1, name
-        assert state.last_error and words in state.last_error, (name, state.last_error)
+        assert state.last_error, name
+        assert words in state.last_error, (name, state.last_error)
         assert "\n" not in state.last_error, name  # one line, in words
         if kind is not None:
             assert state.last_error_kind == kind, (name, state.last_error_kind)
     gone = load_state(archive, "gone-410")
-    assert gone is not None and gone.disabled_reason == GONE_REASON
+    assert gone is not None
+    assert gone.disabled_reason == GONE_REASON
     assert by_id["gone-410"].disabled
     throttled = load_state(archive, "retry-after-429")
-    assert throttled is not None and throttled.retry_after_until is not None
+    assert throttled is not None
+    assert throttled.retry_after_until is not None
     assert throttled.retry_after_until >= utcnow() + timedelta(seconds=100)
 
 
@@ -243,11 +246,13 @@ def test_rules_reload_only_when_the_whole_set_is_valid(tmp_path: Path) -> None:
     write_rule(rules_dir, RULE.replace("Japan AND Korea", "Japan AND (Korea"))
     assert rules.reload(force=True) is False
     assert rules.book is first  # the last good set stays in force
-    assert rules.error is not None and "jk-test.yaml:3" in rules.error
+    assert rules.error is not None
+    assert "jk-test.yaml:3" in rules.error
 
     write_rule(rules_dir, RULE.replace("Japan AND Korea", "Japan AND Seoul"))
     assert rules.reload(force=True) is True
-    assert rules.book is not first and rules.error is None
+    assert rules.book is not first
+    assert rules.error is None
 
 
 def test_a_rules_error_is_recorded_for_feeds_status(tmp_path: Path) -> None:
@@ -266,7 +271,8 @@ def test_a_rules_error_is_recorded_for_feeds_status(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     recorded = get_state_value(open_db(db), RULES_ERROR_KEY)
-    assert recorded is not None and "jk-test.yaml:3" in recorded[0]
+    assert recorded is not None
+    assert "jk-test.yaml:3" in recorded[0]
 
 
 def test_a_killed_parser_process_is_replaced(feed_server: FeedServer, tmp_path: Path) -> None:
@@ -323,7 +329,8 @@ def test_a_worker_matches_only_unknown_items_with_the_plans_rule_files(tmp_path:
 
     plan = MatchPlan(str(rules_dir), rule_files(rules_dir))
     found = parse(plan)
-    assert found is not None and any(found.values())  # the Japan-and-Korea item matched
+    assert found is not None
+    assert any(found.values())
     items = parse_body(feed, SMALL_FEED, {}, feed.url, now).items
     known = {i.id: i.content_hash for i in items}
     assert parse(MatchPlan(plan.rules_dir, plan.files, known)) == {}  # all stored: none matched
@@ -345,7 +352,8 @@ def test_a_worker_matches_with_the_compiled_set_it_was_started_with(tmp_path: Pa
     write_rule(rules_dir)
     rules = Rules(rules_dir)
     rules.load()
-    assert rules.book is not None and rules.book_files
+    assert rules.book is not None
+    assert rules.book_files
     feed = FeedSource("small", "small", "http://127.0.0.1/small.xml", "news", "JP", "en", 900)
     now = utcnow()
     try:
@@ -353,7 +361,8 @@ def test_a_worker_matches_with_the_compiled_set_it_was_started_with(tmp_path: Pa
         shutil.rmtree(rules_dir)  # nothing left to load: only the installed set can match
         plan = MatchPlan(str(rules_dir), rules.book_files)
         found = parse_body(feed, SMALL_FEED, {}, feed.url, now, plan).matches
-        assert found is not None and any(found.values())
+        assert found is not None
+        assert any(found.values())
         expected = {
             item.id: tuple(rules.book.matcher.match(item, feed))
             for item in parse_body(feed, SMALL_FEED, {}, feed.url, now).items

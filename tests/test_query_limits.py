@@ -42,7 +42,7 @@ def deep(n: int) -> str:
 
 
 @pytest.mark.parametrize(
-    "query,message,column",
+    ("query", "message", "column"),
     [
         (deep(170), f"the query nests more than {MAX_DEPTH} levels deep", MAX_DEPTH + 1),
         ("NOT " * 200 + "copper", f"the query nests more than {MAX_DEPTH} levels deep", 129),
@@ -78,7 +78,8 @@ def test_query_bombs_get_a_caret_message_and_exit_2(
     assert first.startswith(f"Error: {message} (column ")
     if column is not None:
         assert first == f"Error: {message} (column {column})"
-    assert "^" in result.stderr and "Hint: " in result.stderr
+    assert "^" in result.stderr
+    assert "Hint: " in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -101,7 +101,8 @@ def test_reading_commands_work_on_a_read_only_archive(
     if read_only_folder:
         db.parent.chmod(0o555)
     before = fingerprint(db.parent)
-    assert "monitor.db-wal" not in before and "monitor.db-shm" not in before
+    assert "monitor.db-wal" not in before
+    assert "monitor.db-shm" not in before
     # the modes really bind for these processes
     denied = subprocess.run(
         [*prefix, "sh", "-c", f"echo x >> {db}"], check=False, capture_output=True

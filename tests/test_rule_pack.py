@@ -57,7 +57,8 @@ def test_pack_is_exactly_the_five_topics(book: RuleBook) -> None:
 @pytest.mark.parametrize("rule_id", sorted(PACK))
 def test_every_rule_has_enough_examples_in_several_languages(book: RuleBook, rule_id: str) -> None:
     rule = book.get(rule_id)
-    assert rule.description and rule.name
+    assert rule.description
+    assert rule.name
     for examples in (rule.match_examples, rule.no_match_examples):
         assert len(examples) >= 8
         assert len({language(e) for e in examples}) >= 2

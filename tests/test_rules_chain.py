@@ -41,7 +41,7 @@ LISTED = "SERIES (@japan-name, @korea-name, @us-name)"
 
 
 @pytest.mark.parametrize(
-    "query,title,expected",
+    ("query", "title", "expected"),
     [
         (PAIR, "Japan-South Korea summit", True),
         (PAIR, "Tokyo–Seoul ties thaw", True),  # an en dash is a hyphen
@@ -89,7 +89,7 @@ def test_a_chain_holds_in_one_field_and_its_hits_are_its_parts() -> None:
 
 
 @pytest.mark.parametrize(
-    "title,expected",
+    ("title", "expected"),
     [
         ("日韓首脳会談", True),
         ("大統領は20日韓国を出発", False),  # a date: 日 is the day
@@ -148,11 +148,12 @@ def test_the_loader_reads_entries_written_as_mappings(tmp_path: Path) -> None:
         "Seoul": TermOptions((), exact_case=True),
     }
     c = compile_query(parse_query("@jk"), book.lists)
-    assert c.evaluate("日韓関係").matched and not c.evaluate("訪日韓国人 SEOUL").matched
+    assert c.evaluate("日韓関係").matched
+    assert not c.evaluate("訪日韓国人 SEOUL").matched
 
 
 @pytest.mark.parametrize(
-    "entry,message",
+    ("entry", "message"),
     [
         ("{not_in: [訪日]}", "a term entry needs `term:`"),
         ("{term: 日韓, not_in: [日本]}", "not_in: '日本' shares no characters with '日韓'"),

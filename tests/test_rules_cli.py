@@ -98,7 +98,8 @@ def test_test_passes_and_fails_with_explanations(rules_dir: Path) -> None:
         "4 examples in 1 rule: 3 passed, 1 failed\n"
     )
     code, out = run(rules_dir, "rules", "test", "jj")
-    assert code == 2 and out == "Error: unknown rule 'jj'\nHint: known rules: jk, minerals\n"
+    assert code == 2
+    assert out == "Error: unknown rule 'jj'\nHint: known rules: jk, minerals\n"
 
 
 def test_eval_report_json_and_bad_input(rules_dir: Path, tmp_path: Path) -> None:
@@ -181,7 +182,8 @@ def test_match_jsonl_text_json_and_all(rules_dir: Path, tmp_path: Path) -> None:
         "1 item matched\n"
     )
     code, out = run(rules_dir, "match", str(tmp_path / "missing.xml"))
-    assert code == 2 and "no such file" in out
+    assert code == 2
+    assert "no such file" in out
 
 
 MATCH_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -283,9 +285,11 @@ def test_explain_an_archived_item(rules_dir: Path, tmp_path: Path) -> None:
     assert code == 0
     assert "minerals matches item i2 (score 2)" in out
     assert "✓ lithium  found: lithium" in out
-    assert "stored match: score 2, rule version" in out and "(same as now)" in out
+    assert "stored match: score 2, rule version" in out
+    assert "(same as now)" in out
     code, out = run(rules_dir, "rules", "explain", "minerals", "nope", db=db)
-    assert code == 2 and "no item 'nope' in the archive" in out
+    assert code == 2
+    assert "no item 'nope' in the archive" in out
 
 
 def test_backtest_shows_gained_and_lost(rules_dir: Path, tmp_path: Path) -> None:

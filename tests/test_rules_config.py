@@ -66,10 +66,12 @@ def test_a_good_rule_set_loads(tmp_path: Path) -> None:
     book = load_rules(good_tree(tmp_path))
     rule = book.get("jk")
     assert rule.name == "Japan–Korea"
-    assert rule.priority == "high" and rule.channel == "#jk"
+    assert rule.priority == "high"
+    assert rule.channel == "#jk"
     assert rule.query.strip() == "@japan NEAR/5 @korea"
     assert rule.exclude == "baseball"
-    assert rule.sources.langs == ("en", "ko") and rule.sources.countries == ("KR",)
+    assert rule.sources.langs == ("en", "ko")
+    assert rule.sources.countries == ("KR",)
     assert (rule.min_score, rule.weight, rule.tags) == (1.0, 2.0, ("diplomacy",))
     assert [e.title for e in rule.match_examples] == ["Japan and South Korea agree", "Talks"]
     assert rule.match_examples[1].summary == "日本と韓国"
@@ -81,7 +83,8 @@ def test_a_good_rule_set_loads(tmp_path: Path) -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     item = Item("i", "f", None, "", "President Yoon Suk Yeol meets Japan PM", "", now, now)
     [match] = book.matcher.match(item)
-    assert match.rule_id == "jk" and match.rule_version == rule.version
+    assert match.rule_id == "jk"
+    assert match.rule_version == rule.version
 
 
 def test_version_follows_the_definition_and_the_lists_used(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_the_docs_have_worked_examples() -> None:
     assert len(WORKED) >= 10
 
 
-@pytest.mark.parametrize("query,title,expected", WORKED)
+@pytest.mark.parametrize(("query", "title", "expected"), WORKED)
 def test_worked_example(query: str, title: str, expected: bool) -> None:
     compiled = compile_query(parse_query(query), LISTS, query=query)
     assert compiled.evaluate(title, "").matched is expected
@@ -84,7 +84,8 @@ def test_the_before_rule_example_passes_its_own_examples(tmp_path: Path) -> None
     book = load_rules(tmp_path)
     (rule,) = book.rules
     assert "BEFORE/3" in rule.query
-    assert rule.match_examples and rule.no_match_examples
+    assert rule.match_examples
+    assert rule.no_match_examples
     for expected, examples in ((True, rule.match_examples), (False, rule.no_match_examples)):
         for example in examples:
             item = Item("x", "f", None, "", example.title, example.summary, NOW, NOW)
@@ -112,8 +113,10 @@ def test_the_compound_and_series_rule_example_passes_its_own_examples(tmp_path: 
     (tmp_path / "one-phrase.yaml").write_text(body, encoding="utf-8")
     book = load_rules(tmp_path)
     (rule,) = book.rules
-    assert "COMPOUND (" in rule.query and "SERIES (" in rule.query
-    assert len(rule.match_examples) >= 3 and len(rule.no_match_examples) >= 3
+    assert "COMPOUND (" in rule.query
+    assert "SERIES (" in rule.query
+    assert len(rule.match_examples) >= 3
+    assert len(rule.no_match_examples) >= 3
     for expected, examples in ((True, rule.match_examples), (False, rule.no_match_examples)):
         for example in examples:
             item = Item("x", "f", None, "", example.title, example.summary, NOW, NOW)

@@ -43,7 +43,7 @@ def hits(query: str, title: str, summary: str = "") -> list[tuple[str, str, str]
 
 
 @pytest.mark.parametrize(
-    "query,title,expected",
+    ("query", "title", "expected"),
     [
         ("lithium", "LITHIUM prices", True),
         ("lithium", "lithiumion", False),  # whole words only
@@ -105,8 +105,10 @@ def test_capital_terms_match_their_case() -> None:
     assert matches('"US envoy"', "US envoy visits")
     assert not matches('"US envoy"', "us envoy visits")
     assert matches('"US envoy"', "US Envoy visits")  # only the capitals word is exact
-    assert matches("@korea", "ROK Navy") and not matches("@korea", "rok navy")
-    assert matches("METI*", "METI's plan") and not matches("METI*", "meticulous")
+    assert matches("@korea", "ROK Navy")
+    assert not matches("@korea", "rok navy")
+    assert matches("METI*", "METI's plan")
+    assert not matches("METI*", "meticulous")
 
 
 def test_lower_case_terms_match_any_case() -> None:
@@ -118,7 +120,7 @@ def test_lower_case_terms_match_any_case() -> None:
 
 
 @pytest.mark.parametrize(
-    "query,title",
+    ("query", "title"),
     [
         ('"Japan-South Korea"', "Japan–South Korea summit"),
         ('"Japan-South Korea"', "Japan—South Korea summit"),
@@ -158,10 +160,12 @@ def test_cjk_characters_apart_in_the_text_are_not_adjacent() -> None:
     assert not matches("日韓", "20日、韓国政府は")
     assert not matches("일본", "30일 본회의")
     assert matches("일본", "일본은")
-    assert matches('"한국 정부"', "한국 정부는") and matches('"한국 정부"', "한국, 정부")
+    assert matches('"한국 정부"', "한국 정부는")
+    assert matches('"한국 정부"', "한국, 정부")
     assert not matches('"한국 정부"', "한국정부")
     assert matches("日本 NEAR/1 韓国", "日本、韓国")  # NEAR still counts characters
-    assert matches("LG에너지", "LG에너지솔루션") and matches('"rare earth"', "rare, earth")
+    assert matches("LG에너지", "LG에너지솔루션")
+    assert matches('"rare earth"', "rare, earth")
 
 
 def test_near_counts_characters_in_cjk() -> None:
@@ -176,7 +180,7 @@ def test_near_counts_characters_in_cjk() -> None:
 
 
 @pytest.mark.parametrize(
-    "title,expected",
+    ("title", "expected"),
     [
         ("Japan and Korea", True),
         ("Korea and Japan", True),  # either order
@@ -214,7 +218,7 @@ def test_one_occurrence_is_not_near_itself() -> None:
 
 
 @pytest.mark.parametrize(
-    "title,expected",
+    ("title", "expected"),
     [
         ("Japan and Korea", True),
         ("Korea and Japan", False),  # in that order only
@@ -445,7 +449,7 @@ def test_literal_and_required_terms_for_prefilters() -> None:
 
 
 TEXT = st.text(
-    alphabet=st.sampled_from(list("ab US's-’、。 日本韓国한국\u0301ﬁＪ\x00_.") + ["\u3000"]),
+    alphabet=st.sampled_from([*list("ab US's-’、。 日本韓国한국́ﬁＪ\x00_."), "\u3000"]),
     max_size=30,
 )
 
@@ -485,9 +489,11 @@ def reference_spans(text: str, key: str) -> set[tuple[int, int]]:
 
 SCAN_TEXT = st.text(
     alphabet=st.sampled_from(
-        list("ab sUSo's-\u2019'\u3001\u3002 日本韓国한국lg\u0301\ufb01\uff2a_.1")
-        + ["\u3000", "ß", "\u2026", "\uff76", "\uff9e", "\u30fb", "\u30fc", "\u3099"]
-        + ["\u3097"]  # unassigned, inside the Hiragana block
+        [
+            *"ab sUSo's-\u2019'\u3001\u3002 日本韓国한국lg\u0301\ufb01\uff2a_.1",
+            *["\u3000", "ß", "\u2026", "\uff76", "\uff9e", "\u30fb", "\u30fc", "\u3099"],
+            "\u3097",  # unassigned, inside the Hiragana block
+        ]
     ),
     max_size=40,
 )

@@ -102,7 +102,7 @@ def test_compound_and_series_take_two_parts_or_more() -> None:
 
 
 @pytest.mark.parametrize(
-    "query,meaning",
+    ("query", "meaning"),
     [
         ("COMPOUND (a, b) OR c", "(COMPOUND (a, b)) OR c"),
         ("NOT SERIES (a, b) c", "(NOT (SERIES (a, b))) AND c"),
@@ -138,7 +138,7 @@ def _error(query: str, lists: dict[str, TermList] | None = None) -> str:
 
 
 @pytest.mark.parametrize(
-    "query,expected",
+    ("query", "expected"),
     [
         (
             "",
@@ -283,9 +283,26 @@ def _nodes(node: Node) -> int:
 
 
 ALPHABET = st.sampled_from(
-    list("ab ()\"*/@,:-'’")
-    + ["AND ", "OR ", "NOT ", "NEAR/", "NEAR/3 ", "BEFORE/", "BEFORE/1 ", "ATLEAST ", "2 "]
-    + ["title:", "summary:", "日本", "한국", "US", "\\", "[", "\n"]
+    [
+        *list("ab ()\"*/@,:-'’"),
+        "AND ",
+        "OR ",
+        "NOT ",
+        "NEAR/",
+        "NEAR/3 ",
+        "BEFORE/",
+        "BEFORE/1 ",
+        "ATLEAST ",
+        "2 ",
+        "title:",
+        "summary:",
+        "日本",
+        "한국",
+        "US",
+        "\\",
+        "[",
+        "\n",
+    ]
 )
 
 
@@ -295,14 +312,16 @@ def test_parser_returns_a_node_or_a_query_error(text: str) -> None:
     try:
         node = parse_query(text)
     except QueryError as exc:
-        assert 1 <= exc.column <= len(text) + 1
-        assert exc.message
+        column, message = exc.column, exc.message
+        assert 1 <= column <= len(text) + 1
+        assert message
         return
     assert _nodes(node) >= 1
     try:  # compiling (and evaluating) never fails otherwise either
         compiled = compile_query(node, {"a": TermList("a", ("x",))}, query=text)
     except QueryError as exc:
-        assert exc.message.startswith("unknown list @")
+        message = exc.message
+        assert message.startswith("unknown list @")
         return
     assert compiled.evaluate(text, text).matched in (True, False)
 
@@ -313,4 +332,5 @@ def test_parser_on_any_text(text: str) -> None:
     try:
         parse_query(text)
     except QueryError as exc:
-        assert exc.column >= 1
+        column = exc.column
+        assert column >= 1

@@ -176,7 +176,8 @@ def test_fast_matcher_agrees_with_the_reference_on_known_cases(
 @cache
 def _bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_match", ROOT / "bench" / "match.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

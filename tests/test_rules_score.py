@@ -117,8 +117,16 @@ def test_explain_prints_the_score_part_by_part(tmp_path: Path) -> None:
     ).close()
     result = CliRunner().invoke(
         cli,
-        ["--rules", str(ROOT / "rules"), "--db", str(tmp_path / "monitor.db")]
-        + ["rules", "explain", "critical-minerals", "wsj1"],
+        [
+            "--rules",
+            str(ROOT / "rules"),
+            "--db",
+            str(tmp_path / "monitor.db"),
+            "rules",
+            "explain",
+            "critical-minerals",
+            "wsj1",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

@@ -71,7 +71,9 @@ def test_suggests_the_japanese_versions_of_what_the_rule_matched_in_english(
     code, out, _ = _run(env, "japan-korea", "--limit", "1", "--json")
     assert len(out.splitlines()) == 1
     code, out, _ = _run(env, "japan-korea")  # the table names the closest match
-    assert code == 0 and "by embeddings" in out and "SK Hynix" in out
+    assert code == 0
+    assert "by embeddings" in out
+    assert "SK Hynix" in out
 
 
 def test_without_the_encoder_it_compares_title_words(
@@ -88,11 +90,13 @@ def test_unknown_rule_is_a_clear_error(tmp_path: Path) -> None:
     env = _archive(tmp_path)
     code, _, err = _run(env, "japan-koera")
     assert code == 2
-    assert "no rule 'japan-koera'" in err and "did you mean 'japan-korea'?" in err
+    assert "no rule 'japan-koera'" in err
+    assert "did you mean 'japan-korea'?" in err
 
 
 def test_a_rule_with_no_matches_says_so(tmp_path: Path) -> None:
     env = _archive(tmp_path)
     code, out, err = _run(env, "critical-minerals")
-    assert code == 0 and out == ""
+    assert code == 0
+    assert out == ""
     assert "matched nothing in this archive yet" in err

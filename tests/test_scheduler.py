@@ -63,7 +63,8 @@ def test_one_job_per_feed_with_jitter_and_safe_defaults() -> None:
     assert (trigger.interval, trigger.jitter) == (timedelta(seconds=900), 60)
     assert registered["poll:b"].next_run_time == first
     cron = registered["digest:daily"].trigger
-    assert isinstance(cron, CronTrigger) and str(cron.timezone) == "Asia/Tokyo"
+    assert isinstance(cron, CronTrigger)
+    assert str(cron.timezone) == "Asia/Tokyo"
 
 
 def test_stop_waits_for_work_in_flight_then_runs_nothing_more() -> None:

@@ -78,7 +78,8 @@ def test_search_query_returns_the_items(server: tuple[str, Path]) -> None:
     assert status == 200
     assert [r["item_id"] for r in rows] == [item_id(61), item_id(63)]
     status, rows = get(base + "/search.json", q="日本経済", _shape="array")
-    assert status == 200 and rows
+    assert status == 200
+    assert rows
     assert all("日本経済" in ITEMS[int(r["item_id"][4:7])]["title"] for r in rows)
 
 
@@ -94,7 +95,8 @@ def test_facets_on_the_archive_view(server: tuple[str, Path]) -> None:
     status, data = get(base + "/archive.json", _facet="rule", _size="0")
     assert status == 200
     counts = {r["value"]: r["count"] for r in data["facet_results"]["rule"]["results"]}
-    assert counts["copper"] == 2 and counts["us-defense"] == 1
+    assert counts["copper"] == 2
+    assert counts["us-defense"] == 1
     status, data = get(base + "/archive.json", _facet="country", _size="0")
     countries = {r["value"] for r in data["facet_results"]["country"]["results"]}
     assert {"JP", "KR", "US"} <= countries
@@ -121,7 +123,7 @@ def test_metadata_is_served(server: tuple[str, Path]) -> None:
 
 
 def test_writes_are_refused(server: tuple[str, Path]) -> None:
-    base, db_path = server
+    base, _db_path = server
     for sql in ("delete from items", "drop table matches"):
         status, body = get(base + ".json", sql=sql)
         assert status == 400, sql
@@ -132,7 +134,8 @@ def test_writes_are_refused(server: tuple[str, Path]) -> None:
     assert err.value.code >= 400
     # A statement that passes the SELECT check still meets a read-only connection.
     status, body = get(base + ".json", sql="with x as (select 1) delete from items")
-    assert status == 400 and "readonly" in body["error"].replace("read-only", "readonly")
+    assert status == 400
+    assert "readonly" in body["error"].replace("read-only", "readonly")
     status, rows = get(base + ".json", sql="select count(*) as n from items", _shape="array")
     assert (status, rows) == (200, [{"n": len(ITEMS)}])
 

@@ -101,8 +101,18 @@ def html(url: str) -> str:
 def cli_ids(db_path: Path, query: str) -> list[str]:
     result = CliRunner().invoke(
         cli,
-        ["--db", str(db_path), "--rules", str(db_path.parent / "none"), "search", query]
-        + ["--format", "json", "--limit", "200"],
+        [
+            "--db",
+            str(db_path),
+            "--rules",
+            str(db_path.parent / "none"),
+            "search",
+            query,
+            "--format",
+            "json",
+            "--limit",
+            "200",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -121,7 +131,8 @@ def test_canned_search_finds_what_monitor_search_finds(
     web = [r["item_id"] for r in rows]
     assert web == cli_ids(db_path, query)
     if query in ("日韓", "한일"):
-        assert web and all(query in r["title"] + r["summary"] for r in rows)
+        assert web
+        assert all(query in r["title"] + r["summary"] for r in rows)
 
 
 def test_the_first_screen_has_search_and_latest_matches(server: tuple[str, Path]) -> None:
@@ -130,20 +141,24 @@ def test_the_first_screen_has_search_and_latest_matches(server: tuple[str, Path]
         text = html(base + page)
         form = text.find('action="/archive/search"')
         latest = text.find('href="/archive/latest_matches"')
-        assert form != -1 and latest != -1, page
+        assert form != -1, page
+        assert latest != -1, page
         if page == "/archive":  # above the list of tables, not at the foot of the page
             assert max(form, latest) < text.find('href="/archive/items"')
     # the form's own target answers with results for a CJK word
     text = html(base + "/archive/search?" + urllib.parse.urlencode({"q": "日韓"}))
-    assert "日韓首脳会談" in text and "韓日関係と日本の経済" not in text
+    assert "日韓首脳会談" in text
+    assert "韓日関係と日本の経済" not in text
 
 
 def test_items_page_rows_are_short(server: tuple[str, Path]) -> None:
     base, _ = server
     text = html(base + "/archive/items")
-    assert "column-descriptions" not in text and "Archive id (16 hex" not in text
+    assert "column-descriptions" not in text
+    assert "Archive id (16 hex" not in text
     assert "日韓関係の改善へ" in text
-    assert LONG_SUMMARY not in text and LONG_SUMMARY[:100] in text
+    assert LONG_SUMMARY not in text
+    assert LONG_SUMMARY[:100] in text
     _, rows = get(base + "/archive/search.json", q="日韓", _shape="array")
     assert max(len(r["summary"]) for r in rows) <= 161
 
@@ -170,11 +185,13 @@ def test_metadata_is_private_and_removed_and_a_planted_link_is_not_followed(
         (child,) = _children(proc.pid)
         argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         meta = Path(argv[argv.index(b"--metadata") + 1].decode())
-        assert meta.parent.parent == tmpdir and not meta.parent.is_symlink()
+        assert meta.parent.parent == tmpdir
+        assert not meta.parent.is_symlink()
         assert stat.S_IMODE(meta.parent.stat().st_mode) == 0o700
         assert json.loads(meta.read_text())["title"] == "News monitor archive"
         status, served = get(base + "/-/metadata.json")
-        assert status == 200 and "archive" in served["databases"]
+        assert status == 200
+        assert "archive" in served["databases"]
     finally:
         stop(proc)
     assert proc.returncode == 0

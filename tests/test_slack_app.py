@@ -178,7 +178,8 @@ def test_search_options_rule_and_since(running: Running) -> None:
     text = str(
         running.command("search Japan OR China --rule jkus-trilateral --since 3650d")["text"]
     )
-    assert "trilateral summit" in text and "gallium" not in text
+    assert "trilateral summit" in text
+    assert "gallium" not in text
     # The seeded items are months old: a week finds none of them.
     assert "No archived item" in str(running.command("search Japan OR China --since 7d")["text"])
 
@@ -186,23 +187,30 @@ def test_search_options_rule_and_since(running: Running) -> None:
 def test_a_malformed_query_answers_with_the_caret_message(running: Running) -> None:
     text = str(running.command("search gallium AND (Japan")["text"])
     assert "does not parse" in text
-    assert "^" in text and "column" in text
+    assert "^" in text
+    assert "column" in text
     assert "Hint" in text or "expected" in text.lower() or ")" in text
 
 
 def test_explain_rules_status_and_help(running: Running) -> None:
     text = str(running.command("explain gal1 critical-minerals")["text"])
-    assert "critical-minerals" in text and "query" in text and "✓" in text
+    assert "critical-minerals" in text
+    assert "query" in text
+    assert "✓" in text
     text = str(running.command("rules")["text"])
-    assert "critical-minerals" in text and "no feedback yet" in text
+    assert "critical-minerals" in text
+    assert "no feedback yet" in text
     text = str(running.command("status")["text"])
-    assert "Feeds" in text and "2 in all" in text
+    assert "Feeds" in text
+    assert "2 in all" in text
     text = str(running.command("help")["text"])
     assert "/monitor search QUERY" in text
     text = str(running.command("explain gal1 no-such-rule")["text"])
-    assert "unknown rule" in text and "Hint" in text
+    assert "unknown rule" in text
+    assert "Hint" in text
     text = str(running.command("frobnicate")["text"])
-    assert "unknown command" in text and "/monitor help" in text
+    assert "unknown command" in text
+    assert "/monitor help" in text
 
 
 def test_mute_and_unmute_from_slack_show_in_status(running: Running) -> None:
@@ -218,7 +226,8 @@ def test_slash_text_is_capped_and_never_becomes_a_mention(running: Running) -> N
     text = str(running.command("search " + "a " * 600)["text"])
     assert "at most 1000" in text
     text = str(running.command("search <!channel> &lt;@U1&gt;")["text"])
-    assert "<!channel>" not in text and "<@U1>" not in text
+    assert "<!channel>" not in text
+    assert "<@U1>" not in text
 
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -234,10 +243,12 @@ def test_a_click_is_stored_and_the_message_updated(running: Running) -> None:
     fake.socket.wait_ack(env)
     fake.wait_for(lambda: fake.updates)
     update = fake.updates[-1]
-    assert update["ts"] == message["ts"] and update["channel"] == "C123"
+    assert update["ts"] == message["ts"]
+    assert update["channel"] == "C123"
     row = next(b for b in update["blocks"] if b["type"] == "actions")
     shown = [e["text"]["text"] for e in row["elements"]]
-    assert shown[0] == "✓ relevant · @analyst" and shown[1:] == ["Not relevant", "Mute source"]
+    assert shown[0] == "✓ relevant · @analyst"
+    assert shown[1:] == ["Not relevant", "Mute source"]
     assert _labels(running.db_path) == [("gal1", "critical-minerals", "relevant", "U123", "T000")]
 
 
@@ -299,7 +310,8 @@ def test_mute_source_button_mutes_the_feed_for_seven_days(running: Running) -> N
     fake.socket.wait_ack(fake.socket.push("block_actions", payload))
     fake.wait_for(lambda: fake.updates)
     text = str(running.command("status")["text"])
-    assert "`gossip` until" in text and "analyst" in text
+    assert "`gossip` until" in text
+    assert "analyst" in text
 
 
 # --- security --------------------------------------------------------------------------------
@@ -339,7 +351,8 @@ def test_tokens_never_reach_the_log(running: Running, caplog: pytest.LogCaptureF
     running.fake.socket.wait_connected(2)
     running.command("help")
     assert caplog.records  # debug logging was on
-    assert TOKEN not in caplog.text and APP_TOKEN not in caplog.text
+    assert TOKEN not in caplog.text
+    assert APP_TOKEN not in caplog.text
     assert TOKEN not in repr(running.runner.__dict__)
 
 

@@ -64,7 +64,8 @@ def test_one_slack_app_per_archive_and_a_clean_stop(tmp_path: Path, fake: FakeSl
             app.kill()
         stderr = app.communicate()[1]
     assert "connected to Slack" in stderr
-    assert TOKEN not in stderr and APP_TOKEN not in stderr
+    assert TOKEN not in stderr
+    assert APP_TOKEN not in stderr
 
 
 def test_monitor_slack_needs_both_tokens(tmp_path: Path, fake: FakeSlack) -> None:
@@ -78,7 +79,8 @@ def test_monitor_slack_needs_both_tokens(tmp_path: Path, fake: FakeSlack) -> Non
         timeout=60,
     )
     assert out.returncode == 2
-    assert "SLACK_APP_TOKEN not set" in out.stderr and "docs/slack.md" in out.stderr
+    assert "SLACK_APP_TOKEN not set" in out.stderr
+    assert "docs/slack.md" in out.stderr
 
 
 def test_a_refused_app_token_is_a_setup_error(tmp_path: Path, fake: FakeSlack) -> None:
@@ -91,7 +93,8 @@ def test_a_refused_app_token_is_a_setup_error(tmp_path: Path, fake: FakeSlack) -
         timeout=60,
     )
     assert out.returncode == 2
-    assert "invalid_auth" in out.stderr and "xapp-" in out.stderr
+    assert "invalid_auth" in out.stderr
+    assert "xapp-" in out.stderr
     assert "xapp-wrong" not in out.stderr
 
 
@@ -141,7 +144,8 @@ def test_a_refused_bot_token_is_a_setup_error(tmp_path: Path, fake: FakeSlack) -
         timeout=60,
     )
     assert out.returncode == 2
-    assert "SLACK_BOT_TOKEN" in out.stderr and "invalid_auth" in out.stderr
+    assert "SLACK_BOT_TOKEN" in out.stderr
+    assert "invalid_auth" in out.stderr
     assert "xoxb-wrong" not in out.stderr
 
 

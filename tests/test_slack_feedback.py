@@ -129,7 +129,8 @@ def test_a_click_on_a_real_digest_updates_it_and_mute_keeps_the_feed_out(
     )
     draft = draft_digest(db, SETTINGS, RULES)
     shown = json.dumps([m.to_json() for m in draft.messages])
-    assert "Korea and Japan sign pact" in shown and "More Seoul gossip" not in shown
+    assert "Korea and Japan sign pact" in shown
+    assert "More Seoul gossip" not in shown
     # An unmute lets the feed's new items through again (not those seen while muted).
     later = utcnow() + timedelta(minutes=1)
     assert store.unmute_feed(db, "gossip", later)
@@ -137,7 +138,8 @@ def test_a_click_on_a_real_digest_updates_it_and_mute_keeps_the_feed_out(
     seed(db, [fresh], later + timedelta(hours=1, minutes=1))
     draft = draft_digest(db, SETTINGS, RULES, now=later + timedelta(minutes=2))
     shown = json.dumps([m.to_json() for m in draft.messages])
-    assert "Pyongyang rumours swirl" in shown and "More Seoul gossip" not in shown
+    assert "Pyongyang rumours swirl" in shown
+    assert "More Seoul gossip" not in shown
     db.close()
 
 
@@ -203,7 +205,8 @@ def test_button_rows_are_measured_as_sent_and_a_busy_digest_still_fits(
     )
     deliverer = _web(fake_slack)
     for m in messages:
-        assert payload_problems(payload(m)) == [] and m.problems() == []
+        assert payload_problems(payload(m)) == []
+        assert m.problems() == []
         deliverer.send(m)
     rows = [b for m in fake_slack.messages for b in m["blocks"] if b["type"] == "actions"]
     assert len(rows) == 40  # every story has its buttons

@@ -88,14 +88,16 @@ def test_a_digest_is_a_parent_and_one_reply_per_rule(tmp_path: Path, fake_slack:
     assert "*Japan–Korea relations* — 3 new" in texts[0]
     top = texts[1:]
     assert len(top) == 3  # the three best headlines, one section each
-    assert top[0].startswith("1. *<") and "Story 0 " in top[0]
+    assert top[0].startswith("1. *<")
+    assert "Story 0 " in top[0]
     _check_thread(fake_slack, db)
     (ts,) = db.execute("SELECT ts FROM deliveries WHERE thread_of IS NULL").fetchone()
     assert ts == parent["ts"]
     # Alerts stay top-level messages.
     send_alerts(db, SETTINGS, RULES, web(fake_slack), now=NOW)
     alerts = [m for m in fake_slack.messages if m["channel"] == "#alerts"]
-    assert alerts and all("thread_ts" not in m for m in alerts)
+    assert alerts
+    assert all("thread_ts" not in m for m in alerts)
 
 
 def test_layout_single_and_webhooks_post_flat(tmp_path: Path, fake_slack: FakeSlack) -> None:
@@ -104,12 +106,14 @@ def test_layout_single_and_webhooks_post_flat(tmp_path: Path, fake_slack: FakeSl
     db = make_db(tmp_path, _seeds())
     single = replace(SETTINGS, digests=(replace(SETTINGS.digests[0], layout="single"),))
     send_digest(db, single, RULES, web(fake_slack), now=NOW)
-    assert len(fake_slack.messages) == 1 and "thread_ts" not in fake_slack.messages[0]
+    assert len(fake_slack.messages) == 1
+    assert "thread_ts" not in fake_slack.messages[0]
     db2 = make_db(tmp_path / "b", _seeds())
     hook = SlackWebhookDeliverer(fake_slack.webhook_url, timeout=1, backoff=0.01)
     send_digest(db2, SETTINGS, RULES, hook, now=NOW)  # layout thread asked, a webhook cannot
     webhook_posts = [m for m in fake_slack.messages if m["endpoint"] == "webhook"]
-    assert len(webhook_posts) == 1 and "thread_ts" not in webhook_posts[0]
+    assert len(webhook_posts) == 1
+    assert "thread_ts" not in webhook_posts[0]
 
 
 def test_rate_limits_and_server_errors_on_a_reply(tmp_path: Path, fake_slack: FakeSlack) -> None:
@@ -221,7 +225,8 @@ def test_a_bad_layout_is_reported_with_its_line(tmp_path: Path) -> None:
         text = exc.format()
     else:
         raise AssertionError("layout: threads was accepted")
-    assert f"{path}:7:" in text and "layout must be thread or single" in text
+    assert f"{path}:7:" in text
+    assert "layout must be thread or single" in text
     path.write_text(
         THREAD_YAML.replace("    max_items: 5\n", "    max_items: 5\n    layout: single\n")
     )
@@ -258,7 +263,8 @@ def test_an_archive_from_before_threads_and_feedback_keeps_working(
     before = len(fake_slack.messages)
     send_alerts(db, SETTINGS, RULES, web(fake_slack), now=NOW)
     new = fake_slack.messages[before:]
-    assert [m["text"] for m in new] == ["old"] and "thread_ts" not in new[0]
+    assert [m["text"] for m in new] == ["old"]
+    assert "thread_ts" not in new[0]
 
 
 def test_a_parent_for_many_long_rules_stays_within_slack_limits() -> None:
@@ -286,7 +292,8 @@ def test_a_parent_for_many_long_rules_stays_within_slack_limits() -> None:
     from monitor.deliver.blocks import payload
 
     parent = messages[0]
-    assert parent.thread == "parent" and parent.problems() == []
+    assert parent.thread == "parent"
+    assert parent.problems() == []
     assert payload_problems(payload(parent)) == []
     assert "more rules" in parent.blocks[2].text  # type: ignore[union-attr]
     assert [m.thread for m in messages[1:]] == ["reply"] * (len(messages) - 1)

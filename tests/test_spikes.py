@@ -32,7 +32,9 @@ SETTINGS = (
 def test_baseline_is_median_and_spread_and_a_spike_needs_all_three_conditions() -> None:
     usual = (2, 1, 3, 2, 2, 40, 2, 1, 2, 3, 2, 2, 1, 2)  # one very busy day does not move it
     v = Volume("r", 14, usual, history=True)
-    assert v.usual == 2 and v.spread == 0 and v.ratio == 7
+    assert v.usual == 2
+    assert v.spread == 0
+    assert v.ratio == 7
     assert v.is_spike(factor=3, minimum=10)
     assert not Volume("r", 9, usual, True).is_spike(factor=3, minimum=10)  # under the minimum
     assert not Volume("r", 14, usual, True).is_spike(factor=8, minimum=10)  # under the factor
@@ -40,7 +42,8 @@ def test_baseline_is_median_and_spread_and_a_spike_needs_all_three_conditions() 
     assert not Volume("r", 20, noisy, True).is_spike(factor=3, minimum=10)  # within 3 spreads
     assert not Volume("r", 14, usual, history=False).is_spike(factor=3, minimum=10)
     quiet = Volume("r", 12, (0,) * 14, True)
-    assert quiet.ratio == 12 and quiet.is_spike(factor=3, minimum=10)  # a 0 median counts as 1
+    assert quiet.ratio == 12
+    assert quiet.is_spike(factor=3, minimum=10)
 
 
 def _archive(tmp_path: Path, busy: int = 14, now: datetime = NOW) -> Path:
@@ -74,11 +77,13 @@ def _archive(tmp_path: Path, busy: int = 14, now: datetime = NOW) -> Path:
 def test_one_spike_message_per_rule_per_day(tmp_path: Path, fake_slack: FakeSlack) -> None:
     (tmp_path / "monitor.yaml").write_text(SETTINGS, encoding="utf-8")
     settings = load_settings(tmp_path / "monitor.yaml")
-    assert settings.spikes.enabled and settings.spikes.channel == "#alerts"
+    assert settings.spikes.enabled
+    assert settings.spikes.channel == "#alerts"
     db = open_db(_archive(tmp_path))
     deliverer = SlackWebDeliverer(fake_slack.token, base_url=fake_slack.api_url, timeout=2)
     report = send_spikes(db, settings, RULES, deliverer, now=NOW)
-    assert report.sent == 1 and report.reserved == 1
+    assert report.sent == 1
+    assert report.reserved == 1
     (message,) = fake_slack.messages
     assert message["channel"] == "#alerts"
     assert message["text"].startswith("japan-korea: 14 items in 24 h, 7.0× usual · top: ")
@@ -90,7 +95,8 @@ def test_one_spike_message_per_rule_per_day(tmp_path: Path, fake_slack: FakeSlac
     again = send_spikes(db, settings, RULES, deliverer, now=NOW + timedelta(hours=14))
     assert again.reserved in (0, 1)
     names = [r[0] for r in db.execute("SELECT name FROM deliveries WHERE kind = 'spike'")]
-    assert names[0] == "japan-korea@2026-08-22" and len(set(names)) == len(names)
+    assert names[0] == "japan-korea@2026-08-22"
+    assert len(set(names)) == len(names)
 
 
 def test_no_spike_without_a_spikes_section_or_below_the_threshold(
@@ -153,10 +159,12 @@ def test_stats_shows_each_rules_last_day_against_its_usual_day(tmp_path: Path) -
     row = next(
         line for line in result.stdout.splitlines() if "japan-korea" in line and "yes" in line
     )
-    assert "14" in row and "7.0" in row
+    assert "14" in row
+    assert "7.0" in row
     as_json = CliRunner().invoke(cli, ["stats", "--json"], env=env, catch_exceptions=False)
     import json
 
     volumes = {v["rule"]: v for v in json.loads(as_json.stdout)["volumes"]}
-    assert volumes["japan-korea"]["spike"] is True and volumes["japan-korea"]["last_24h"] == 14
+    assert volumes["japan-korea"]["spike"] is True
+    assert volumes["japan-korea"]["last_24h"] == 14
     assert volumes["quiet"]["spike"] is False

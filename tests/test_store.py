@@ -217,7 +217,8 @@ def test_gone_disables_at_once(db: sqlite_utils.Database) -> None:
         db, "jt", kind="gone", message="HTTP 410 Gone", status=410, now=NOW, interval=900
     )
     state = load_state(db, "jt")
-    assert state is not None and state.disabled_reason == GONE_REASON
+    assert state is not None
+    assert state.disabled_reason == GONE_REASON
 
 
 def test_not_found_disables_after_three_days(db: sqlite_utils.Database) -> None:
@@ -232,7 +233,8 @@ def test_not_found_disables_after_three_days(db: sqlite_utils.Database) -> None:
             interval=900,
         )
     state = load_state(db, "jt")
-    assert state is not None and state.disabled_reason is None  # exactly 3 days is not more
+    assert state is not None
+    assert state.disabled_reason is None
     record_failure(
         db,
         "jt",
@@ -243,7 +245,8 @@ def test_not_found_disables_after_three_days(db: sqlite_utils.Database) -> None:
         interval=900,
     )
     state = load_state(db, "jt")
-    assert state is not None and state.disabled_reason == NOT_FOUND_REASON
+    assert state is not None
+    assert state.disabled_reason == NOT_FOUND_REASON
 
 
 def test_not_found_streak_is_broken_by_another_answer(db: sqlite_utils.Database) -> None:

@@ -53,7 +53,8 @@ def _deliver(db_path: Path, fake_slack: FakeSlack, now: datetime) -> tuple[int, 
     db = open_db(db_path)
     digest = send_digest(db, settings, book, deliverer, now=now)
     alerts = send_alerts(db, settings, book, deliverer, now=now)
-    assert not digest.errors and not alerts.errors
+    assert not digest.errors
+    assert not alerts.errors
     return digest.sent, alerts.sent
 
 
@@ -73,7 +74,8 @@ def test_an_item_dated_year_999_is_stored_and_delivered(
     digest_sent, _ = _deliver(db_path, fake_slack, now)
     assert digest_sent >= 1
     text = str(fake_slack.messages)
-    assert "trilateral critical minerals pact" in text and "trilateral summit" in text
+    assert "trilateral critical minerals pact" in text
+    assert "trilateral summit" in text
 
 
 def test_a_row_stored_unpadded_by_an_old_version_does_not_block_delivery(

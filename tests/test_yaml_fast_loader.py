@@ -39,18 +39,18 @@ def test_libyaml_is_used_here() -> None:
 def test_both_loaders_read_the_same(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     try:
-        pure = yaml.load(text, Loader=yamlsrc._Loader)  # noqa: S506 - a SafeLoader
+        pure = yaml.load(text, Loader=yamlsrc._Loader)
     except yaml.YAMLError:
         with pytest.raises(yaml.YAMLError):
-            yaml.load(text, Loader=yamlsrc._FastLoader)  # noqa: S506 - a SafeLoader
+            yaml.load(text, Loader=yamlsrc._FastLoader)
         return
-    assert lines(yaml.load(text, Loader=yamlsrc._FastLoader)) == lines(pure)  # noqa: S506
+    assert lines(yaml.load(text, Loader=yamlsrc._FastLoader)) == lines(pure)
 
 
 def test_a_syntax_error_keeps_the_pure_loaders_message() -> None:
     text = "id: x\nquery: [a, b\nname: y\n"
     with pytest.raises(yaml.MarkedYAMLError) as pure:
-        yaml.load(text, Loader=yamlsrc._Loader)  # noqa: S506 - a SafeLoader
+        yaml.load(text, Loader=yamlsrc._Loader)
     with pytest.raises(ConfigError) as ours:
         yamlsrc.load_yaml_text(text, "r.yaml")
     problem = ours.value.problems[0]
