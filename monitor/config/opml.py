@@ -53,7 +53,7 @@ class _Reader:
         if len(self.folders) >= MAX_DEPTH or len(self.found) >= MAX_OUTLINES:
             limit = "folders nested deeper than 50" if self.folders else "more than 10,000 feeds"
             self.problem = Problem(self.path, line, f"OPML has {limit}", "split the file")
-            raise _Stop
+            raise _LimitReachedError
         url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or "").strip()
         title = (attrs.get("title") or attrs.get("text") or "").strip()
         if url:
@@ -69,7 +69,7 @@ class _Reader:
             self.folders.pop()
 
 
-class _Stop(Exception):
+class _LimitReachedError(Exception):
     pass
 
 
@@ -94,7 +94,7 @@ def read_opml(path: Path) -> list[Outline]:
     parser.EndElementHandler = reader.end
     try:
         parser.Parse(data, True)
-    except _Stop:
+    except _LimitReachedError:
         assert reader.problem is not None
         raise ConfigError([reader.problem]) from None
     except xml.parsers.expat.ExpatError as exc:

@@ -85,11 +85,11 @@ for _cls in (_Loader, _FastLoader):
 def load_yaml_text(text: str, filename: str) -> Any:
     """Parse YAML text; a syntax error becomes a ConfigError with the file and line."""
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
+        return yaml.load(text, Loader=_FastLoader)
     except yaml.YAMLError:
         pass  # the message comes from the loader below, the one it always came from
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

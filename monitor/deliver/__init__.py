@@ -15,7 +15,7 @@ from monitor.deliver.console import ConsoleDeliverer
 if TYPE_CHECKING:
     from monitor.config.settings import SlackCredentials
 
-__all__ = ["Deliverer", "SendResult", "deliverer_for", "REGISTRY"]
+__all__ = ["REGISTRY", "Deliverer", "SendResult", "deliverer_for"]
 
 Factory = Callable[["SlackCredentials", int], Deliverer]
 

@@ -21,7 +21,7 @@ LAST_MODIFIED = formatdate(1_787_400_000, usegmt=True)
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         path = self.path.lstrip("/")
         body = self.server.bodies.get(path)
         kind = "text/html; charset=utf-8" if path.startswith("articles/") else "application/rss+xml"
@@ -48,7 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # the demo prints its own story; request logs would drown it
 
 

@@ -88,4 +88,5 @@ def decode(blobs: Sequence[bytes]) -> np.ndarray:
     matrix = matrix.astype(np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return matrix / norms
+    unit: np.ndarray = matrix / norms
+    return unit

@@ -101,7 +101,7 @@ def backfill_archive(db_path: str | Path, *, budget: int = BACKFILL_BUDGET) -> i
         return 0
     try:
         db = open_db(db_path)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a background pass never stops the daemon
         log.warning("embedding pass skipped: %s", exc)
         return 0
     try:

@@ -108,7 +108,7 @@ def fast_parse(
         result = fastfeedparser.parse(
             body, include_content=False, include_media=False, include_enclosures=False
         )
-    except Exception:  # any trouble at all: feedparser decides
+    except Exception:  # noqa: BLE001 - any trouble at all: feedparser decides
         return None
     raw = result.get("entries") or []
     if len(raw) != len(items):

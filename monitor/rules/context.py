@@ -22,7 +22,7 @@ class FieldDoc:
     """One field of one item: where each literal occurs (character spans in ``an.folded``),
     and which literals that regexes need occur in it (keys below zero)."""
 
-    __slots__ = ("an", "occ", "keys", "rx", "cache")
+    __slots__ = ("an", "cache", "keys", "occ", "rx")
 
     def __init__(self, an: Analyzed, occ: dict[int, list[Span]], rx: Set[int]) -> None:
         self.an = an

@@ -17,7 +17,7 @@ from monitor.rules.compile import CompiledQuery, QueryResult, compile_query
 from monitor.rules.context import FIELDS, Context
 from monitor.rules.parser import parse_query
 from monitor.rules.required import Clause
-from monitor.rules.saferegex import RegexTimeout
+from monitor.rules.saferegex import RegexTimeoutError
 from monitor.rules.scan import Vocabulary
 from monitor.rules.termlist import TermList
 
@@ -189,7 +189,7 @@ class Matcher:
                 result = c.query.run(ctx)
                 if not result.matched or (c.exclude and c.exclude.root.test(ctx, FIELDS)):
                     continue
-            except RegexTimeout as exc:  # this rule skips this item; the others go on
+            except RegexTimeoutError as exc:  # this rule skips this item; the others go on
                 self._log_timeout(rule, item, exc)
                 continue
             score = round(result.score * rule.weight, 3)
@@ -198,7 +198,7 @@ class Matcher:
         out.sort(key=lambda m: (-m.score, m.rule_id))
         return out
 
-    def _log_timeout(self, rule: Rule, item: Item, exc: RegexTimeout) -> None:
+    def _log_timeout(self, rule: Rule, item: Item, exc: RegexTimeoutError) -> None:
         key = (rule.id, exc.pattern, exc.given_up)
         if key in self._timed_out:
             return  # once per rule and pattern (and once more when it is given up on)

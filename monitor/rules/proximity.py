@@ -33,7 +33,8 @@ class ProximityE(Evaluator):
         key = ("near", id(self))
         if key not in cache:
             cache[key] = [self._gap(ctx, fname)]
-        return cache[key][0]
+        gap: int | None = cache[key][0]
+        return gap
 
     def _gap(self, ctx: Context, fname: str) -> int | None:
         raise NotImplementedError

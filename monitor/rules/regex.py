@@ -10,7 +10,7 @@ from monitor.rules.context import Context, FieldDoc
 from monitor.rules.evaluate import Evaluator, Explanation
 from monitor.rules.literals import Span
 from monitor.rules.regexlit import necessary_literals
-from monitor.rules.saferegex import RegexTimeout, SafeRegex
+from monitor.rules.saferegex import RegexTimeoutError, SafeRegex
 from monitor.rules.scan import Vocabulary
 from monitor.rules.score import RawHit, raw_hit
 
@@ -18,7 +18,7 @@ from monitor.rules.score import RawHit, raw_hit
 class Rx(Evaluator):
     def __init__(self, label: str, pattern: str, vocab: Vocabulary) -> None:
         self.label = label
-        self.regex = SafeRegex(pattern)  # time-limited: raises RegexTimeout (saferegex.py)
+        self.regex = SafeRegex(pattern)  # time-limited: raises RegexTimeoutError (saferegex.py)
         needs = necessary_literals(pattern)
         # Found with every other regex's literals in one pass over a field (FieldDoc.rx).
         self.need_keys = None if needs is None else frozenset(map(vocab.add_rx_literal, needs))
@@ -31,7 +31,7 @@ class Rx(Evaluator):
         end) of the match in the original."""
         doc = ctx.fields[fname]
         key = ("rx", self.regex.pattern)  # one scan per pattern, however often it is written
-        cached = doc.cache.get(key)
+        cached: list[tuple[int, int, int, int]] | None = doc.cache.get(key)
         if cached is not None:
             return cached
         an = doc.an
@@ -95,7 +95,7 @@ class Rx(Evaluator):
             raise failed[0]
         try:
             return call(text)
-        except RegexTimeout as exc:
+        except RegexTimeoutError as exc:
             doc.cache[key] = [exc]
             raise
 

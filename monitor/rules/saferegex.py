@@ -6,7 +6,7 @@ The ``regex`` module is a drop-in for ``re`` (its VERSION0 is ``re``'s syntax an
 lookbehinds, scoped flags ``(?-i:…)``, ``\\b`` on Unicode words, all of which the shipped
 pack uses, and which RE2 lacks) and takes a ``timeout`` per call.
 
-A search that times out raises RegexTimeout; the matcher logs it once per rule and counts the
+A search that times out raises RegexTimeoutError; the matcher logs it once per rule and counts the
 item as not matched by that rule. After ``GIVE_UP_AFTER`` timeouts a pattern is given up on
 for the rest of the process (every further call raises at once): a pattern that is slow on
 one title is usually slow on many, and time per item must stay bounded.
@@ -28,7 +28,7 @@ SEARCH_TIMEOUT = 0.25  # seconds per search of one field; a sane rule regex take
 GIVE_UP_AFTER = 3
 
 
-class RegexTimeout(MonitorError):
+class RegexTimeoutError(MonitorError):
     """A rule regex took longer than SEARCH_TIMEOUT on some text (or was given up on)."""
 
     def __init__(self, pattern: str, given_up: bool) -> None:
@@ -44,7 +44,7 @@ class RegexTimeout(MonitorError):
 class SafeRegex:
     """A compiled, case-insensitive rule regex whose every call is time-limited."""
 
-    __slots__ = ("pattern", "_rx", "timeouts")
+    __slots__ = ("_rx", "pattern", "timeouts")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -54,7 +54,7 @@ class SafeRegex:
 
     def _check(self) -> None:
         if self.timeouts >= GIVE_UP_AFTER:
-            raise RegexTimeout(self.pattern, given_up=True)
+            raise RegexTimeoutError(self.pattern, given_up=True)
 
     def search(self, text: str) -> Any:
         self._check()
@@ -62,7 +62,7 @@ class SafeRegex:
             return self._rx.search(text, timeout=SEARCH_TIMEOUT)
         except TimeoutError:
             self.timeouts += 1
-            raise RegexTimeout(self.pattern, given_up=False) from None
+            raise RegexTimeoutError(self.pattern, given_up=False) from None
 
     def finditer(self, text: str) -> Iterator[Any]:
         """Every match, as a list made up front: the time limit covers the whole scan."""
@@ -71,7 +71,7 @@ class SafeRegex:
             return iter(list(self._rx.finditer(text, timeout=SEARCH_TIMEOUT)))
         except TimeoutError:
             self.timeouts += 1
-            raise RegexTimeout(self.pattern, given_up=False) from None
+            raise RegexTimeoutError(self.pattern, given_up=False) from None
 
 
 def engine_problem(pattern: str) -> str | None:
@@ -110,7 +110,7 @@ def _has_nested(items: list[Any]) -> bool:
     for op, av in items:
         name = str(op)
         if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            low, high, body = av
+            _low, high, body = av
             body = list(body)
             if name != "POSSESSIVE_REPEAT" and high > 1 and _loose_unbounded(body):
                 return True

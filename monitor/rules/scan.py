@@ -114,12 +114,21 @@ class Vocabulary:
         if not self.prepare() or not an.folded:
             return []
         if an.spaced is None:
-            return self._automaton.find_matches_as_indexes(an.folded, overlapping=True)
+            found: list[tuple[int, int, int]] = self._automaton.find_matches_as_indexes(
+                an.folded, overlapping=True
+            )
+            return found
         if self._words is None:
             return []
-        return self._words.find_matches_as_indexes(an.spaced, overlapping=True)
+        spaced: list[tuple[int, int, int]] = self._words.find_matches_as_indexes(
+            an.spaced, overlapping=True
+        )
+        return spaced
 
-    def scan(self, an: Analyzed) -> dict[int, list[Span]]:
+    # One function on purpose (complexity 20 > 15): this loop runs once per automaton find,
+    # the hottest code in matching, and keeps its state in locals; split into helpers it
+    # pays a call per find (bench/match.py).
+    def scan(self, an: Analyzed) -> dict[int, list[Span]]:  # noqa: C901
         """key id -> character span in ``an.folded`` of each occurrence that lines up with
         tokens (case not checked yet: see Context.spans)."""
         finds = self.finds(an)

@@ -63,7 +63,7 @@ class ArchiveWriter:
     def _run(self) -> None:
         try:
             db = open_db(self.db_path)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits on it
             self._ready.set_exception(exc)
             return
         self._ready.set_result(None)
@@ -92,9 +92,9 @@ class ArchiveWriter:
                     try:
                         with db.atomic():  # a savepoint: this job alone rolls back on error
                             results.append((future, True, fn(db)))
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - the job's caller gets it
                         results.append((future, False, exc))
-        except Exception as exc:  # the commit itself failed: every job in it is lost
+        except Exception as exc:  # noqa: BLE001 - the commit failed: every job in it is lost
             log.error("archive write failed: %s", exc)
             results = [(future, False, exc) for _, future in jobs]
         # resolve only after COMMIT, so awaiting a job means its rows are durable
