@@ -230,6 +230,39 @@ def test_slash_text_is_capped_and_never_becomes_a_mention(running: Running) -> N
     assert "<@U1>" not in text
 
 
+def test_slash_text_is_data_never_sql(running: Running) -> None:
+    """Quotes, semicolons and SQL in slash text reach SQLite only as bound values or as a
+    parsed query: every answer is a sentence and the archive is unchanged."""
+
+    def counts() -> tuple[int, ...]:
+        db = open_db(running.db_path)
+        try:
+            return tuple(
+                db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("items", "matches", "feeds", "feedback")
+            )
+        finally:
+            db.close()
+
+    before = counts()
+    for text, want in [
+        ("search gallium'; DROP TABLE items;", "No archived item"),
+        ('search gallium OR "x\'); DROP TABLE items; --"', "China tightens gallium"),
+        ("search gallium OR x'); DROP TABLE items;", "does not parse"),
+        ("search x' OR '1'='1", "No archived item"),
+        ("explain gal1';DELETE(matches) critical-minerals", "is not a valid id"),
+        ("explain gal1 critical-minerals';DROP", "is not a valid id"),
+        ("mute gossip';DELETE(feeds) 3d", "is not a valid id"),
+        ("unmute x'OR'1'='1", "is not a valid id"),
+    ]:
+        answer = str(running.command(text)["text"])
+        assert want in answer, (text, answer)
+        assert "Traceback" not in answer
+        assert "sqlite" not in answer.lower(), (text, answer)
+    assert counts() == before
+    assert "China tightens gallium" in str(running.command("search gallium")["text"])
+
+
 # --- buttons ---------------------------------------------------------------------------------
 
 
