@@ -1,6 +1,6 @@
 """What the pipeline runs in its worker processes: bytes in, normalised (and matched) items out.
 
-Kept apart from monitor.pipeline so a worker imports only the parse and normalise steps
+Kept apart from monitor.pipeline.poll so a worker imports only the parse and normalise steps
 (about a third of the pipeline's import time and memory), not httpx or the store.
 
 Matching is pure and costs more CPU than parsing, while the writer thread that used to do
