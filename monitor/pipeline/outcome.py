@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from monitor.errors import FailureKind
+
 Mode = Literal["scheduled", "once", "forced"]
 Status = Literal["ok", "not_modified", "unchanged", "failed", "skipped"]
 
@@ -27,7 +29,7 @@ class FeedOutcome:
     updated: int = 0
     matches: int = 0
     error: str | None = None  # a sentence: why it failed or was skipped
-    error_kind: str | None = None
+    error_kind: FailureKind | None = None
     disabled: bool = False  # this failure disabled the feed
 
 

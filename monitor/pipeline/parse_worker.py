@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ParseError
+from monitor.errors import ParseError, ParseKind
 from monitor.model import FeedSource, Item, Match
 from monitor.reader.normalize import normalize_entries, plain_text
 from monitor.reader.parse import parse_feed
@@ -56,7 +56,7 @@ class Parsed:
     items: tuple[Item, ...] = ()
     warnings: tuple[str, ...] = ()
     title: str = ""  # the feed's own title (plain text): names a feed configured without one
-    error_kind: str | None = None
+    error_kind: ParseKind | None = None
     error: str | None = None
     # item id → its matches, for the items matched here (None: nothing was matched here)
     matches: dict[str, tuple[Match, ...]] | None = None
@@ -127,7 +127,7 @@ def parse_body(
     except ParseError as exc:
         return Parsed(error_kind=exc.kind, error=exc.message)
     except Exception as exc:  # a parser bug must not take the cycle down
-        return Parsed(error_kind="internal", error=f"could not read the feed: {exc}")
+        return Parsed(error_kind=ParseKind.INTERNAL, error=f"could not read the feed: {exc}")
     try:
         matches = _match(source, items, plan) if plan is not None else None
     except Exception:  # e.g. a rule file removed mid-scan: the writer matches instead

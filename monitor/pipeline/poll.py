@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from monitor.errors import FetchError
+from monitor.errors import FailureKind, FetchError, ParseKind
 from monitor.model import FeedSource, FetchResult
 from monitor.pipeline.fulltext import Budget, poll_bodies
 from monitor.pipeline.outcome import FeedOutcome, Mode, PollSummary, Progress
@@ -187,7 +187,7 @@ class Poller:
                 # so one crash does not fail every feed of this and later cycles.
                 self._reset_pool(pool)
                 if attempt == 2:
-                    return Parsed(error_kind="internal", error="the parser process crashed")
+                    return Parsed(error_kind=ParseKind.INTERNAL, error="the parser process crashed")
         raise AssertionError("unreachable")
 
     def _reset_pool(self, pool: ProcessPoolExecutor) -> None:
@@ -256,10 +256,10 @@ class Poller:
             log.exception("feed %s: unexpected error", feed.id)
             message = f"unexpected error: {str(exc) or type(exc).__name__}"[:300]
             try:  # recorded like any failure: last error, back-off, ops alert
-                return await self._failed(feed, "internal", message)
+                return await self._failed(feed, ParseKind.INTERNAL, message)
             except Exception:  # noqa: BLE001 - the archive itself is failing: say so only
                 log.exception("feed %s: the failure could not be recorded", feed.id)
-                return FeedOutcome(feed.id, "failed", error=message, error_kind="internal")
+                return FeedOutcome(feed.id, "failed", error=message, error_kind=ParseKind.INTERNAL)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
@@ -296,7 +296,7 @@ class Poller:
         book = self.rules.book if self.rules is not None else None
         parsed = await self._parse(feed, result, now, plan)
         if parsed.error is not None:
-            return await self._failed(feed, parsed.error_kind or "parse", parsed.error)
+            return await self._failed(feed, parsed.error_kind or ParseKind.INTERNAL, parsed.error)
         matcher = self.rules.matcher if self.rules is not None else None
         # the worker's matches hold only if the rule set in force is still the one it used
         same_rules = self.rules is not None and self.rules.book is book
@@ -311,7 +311,7 @@ class Poller:
     async def _failed(
         self,
         feed: FeedSource,
-        kind: str,
+        kind: FailureKind,
         message: str,
         status: int | None = None,
         retry_after: float | None = None,

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from monitor import __version__
-from monitor.errors import FetchError
+from monitor.errors import FetchError, FetchKind
 from monitor.model import FeedSource, FetchResult
 
 # httpcore runs `import sniffio` on every lock it takes (about six per request). Without
@@ -114,7 +114,7 @@ class Fetcher:
                 # What a hostile or broken server can still provoke below httpx's own error
                 # types (a port out of range reaching connect(), an odd header): a typed
                 # failure with a sentence, recorded on the feed like any other.
-                raise FetchError("protocol", _odd_sentence(exc, progress)) from exc
+                raise FetchError(FetchKind.PROTOCOL, _odd_sentence(exc, progress)) from exc
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._host_slots.get(host)
@@ -167,14 +167,15 @@ class Fetcher:
             try:
                 request = client.build_request("GET", url, headers=headers)
             except httpx.InvalidURL:
-                raise FetchError("protocol", _bad_address(url)) from None
+                raise FetchError(FetchKind.PROTOCOL, _bad_address(url)) from None
             try:
                 response = await client.send(request, stream=True)
             except httpx.InvalidURL as exc:
                 # httpx prepares the redirect's request even when it does not follow it, so a
                 # Location that is not a URL (javascript:…, http://[::1) fails here.
                 raise FetchError(
-                    "redirects", f"the server redirected to an address that is not valid ({exc})"
+                    FetchKind.REDIRECTS,
+                    f"the server redirected to an address that is not valid ({exc})",
                 ) from None
             progress.answered = True
             try:
@@ -186,9 +187,11 @@ class Fetcher:
             finally:
                 await response.aclose()
             if url in seen:
-                raise FetchError("redirects", f"redirect loop: the server sent us back to {url}")
+                raise FetchError(
+                    FetchKind.REDIRECTS, f"redirect loop: the server sent us back to {url}"
+                )
             seen.add(url)
-        raise FetchError("redirects", f"gave up after {self.max_redirects} redirects")
+        raise FetchError(FetchKind.REDIRECTS, f"gave up after {self.max_redirects} redirects")
 
 
 class _Progress:
@@ -232,7 +235,7 @@ def _next_url(response: httpx.Response, current: str) -> str:
     location = response.headers.get("location")
     if not location:
         raise FetchError(
-            "protocol", f"HTTP {response.status_code} redirect without a Location header"
+            FetchKind.PROTOCOL, f"HTTP {response.status_code} redirect without a Location header"
         )
     try:
         target = urljoin(current, location.strip())
@@ -240,12 +243,14 @@ def _next_url(response: httpx.Response, current: str) -> str:
         parts.port  # noqa: B018 - raises ValueError when out of range (http://h:99999/)
     except ValueError:
         raise FetchError(
-            "redirects", f"redirect to an address that is not valid ({location[:80]})"
+            FetchKind.REDIRECTS, f"redirect to an address that is not valid ({location[:80]})"
         ) from None
     if parts.scheme not in ("http", "https"):
-        raise FetchError("redirects", f"redirect to a non-web address ({target[:80]})")
+        raise FetchError(FetchKind.REDIRECTS, f"redirect to a non-web address ({target[:80]})")
     if not parts.hostname:
-        raise FetchError("redirects", f"redirect to an address without a host ({target[:80]})")
+        raise FetchError(
+            FetchKind.REDIRECTS, f"redirect to an address without a host ({target[:80]})"
+        )
     return target
 
 
@@ -319,15 +324,19 @@ def _status_error(response: httpx.Response) -> FetchError:
     status = response.status_code
     words = f"HTTP {status} {_phrase(response)}"
     if status == 410:
-        return FetchError("gone", f"{words}: the publisher removed this feed", status=status)
+        return FetchError(
+            FetchKind.GONE, f"{words}: the publisher removed this feed", status=status
+        )
     if status in _RETRY_STATUSES:
         wait = parse_retry_after(response.headers.get("retry-after"))
         if wait is not None:
             words += f"; the server asked us to wait {_wait_words(wait)}"
-        return FetchError("http_status", words, status=status, retry_after=wait)
+        return FetchError(FetchKind.HTTP_STATUS, words, status=status, retry_after=wait)
     if status < 400:
-        return FetchError("protocol", f"{words}: not a response a feed should give", status=status)
-    return FetchError("http_status", words, status=status)
+        return FetchError(
+            FetchKind.PROTOCOL, f"{words}: not a response a feed should give", status=status
+        )
+    return FetchError(FetchKind.HTTP_STATUS, words, status=status)
 
 
 def _wait_words(seconds: float) -> str:
@@ -368,7 +377,7 @@ async def _read_body(response: httpx.Response, cap: int, progress: _Progress) ->
     decoder = _decoder(response.headers.get("content-encoding", ""))
     declared = response.headers.get("content-length", "")
     if decoder is None and declared.isdigit() and int(declared) > cap:
-        raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+        raise FetchError(FetchKind.TOO_LARGE, f"body larger than {_size(cap)} after decompression")
     parts: list[bytes] = []
     total = 0
     async for chunk in response.aiter_raw():
@@ -376,12 +385,16 @@ async def _read_body(response: httpx.Response, cap: int, progress: _Progress) ->
         for piece in decoder.feed(chunk, cap - total) if decoder else (chunk,):
             total += len(piece)
             if total > cap:
-                raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+                raise FetchError(
+                    FetchKind.TOO_LARGE, f"body larger than {_size(cap)} after decompression"
+                )
             parts.append(piece)
     if decoder:
         tail = decoder.finish()
         if total + len(tail) > cap:
-            raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+            raise FetchError(
+                FetchKind.TOO_LARGE, f"body larger than {_size(cap)} after decompression"
+            )
         parts.append(tail)
     return b"".join(parts)
 
@@ -409,7 +422,7 @@ class _Inflater:
                     self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                     self._first = False
                     continue
-                raise FetchError("decode", f"the {self.encoding} body is corrupt") from None
+                raise FetchError(FetchKind.DECODE, f"the {self.encoding} body is corrupt") from None
             self._first = False
             out.append(piece)
             produced += len(piece)
@@ -420,7 +433,9 @@ class _Inflater:
 
     def finish(self) -> bytes:
         if self._fed and not self._z.eof:
-            raise FetchError("decode", f"the {self.encoding} body ended before its end marker")
+            raise FetchError(
+                FetchKind.DECODE, f"the {self.encoding} body ended before its end marker"
+            )
         return self._z.flush()
 
 
@@ -431,12 +446,13 @@ def _decoder(header: str) -> _Inflater | None:
         return None
     if len(codings) > 1:
         raise FetchError(
-            "decode", f"the server stacked compressions ({', '.join(codings)}); refusing the body"
+            FetchKind.DECODE,
+            f"the server stacked compressions ({', '.join(codings)}); refusing the body",
         )
     coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
     if coding not in ("gzip", "deflate"):
         raise FetchError(
-            "decode", f"the server used {coding} compression, which we did not ask for"
+            FetchKind.DECODE, f"the server used {coding} compression, which we did not ask for"
         )
     return _Inflater(coding)
 
@@ -456,7 +472,7 @@ def _deadline_error(limit: float, progress: _Progress) -> FetchError:
         why = "the server sent headers but no body"
     else:
         why = "the server did not answer"
-    return FetchError("timeout", f"gave up after {limit:g} s: {why}")
+    return FetchError(FetchKind.TIMEOUT, f"gave up after {limit:g} s: {why}")
 
 
 def _classify(exc: httpx.HTTPError, fetcher: Fetcher) -> FetchError:
@@ -464,42 +480,45 @@ def _classify(exc: httpx.HTTPError, fetcher: Fetcher) -> FetchError:
     host = _host(str(exc.request.url)) if _has_request(exc) else "the server"
     if isinstance(exc, httpx.ConnectTimeout):
         return FetchError(
-            "timeout", f"could not connect to {host} within {fetcher.connect_timeout:g} s"
+            FetchKind.TIMEOUT, f"could not connect to {host} within {fetcher.connect_timeout:g} s"
         )
     if isinstance(exc, httpx.TimeoutException):
         return FetchError(
-            "timeout", f"{host} sent nothing for {fetcher.read_timeout:g} s, so we gave up"
+            FetchKind.TIMEOUT, f"{host} sent nothing for {fetcher.read_timeout:g} s, so we gave up"
         )
     if isinstance(exc, httpx.ConnectError):
         return _connect_error(exc, host)
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return FetchError("protocol", "the feed URL does not start with http:// or https://")
+        return FetchError(
+            FetchKind.PROTOCOL, "the feed URL does not start with http:// or https://"
+        )
     if isinstance(exc, httpx.InvalidURL):
-        return FetchError("protocol", "the feed URL is not a valid web address")
+        return FetchError(FetchKind.PROTOCOL, "the feed URL is not a valid web address")
     if isinstance(exc, httpx.TooManyRedirects):
-        return FetchError("redirects", "too many redirects")
+        return FetchError(FetchKind.REDIRECTS, "too many redirects")
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.RemoteProtocolError):
         lowered = detail.lower()
         if "location header" in lowered:
             return FetchError(
-                "redirects", f"{host} redirected to an address that is not valid ({detail[:120]})"
+                FetchKind.REDIRECTS,
+                f"{host} redirected to an address that is not valid ({detail[:120]})",
             )
         if "header" in lowered or "content-length" in lowered or "too long" in lowered:
-            return FetchError("protocol", f"{host} sent malformed headers ({detail[:120]})")
-    return FetchError("protocol", f"the connection to {host} broke: {detail}")
+            return FetchError(FetchKind.PROTOCOL, f"{host} sent malformed headers ({detail[:120]})")
+    return FetchError(FetchKind.PROTOCOL, f"the connection to {host} broke: {detail}")
 
 
 def _connect_error(exc: httpx.ConnectError, host: str) -> FetchError:
     cause = _root(exc)
     text = str(exc)
     if isinstance(cause, socket.gaierror) or "name or service not known" in text.lower():
-        return FetchError("dns", f"could not resolve the host name {host}")
+        return FetchError(FetchKind.DNS, f"could not resolve the host name {host}")
     if isinstance(cause, ssl.SSLError) or "ssl" in text.lower() or "certificate" in text.lower():
         reason = getattr(cause, "reason", None) or text
-        return FetchError("tls", f"the secure connection to {host} failed ({reason})")
+        return FetchError(FetchKind.TLS, f"the secure connection to {host} failed ({reason})")
     reason = getattr(cause, "strerror", None) or text or "refused"
-    return FetchError("connect", f"could not connect to {host} ({str(reason).lower()})")
+    return FetchError(FetchKind.CONNECT, f"could not connect to {host} ({str(reason).lower()})")
 
 
 def _root(exc: BaseException) -> BaseException:
