@@ -27,7 +27,7 @@ OWNERS = {
     "sqlite_utils": ("monitor/store/",),
     "slack_sdk": ("monitor/deliver/slack.py", "monitor/deliver/blocks.py", "monitor/slackapp/"),
     "slack_bolt": ("monitor/slackapp/",),
-    "httpx": ("monitor/reader/fetch.py",),
+    "httpx": ("monitor/reader/fetch.py", "monitor/reader/fetch_errors.py"),
     "feedparser": ("monitor/reader/parse.py",),
     "fastfeedparser": ("monitor/reader/fastparse.py",),
     "apscheduler": ("monitor/scheduler.py",),
