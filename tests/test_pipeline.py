@@ -313,7 +313,8 @@ def test_matching_in_worker_processes_saves_what_the_writer_would(
 
 
 def test_a_worker_matches_only_unknown_items_with_the_plans_rule_files(tmp_path: Path) -> None:
-    from monitor.pipeline.parse_worker import MatchPlan, parse_body, rule_files
+    from monitor.pipeline.parse_worker import MatchPlan, parse_body
+    from monitor.pipeline.rules import rule_files
 
     rules_dir = tmp_path / "rules"
     write_rule(rules_dir)

@@ -42,8 +42,7 @@ def checked_config(a: AppContext) -> tuple[FeedsConfig, Rules | None]:
     """Every configuration problem at once, as ConfigError (exit 2), before any write; then
     the feeds and the rule set as the check loaded them: the rules compiled once, not again
     for polling (None when there is no rules folder, as ``load_rules``)."""
-    from monitor.pipeline.parse_worker import rule_files
-    from monitor.pipeline.rules import Rules
+    from monitor.pipeline.rules import Rules, rule_files
 
     files = rule_files(a.rules_path)  # before loading: the identity the workers check
     report = check_all(a)

@@ -21,21 +21,9 @@ from typing import Any
 
 from monitor.errors import ParseError, ParseKind
 from monitor.model import FeedSource, Item, Match
+from monitor.pipeline.rules import RuleFiles, rule_files
 from monitor.reader.normalize import normalize_entries, plain_text
 from monitor.reader.parse import parse_feed
-
-RuleFiles = tuple[tuple[str, float], ...]
-
-
-def rule_files(rules_dir: Path) -> RuleFiles:
-    """Every rule file under ``rules_dir`` with its modification time: a rule set's identity."""
-    if not rules_dir.is_dir():
-        return ()
-    return tuple(
-        (str(p), p.stat().st_mtime)
-        for p in sorted(rules_dir.rglob("*"))
-        if p.suffix in (".yaml", ".yml") and p.is_file()
-    )
 
 
 @dataclass(frozen=True)

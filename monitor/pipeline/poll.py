@@ -34,8 +34,8 @@ from monitor.errors import FailureKind, FetchError, ParseKind
 from monitor.model import FeedSource, FetchResult
 from monitor.pipeline.fulltext import Budget, poll_bodies
 from monitor.pipeline.outcome import FeedOutcome, Mode, PollSummary, Progress
-from monitor.pipeline.parse_worker import MatchPlan, Parsed, RuleFiles, install_rules, parse_body
-from monitor.pipeline.rules import Rules
+from monitor.pipeline.parse_worker import MatchPlan, Parsed, install_rules, parse_body
+from monitor.pipeline.rules import RuleFiles, Rules
 from monitor.pipeline.write import write_items
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow

@@ -1,7 +1,9 @@
 """The rule set in force while polling: loaded once, reloaded only when the whole set is valid.
 
 The pipeline sees rules through two small protocols (``Matcher``, ``RuleBookLike``), so a
-test can poll with a rule book of its own.
+test can poll with a rule book of its own. A rule set's identity is its files and their
+modification times (``rule_files``): what a parser process checks before matching with it.
+Light on purpose (no rules engine until ``load_rulebook``): the parser processes import it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,21 @@ from typing import Protocol
 
 from monitor.errors import ConfigError
 from monitor.model import FeedSource, Item, Match
-from monitor.pipeline.parse_worker import RuleFiles, rule_files
 
 log = logging.getLogger("monitor.pipeline")
+
+RuleFiles = tuple[tuple[str, float], ...]
+
+
+def rule_files(rules_dir: Path) -> RuleFiles:
+    """Every rule file under ``rules_dir`` with its modification time: a rule set's identity."""
+    if not rules_dir.is_dir():
+        return ()
+    return tuple(
+        (str(p), p.stat().st_mtime)
+        for p in sorted(rules_dir.rglob("*"))
+        if p.suffix in (".yaml", ".yml") and p.is_file()
+    )
 
 
 class Matcher(Protocol):
