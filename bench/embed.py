@@ -26,7 +26,8 @@ from monitor.demo import demo_sources  # noqa: E402
 from monitor.demo.server import SnapshotServer  # noqa: E402
 from monitor.embed import model as encoder  # noqa: E402
 from monitor.embed.vectors import backfill  # noqa: E402
-from monitor.pipeline import Rules, poll_once  # noqa: E402
+from monitor.pipeline.poll import poll_once  # noqa: E402
+from monitor.pipeline.rules import Rules  # noqa: E402
 from monitor.store.db import open_db  # noqa: E402
 
 

@@ -8,7 +8,7 @@ in tests/data/articles/benchmark (cycled, each URL distinct). The same feeds are
 fresh archives: full_text: never (the baseline), then always; the next cycle on the
 full-text archive reads the pages the budget left (feeds answer 304), and the one after
 shows the steady state (no page is fetched again). The
-cycle budget (monitor.pipeline_fulltext: PAGES_PER_CYCLE, PAGES_PER_FEED) applies as shipped,
+cycle budget (monitor.pipeline.fulltext: PAGES_PER_CYCLE, PAGES_PER_FEED) applies as shipped,
 so with more than PAGES_PER_CYCLE new items the rest wait for the next cycle.
 """
 
@@ -65,9 +65,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    from monitor import pipeline_fulltext
     from monitor.model import FeedSource
-    from monitor.pipeline import poll_once
+    from monitor.pipeline import fulltext
+    from monitor.pipeline.poll import poll_once
 
     pages = [gzip.decompress(p.read_bytes()) for p in sorted(PAGES.glob("*.html.gz"))]
     server = _Server(("127.0.0.1", 0), _Handler)
@@ -95,8 +95,8 @@ def main() -> None:
 
     print(
         f"{args.feeds} feeds x {args.items} items, {args.workers} workers; budget "
-        f"{pipeline_fulltext.PAGES_PER_CYCLE} pages / {pipeline_fulltext.SECONDS_PER_CYCLE:g} s "
-        f"a cycle, {pipeline_fulltext.PAGES_PER_FEED} a feed"
+        f"{fulltext.PAGES_PER_CYCLE} pages / {fulltext.SECONDS_PER_CYCLE:g} s "
+        f"a cycle, {fulltext.PAGES_PER_FEED} a feed"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for label, mode, db in (

@@ -187,7 +187,7 @@ def baseline(urls: list[str], db_path: Path) -> tuple[float, int]:
 def load_rules(rules_dir: Path | None) -> tuple[Any, str]:
     """The rule set to match with, and how to describe it in the report."""
     from monitor.errors import ConfigError
-    from monitor.pipeline import Rules
+    from monitor.pipeline.rules import Rules
 
     if rules_dir is None:
         return None, "none"
@@ -234,7 +234,7 @@ def run_cycle(
 ) -> tuple[float, Any, float | None]:
     """One cycle: its wall time, its summary, and the seconds to the first stored item."""
     from monitor.model import FeedSource
-    from monitor.pipeline import poll_once
+    from monitor.pipeline.poll import poll_once
 
     sources = [
         FeedSource(f"bench-{n}", f"Bench {n}", url, "news", "", "en", 900, timeout=60.0)

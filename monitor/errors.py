@@ -1,11 +1,25 @@
 """One exception hierarchy. Every message is a sentence a user can act on.
 
+    MonitorError (exit 2)
+    ├── ConfigError   every problem in a user-edited file (``Problem``)
+    ├── QueryError    a rule query that does not parse, with its column
+    ├── FetchError    a feed could not be fetched; ``kind`` is a ``FetchKind``
+    ├── ParseError    a fetched body is not a readable feed; ``kind`` is a ``ParseKind``
+    ├── StoreError    the archive cannot be opened or written
+    ├── DeliveryError Slack refused or could not be reached; ``kind`` says what happens next
+    └── LockedError   another monitor holds the archive
+
+A feed's failure is stored (``feeds.last_error_kind``) and shown (`monitor poll --once
+--json`, `monitor feeds status`) as the kind's string: the enums are ``StrEnum``s, so a
+kind compares equal to, and is written as, that string.
+
 Library code raises these; only monitor.cli turns them into output and exit codes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 
@@ -69,22 +83,48 @@ class QueryError(MonitorError):
         self.column = column
 
 
-class FetchError(MonitorError):
-    """A feed could not be fetched. ``kind`` is a stable machine-readable category.
+class FetchKind(StrEnum):
+    """Why a fetch failed: a stable machine-readable category (``FetchError.kind``)."""
 
-    Kinds: timeout, connect, dns, http_status, too_large, decode, redirects, tls, protocol, gone.
-    """
+    TIMEOUT = "timeout"
+    CONNECT = "connect"  # no connection: refused, unreachable
+    DNS = "dns"
+    TLS = "tls"
+    HTTP_STATUS = "http_status"  # an error status (404, 429, 5xx…)
+    GONE = "gone"  # the publisher removed the feed (410): the feed is disabled
+    TOO_LARGE = "too_large"
+    DECODE = "decode"  # a corrupt or truncated compressed body
+    REDIRECTS = "redirects"  # too many, a loop, or to an address we do not fetch
+    PROTOCOL = "protocol"  # not a web address, malformed headers, a broken connection
+
+
+class ParseKind(StrEnum):
+    """Why a fetched body gave no items (``ParseError.kind``), or ``INTERNAL``: our failure,
+    not the feed's (a parser bug, a crashed parser process, any unexpected error polling
+    the feed)."""
+
+    EMPTY = "empty"
+    NOT_A_FEED = "not_a_feed"  # an HTML page, or XML that is no RSS, Atom or RDF
+    MALFORMED = "malformed"
+    INTERNAL = "internal"
+
+
+FailureKind = FetchKind | ParseKind  # what a failed poll records on its feed
+
+
+class FetchError(MonitorError):
+    """A feed could not be fetched. ``kind`` says why (``FetchKind``)."""
 
     def __init__(
         self,
-        kind: str,
+        kind: FetchKind,
         message: str,
         *,
         status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = FetchKind(kind)
         self.status = status
         self.retry_after = retry_after  # seconds the server asked us to wait, if any
 
@@ -96,15 +136,17 @@ class FetchError(MonitorError):
 class ParseError(MonitorError):
     """The body is not a feed we can read (an HTML page, an empty body, broken XML)."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: ParseKind, message: str) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = ParseKind(kind)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (ParseError, (self.kind, self.message))
 
 
-def _fetch_error(kind: str, message: str, status: int | None, retry: float | None) -> FetchError:
+def _fetch_error(
+    kind: FetchKind, message: str, status: int | None, retry: float | None
+) -> FetchError:
     return FetchError(kind, message, status=status, retry_after=retry)
 
 

@@ -27,7 +27,7 @@ class FeedSource:
     tags: tuple[str, ...] = ()
     timeout: float = 20.0  # total seconds allowed for one fetch
     max_bytes: int = 10_000_000  # cap on the decompressed body
-    # article pages: auto = when the feed's summaries are short or absent (pipeline_fulltext)
+    # article pages: auto = when the feed's summaries are short or absent (pipeline.fulltext)
     full_text: FullText = "auto"
     weight: float | None = None  # ranking weight; None: the kind's (monitor.digest.relevance)
 
@@ -100,7 +100,7 @@ class Item:
     content_hash: str = ""  # changes when title, summary or url change
     enclosures: tuple[Enclosure, ...] = ()
     date_raw: str | None = None  # unreadable feed date, kept as written (published = first seen)
-    body: str = ""  # article text fetched from ``url`` (monitor.pipeline_fulltext); "" if none
+    body: str = ""  # article text fetched from ``url`` (monitor.pipeline.fulltext); "" if none
 
 
 class Hit(NamedTuple):

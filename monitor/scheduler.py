@@ -1,8 +1,8 @@
 """APScheduler wiring and nothing else: jobs in, timers out, clean stop on a signal.
 
-What a job does lives in monitor.pipeline; which jobs exist is decided by the caller
-(`monitor run` builds the list: one poll job per feed, the rules reload check, and the
-digest and alert jobs). Everything runs on one asyncio loop in UTC; a cron job names its
+What a job does and which jobs exist is decided by the caller: monitor.pipeline.daemon
+builds `monitor run`'s list (one poll job per feed, the rules reload check, the digest and
+alert jobs). Everything runs on one asyncio loop in UTC; a cron job names its
 own timezone so "08:00 in Tokyo" survives daylight-saving changes elsewhere.
 
 Defaults worth knowing (APScheduler 3.11): ``misfire_grace_time`` must go in
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +26,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.model import FeedSource
-
 log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-MAX_JITTER = 60.0  # seconds; spreads feeds that share an interval
 
 
 @dataclass(frozen=True)
@@ -52,30 +49,6 @@ class JobSpec:
         if self.every is None:
             raise ValueError(f"job {self.id} needs `every` or `cron`")
         return IntervalTrigger(seconds=self.every, timezone=UTC, jitter=int(self.jitter) or None)
-
-
-def feed_jobs(
-    feeds: Iterable[FeedSource],
-    poll: Callable[[FeedSource], Awaitable[object]],
-    *,
-    first_runs: Mapping[str, datetime] | None = None,
-) -> list[JobSpec]:
-    """One job per feed at its interval, jittered by a tenth of it (at most a minute)."""
-    first_runs = first_runs or {}
-
-    def job(feed: FeedSource) -> JobSpec:
-        async def run() -> object:
-            return await poll(feed)
-
-        return JobSpec(
-            id=f"poll:{feed.id}",
-            func=run,
-            every=feed.interval,
-            jitter=min(MAX_JITTER, feed.interval / 10),
-            first_run=first_runs.get(feed.id),
-        )
-
-    return [job(feed) for feed in feeds]
 
 
 def build_scheduler(jobs: Iterable[JobSpec]) -> AsyncIOScheduler:
@@ -137,30 +110,3 @@ async def serve(
         for sig in installed:
             loop.remove_signal_handler(sig)
     log.info("stopped")
-
-
-def digest_jobs(
-    digests: Iterable[tuple[str, str]],
-    timezone: str,
-    send: Callable[[str], Awaitable[object]],
-) -> list[JobSpec]:
-    """One cron job per digest, ``(name, crontab)``, firing in ``timezone`` (DST-aware)."""
-
-    def job(name: str, cron: str) -> JobSpec:
-        async def run() -> object:
-            return await send(name)
-
-        return JobSpec(id=f"digest:{name}", func=run, cron=cron, timezone=timezone)
-
-    return [job(name, cron) for name, cron in digests]
-
-
-def alert_job(
-    every: float, check: Callable[[], Awaitable[object]], *, first_run: datetime | None = None
-) -> JobSpec:
-    """The alert and feed-health check: every ``every`` seconds, so within one poll cycle.
-
-    It also sends messages left pending by a crash or an outage, so start it at once
-    (``first_run``) after a restart.
-    """
-    return JobSpec(id="alerts:check", func=check, every=every, first_run=first_run)

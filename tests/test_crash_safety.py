@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from monitor.model import FeedSource
-from monitor.parse_worker import parse_body
+from monitor.pipeline.parse_worker import parse_body
 from monitor.store.db import utcnow
 from tests.feedserver import FeedServer
 

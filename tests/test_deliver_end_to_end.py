@@ -13,8 +13,9 @@ from monitor.config.settings import load_settings
 from monitor.deliver.slack import SlackWebDeliverer
 from monitor.demo import demo_sources
 from monitor.demo.server import SnapshotServer
-from monitor.outbox import send_alerts, send_digest
-from monitor.pipeline import Rules, poll_once
+from monitor.pipeline.outbox import send_alerts, send_digest
+from monitor.pipeline.poll import poll_once
+from monitor.pipeline.rules import Rules
 from monitor.store.db import from_db_time, open_db
 from tests.fakeslack import FakeSlack
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.deliver.slack import SlackWebDeliverer, SlackWebhookDeliverer
 from monitor.deliver.slack_errors import classify
-from monitor.outbox import flush_pending, send_alerts, send_digest
+from monitor.pipeline.outbox import flush_pending, send_alerts, send_digest
 from monitor.store import backlog
 from tests.digestdata import NOW, RULES, Seed, make_db, seed, write_config
 from tests.fakeslack import FakeSlack

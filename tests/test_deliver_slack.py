@@ -10,7 +10,13 @@ import sqlite_utils
 
 from monitor.config.settings import AlertSpec, DigestSpec, OpsSpec, Settings
 from monitor.deliver.slack import SlackWebDeliverer, SlackWebhookDeliverer
-from monitor.outbox import draft_digest, flush_pending, send_alerts, send_digest, send_ops_alerts
+from monitor.pipeline.outbox import (
+    draft_digest,
+    flush_pending,
+    send_alerts,
+    send_digest,
+    send_ops_alerts,
+)
 from monitor.store.db import to_db_time
 from tests.digestdata import NOW, RULES, Seed, make_db, many, seed
 from tests.fakeslack import FakeSlack

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from monitor import scheduler
+from monitor.pipeline import daemon
 
 
 async def _noop(name: str) -> None:
@@ -14,7 +14,7 @@ async def _noop(name: str) -> None:
 
 
 def _fires(tz: str, cron: str, start: datetime, n: int) -> list[datetime]:
-    (job,) = scheduler.digest_jobs([("daily", cron)], tz, _noop)
+    (job,) = daemon.digest_jobs([("daily", cron)], tz, _noop)
     trigger = job.trigger()
     out: list[datetime] = []
     previous = None
@@ -59,7 +59,7 @@ def test_tokyo_has_no_dst_and_the_job_calls_send_with_its_name() -> None:
     async def send(name: str) -> None:
         called.append(name)
 
-    (job,) = scheduler.digest_jobs([("morning", "0 8 * * *")], "Asia/Tokyo", send)
+    (job,) = daemon.digest_jobs([("morning", "0 8 * * *")], "Asia/Tokyo", send)
     asyncio.run(job.func())  # type: ignore[arg-type]
     assert (job.id, called) == ("digest:morning", ["morning"])
 
@@ -68,7 +68,7 @@ def test_alert_check_runs_every_interval() -> None:
     async def check() -> None:
         return None
 
-    job = scheduler.alert_job(60, check)
+    job = daemon.alert_job(60, check)
     trigger = job.trigger()
     now = datetime(2026, 8, 22, 12, 0, tzinfo=UTC)
     first = trigger.get_next_fire_time(None, now)
@@ -79,17 +79,8 @@ def test_alert_check_runs_every_interval() -> None:
 
 
 def test_monitor_run_gets_the_shipped_digest_and_alert_jobs(tmp_path: Path) -> None:
-    from monitor.cli.common import AppContext
-    from monitor.cli.digest import delivery_jobs
-
     root = Path(__file__).resolve().parent.parent
-    a = AppContext(
-        feeds_path=root / "feeds.yaml",
-        rules_path=root / "rules",
-        settings_path=root / "monitor.yaml",
-        db_path=tmp_path / "monitor.db",
-    )
-    jobs = delivery_jobs(a, None)
+    jobs = daemon.delivery_jobs(root / "monitor.yaml", tmp_path / "monitor.db", None)
     assert [j.id for j in jobs] == ["digest:daily", "alerts:check"]
     assert (jobs[0].cron, jobs[0].timezone) == ("0 8 * * *", "Australia/Sydney")
     assert jobs[1].every == 60

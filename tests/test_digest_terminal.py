@@ -23,7 +23,7 @@ from monitor.digest.mrkdwn import safe_url
 from monitor.digest.render import period_text, render_alert, render_digest
 from monitor.digest.select import Candidate, plan_digest, stories
 from monitor.model import Hit, Rule
-from monitor.outbox import send_digest
+from monitor.pipeline.outbox import send_digest
 from tests.digestdata import NOW, RULES, Seed, make_db, write_config
 from tests.fakeslack import FakeSlack
 from tests.test_deliver_slack import SETTINGS

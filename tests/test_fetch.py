@@ -15,7 +15,8 @@ import pytest
 
 from monitor.errors import FetchError
 from monitor.model import FeedSource, FetchResult
-from monitor.reader.fetch import DEFAULT_USER_AGENT, Fetcher, _classify, parse_retry_after
+from monitor.reader.fetch import DEFAULT_USER_AGENT, Fetcher
+from monitor.reader.fetch_errors import classify, parse_retry_after
 from tests.feedserver import SMALL_FEED, FeedServer
 
 
@@ -266,7 +267,7 @@ def test_dns_failure_is_classified_without_touching_the_network() -> None:
     request = httpx.Request("GET", "http://feeds.example.invalid/rss")
     exc = httpx.ConnectError("[Errno -2] Name or service not known", request=request)
     exc.__cause__ = socket.gaierror(-2, "Name or service not known")
-    error = _classify(exc, Fetcher())
+    error = classify(exc, Fetcher())
     assert error.kind == "dns"
     assert error.message == "could not resolve the host name feeds.example.invalid"
 

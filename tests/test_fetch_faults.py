@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.reader.fetch import RETRY_AFTER_CAP, parse_retry_after
+from monitor.reader.fetch_errors import RETRY_AFTER_CAP, parse_retry_after
 from tests.feedserver import SMALL_FEED, FeedServer
 
 # path → (scenario, params, kind, start of the stored sentence)

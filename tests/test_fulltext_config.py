@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config.feeds import load_feeds
 from monitor.errors import ConfigError
-from monitor.pipeline import Poller
+from monitor.pipeline.poll import Poller
 from tests.feedserver import FeedServer, add_article, article_page, feed_of
 from tests.test_config_feeds import broken, line_of, problems_of
 

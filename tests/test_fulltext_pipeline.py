@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from monitor import pipeline_fulltext
 from monitor.model import FeedSource
-from monitor.pipeline import Rules, poll_once
+from monitor.pipeline import fulltext
+from monitor.pipeline.poll import poll_once
+from monitor.pipeline.rules import Rules
 from tests.feedserver import ARTICLES, FeedServer, add_article, article_page, feed_of
 
 EXPECTED = json.loads((ARTICLES / "trafilatura" / "expected.json").read_text(encoding="utf-8"))
@@ -155,7 +156,7 @@ def test_a_link_that_is_not_a_web_page_is_not_retried(
 def test_the_cycle_budget_leaves_the_rest_for_the_next_poll(
     feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline_fulltext, "PAGES_PER_FEED", 3)
+    monkeypatch.setattr(fulltext, "PAGES_PER_FEED", 3)
     db = tmp_path / "a.db"
     page = article_page(JIS)
     links = [add_article(feed_server, f"/a/{n}", page) for n in range(5)]
@@ -174,7 +175,7 @@ def test_the_cycle_budget_leaves_the_rest_for_the_next_poll(
 def test_pages_still_loading_when_the_time_budget_ends_wait_for_the_next_poll(
     feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline_fulltext, "SECONDS_PER_CYCLE", 0.3)
+    monkeypatch.setattr(fulltext, "SECONDS_PER_CYCLE", 0.3)
     db = tmp_path / "a.db"
     feed_server.add_scenario("/stalls", "timeout")
     press_feed(feed_server, [feed_server.url("/stalls")])
@@ -204,7 +205,7 @@ def test_feeds_with_nothing_waiting_do_not_hold_the_cycle_budget(
     feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many feeds polled at once, few with pages waiting: every waiting page is read."""
-    monkeypatch.setattr(pipeline_fulltext, "PAGES_PER_CYCLE", 4)
+    monkeypatch.setattr(fulltext, "PAGES_PER_CYCLE", 4)
     db = tmp_path / "a.db"
     page = article_page(JIS)
     feeds = []
@@ -234,12 +235,12 @@ def test_a_feed_holds_no_share_of_the_budget_while_it_looks_for_waiting_pages(
     src = FeedSource("f", "f", "http://127.0.0.1:9/feed", "news", "JP", "en", 900)
 
     async def run() -> tuple[int, int]:
-        budget = pipeline_fulltext.Budget(pages=4, seconds=30)
+        budget = fulltext.Budget(pages=4, seconds=30)
         writer = ArchiveWriter(tmp_path / "a.db")
         try:
             async with Fetcher() as fetcher:
                 task = asyncio.ensure_future(
-                    pipeline_fulltext.read_bodies(
+                    fulltext.read_bodies(
                         src,
                         writer=writer,
                         fetcher=fetcher,
@@ -288,13 +289,13 @@ def test_a_link_that_is_not_http_is_never_fetched(feed_server: FeedServer, tmp_p
         writer = ArchiveWriter(db_path)
         try:
             async with Fetcher() as fetcher:
-                await pipeline_fulltext.read_bodies(
+                await fulltext.read_bodies(
                     src,
                     writer=writer,
                     fetcher=fetcher,
                     extract=None,  # type: ignore[arg-type]
                     matcher=None,
-                    budget=pipeline_fulltext.Budget(),
+                    budget=fulltext.Budget(),
                 )
         finally:
             writer.close()

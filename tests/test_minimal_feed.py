@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from monitor.config.feeds import load_feeds
-from monitor.pipeline import poll_once
+from monitor.pipeline.poll import poll_once
 from tests.feedserver import FeedServer
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>

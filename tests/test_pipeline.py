@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from monitor.model import FeedSource
-from monitor.pipeline import PollSummary, Rules, poll_once
+from monitor.pipeline.outcome import PollSummary
+from monitor.pipeline.poll import poll_once
+from monitor.pipeline.rules import Rules
 from monitor.store.db import open_db, utcnow
 from monitor.store.feeds import GONE_REASON, RULES_ERROR_KEY, get_state_value, load_state
 from tests.feedserver import LEGACY_CJK_TITLES, SMALL_FEED, FeedServer
@@ -256,7 +258,7 @@ def test_rules_reload_only_when_the_whole_set_is_valid(tmp_path: Path) -> None:
 
 
 def test_a_rules_error_is_recorded_for_feeds_status(tmp_path: Path) -> None:
-    from monitor.pipeline import Poller
+    from monitor.pipeline.poll import Poller
 
     db = tmp_path / "archive.db"
     rules_dir = tmp_path / "rules"
@@ -279,7 +281,7 @@ def test_a_killed_parser_process_is_replaced(feed_server: FeedServer, tmp_path: 
     import os
     import signal
 
-    from monitor.pipeline import Poller
+    from monitor.pipeline.poll import Poller
 
     feeds = serve_real(feed_server)[:2]
 
@@ -317,7 +319,8 @@ def test_matching_in_worker_processes_saves_what_the_writer_would(
 
 
 def test_a_worker_matches_only_unknown_items_with_the_plans_rule_files(tmp_path: Path) -> None:
-    from monitor.parse_worker import MatchPlan, parse_body, rule_files
+    from monitor.pipeline.parse_worker import MatchPlan, parse_body
+    from monitor.pipeline.rules import rule_files
 
     rules_dir = tmp_path / "rules"
     write_rule(rules_dir)
@@ -345,8 +348,8 @@ def test_a_worker_matches_with_the_compiled_set_it_was_started_with(tmp_path: Pa
     import pickle
     import shutil
 
-    from monitor import parse_worker
-    from monitor.parse_worker import MatchPlan, install_rules, parse_body
+    from monitor.pipeline import parse_worker
+    from monitor.pipeline.parse_worker import MatchPlan, install_rules, parse_body
 
     rules_dir = tmp_path / "rules"
     write_rule(rules_dir)

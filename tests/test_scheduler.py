@@ -16,7 +16,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.model import FeedSource
-from monitor.scheduler import JobSpec, build_scheduler, feed_jobs, serve
+from monitor.pipeline.daemon import feed_jobs
+from monitor.scheduler import JobSpec, build_scheduler, serve
 from tests.feedserver import SMALL_FEED, FeedServer
 
 DATA = Path(__file__).parent / "data" / "feeds"

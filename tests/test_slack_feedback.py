@@ -12,7 +12,7 @@ import pytest
 
 from monitor.config.settings import AlertSpec, DigestSpec, OpsSpec, Settings
 from monitor.deliver.slack import SlackWebDeliverer
-from monitor.outbox import draft_digest, send_alerts, send_digest
+from monitor.pipeline.outbox import draft_digest, send_alerts, send_digest
 from monitor.store import feedback as store
 from monitor.store.db import open_db, utcnow
 from tests.digestdata import NOW, RULES, Seed, make_db

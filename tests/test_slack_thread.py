@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from monitor.config.settings import AlertSpec, DigestSpec, OpsSpec, Settings
 from monitor.deliver.slack import SlackWebDeliverer, SlackWebhookDeliverer
-from monitor.outbox import send_alerts, send_digest
+from monitor.pipeline.outbox import send_alerts, send_digest
 from monitor.store.db import open_db
 from tests.digestdata import NOW, RULES, make_db, many, write_config
 from tests.fakeslack import FakeSlack

@@ -14,7 +14,7 @@ from monitor.deliver.slack import SlackWebDeliverer
 from monitor.digest.spikes import Volume
 from monitor.errors import ConfigError
 from monitor.model import Rule
-from monitor.spikealerts import send_spikes
+from monitor.pipeline.spikes import send_spikes
 from monitor.store.db import open_db, to_db_time
 from tests.digestdata import write_config
 from tests.fakeslack import FakeSlack

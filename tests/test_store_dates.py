@@ -12,8 +12,9 @@ from pathlib import Path
 
 from monitor.config.settings import load_settings
 from monitor.deliver.slack import SlackWebDeliverer
-from monitor.outbox import send_alerts, send_digest
-from monitor.pipeline import Rules, poll_once
+from monitor.pipeline.outbox import send_alerts, send_digest
+from monitor.pipeline.poll import poll_once
+from monitor.pipeline.rules import Rules
 from monitor.store.db import from_db_time, open_db, to_db_time
 from monitor.store.items import latest_items
 from tests.fakeslack import FakeSlack

@@ -22,7 +22,8 @@ from monitor.store.lock import ArchiveLock
 from monitor.store.writer import Database
 
 if TYPE_CHECKING:  # the pipeline pulls in httpx and feedparser: import on use
-    from monitor.pipeline import PollSummary, Rules
+    from monitor.pipeline.outcome import PollSummary
+    from monitor.pipeline.rules import Rules
 
 
 def _fresh(db_path: Path) -> None:
@@ -176,7 +177,7 @@ def demo_command(
       monitor demo --keep-serving --port 8765
       monitor --db data/demo.db search gallium
     """
-    from monitor.pipeline import poll_once
+    from monitor.pipeline.poll import poll_once
 
     a = app(ctx)
     # Beside the real archive, not in the working directory: that is where the user (or the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -23,13 +23,9 @@ from monitor.deliver import deliverer_for
 from monitor.deliver.console import print_message
 from monitor.errors import DeliveryError
 from monitor.model import Rule
-from monitor.outbox import DeliveryReport, draft_digest, send_digest
+from monitor.pipeline.outbox import DeliveryReport, draft_digest, send_digest
 from monitor.store import backlog
-from monitor.store.db import open_db, utcnow
-
-if TYPE_CHECKING:  # the pipeline and scheduler pull in httpx, feedparser, APScheduler
-    from monitor import scheduler
-    from monitor.pipeline import Rules
+from monitor.store.db import open_db
 from monitor.store.writer import Database
 
 
@@ -201,25 +197,6 @@ for _command in backlog_commands:
     digest_group.add_command(_command)
 
 commands: list[click.Command] = [digest_group]
-
-
-def delivery_jobs(a: AppContext, rules: Rules | None) -> list[scheduler.JobSpec]:
-    """The digest cron jobs and the alert/feed-health check for `monitor run`."""
-    from monitor import scheduler
-    from monitor.pipeline import Dispatcher
-
-    settings = load_settings(a.settings_path)
-    credentials = slack_credentials_from_env()
-    dispatcher = Dispatcher(a.db_path, settings, rules, deliverer_for(credentials))
-    jobs = scheduler.digest_jobs(
-        [(d.name, d.schedule) for d in settings.digests], settings.timezone, dispatcher.digest
-    )
-    # Always scheduled, and at once: besides alerts and feed health it flushes messages a
-    # crash or an outage left pending.
-    jobs.append(
-        scheduler.alert_job(settings.alerts.check_every, dispatcher.alerts, first_run=utcnow())
-    )
-    return jobs
 
 
 def print_preview(settings_path: Path, db_path: Path, rules: list[Rule]) -> None:

@@ -142,7 +142,7 @@ def retry(ctx: click.Context, delivery_id: int) -> None:
       monitor digest retry 12
     """
     from monitor.cli.digest import finish  # the digest module imports this one
-    from monitor.outbox import flush_pending
+    from monitor.pipeline.outbox import flush_pending
 
     a = app(ctx)
     settings = load_settings(a.settings_path)

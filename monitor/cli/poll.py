@@ -1,7 +1,7 @@
 """`monitor run` (the daemon) and `monitor poll --once` (one cycle): the same code path.
 
 Both validate every configuration file first (exit 2 before anything is written), take the
-archive lock, then hand over to monitor.pipeline; `run` adds the scheduler.
+archive lock, then hand over to monitor.pipeline (poll for one cycle, daemon for `run`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,26 +25,14 @@ from monitor.cli.config_cmd import check_all
 from monitor.config.feeds import FeedsConfig, load_feeds
 from monitor.errors import MonitorError
 from monitor.model import FeedSource
-from monitor.network import NetworkWatch, all_failed, verdict, when
-from monitor.store.db import utcnow
+from monitor.pipeline.network import all_failed, verdict
+from monitor.pipeline.outcome import STATUS_WORDS
 from monitor.store.lock import ArchiveLock
 
 if TYPE_CHECKING:  # the pipeline pulls in httpx, feedparser and APScheduler: import on use
-    from monitor import scheduler
-    from monitor.pipeline import FeedOutcome, Poller, PollSummary, Rules
-    from monitor.pipeline import Progress as ProgressFn
-
-log = logging.getLogger("monitor.run")
-
-RULES_RELOAD_EVERY = 30  # seconds between checks of rules/ for edited files
-
-STATUS_WORDS = {
-    "ok": "ok",
-    "not_modified": "not modified",
-    "unchanged": "unchanged",
-    "failed": "failed",
-    "skipped": "skipped",
-}
+    from monitor.pipeline.outcome import FeedOutcome, PollSummary
+    from monitor.pipeline.outcome import Progress as ProgressFn
+    from monitor.pipeline.rules import Rules
 
 
 # ── shared by run, poll and demo ─────────────────────────────────────────────────────────
@@ -55,8 +42,7 @@ def checked_config(a: AppContext) -> tuple[FeedsConfig, Rules | None]:
     """Every configuration problem at once, as ConfigError (exit 2), before any write; then
     the feeds and the rule set as the check loaded them: the rules compiled once, not again
     for polling (None when there is no rules folder, as ``load_rules``)."""
-    from monitor.parse_worker import rule_files
-    from monitor.pipeline import Rules
+    from monitor.pipeline.rules import Rules, rule_files
 
     files = rule_files(a.rules_path)  # before loading: the identity the workers check
     report = check_all(a)
@@ -70,16 +56,12 @@ def checked_config(a: AppContext) -> tuple[FeedsConfig, Rules | None]:
 
 def load_rules(rules_dir: Path) -> Rules | None:
     """The rule set, or None when there is no rules folder (polling still archives)."""
-    from monitor.pipeline import Rules
+    from monitor.pipeline.rules import Rules
 
     if not rules_dir.is_dir():
         return None
     rules = Rules(rules_dir)
-    try:
-        rules.load()
-    except ImportError:  # the rules engine is optional at this layer
-        log.debug("rules engine not installed; polling without matching")
-        return None
+    rules.load()
     return rules
 
 
@@ -211,7 +193,7 @@ def poll_command(
             "run `monitor poll --once` for one cycle, or `monitor run` to poll on a schedule",
         )
 
-    from monitor.pipeline import poll_once
+    from monitor.pipeline.poll import poll_once
 
     a = app(ctx)
     feeds, rules = checked_config(a)
@@ -246,111 +228,6 @@ def poll_command(
 # ── monitor run ──────────────────────────────────────────────────────────────────────────
 
 
-def daemon_jobs(
-    poller: Poller, feeds: Sequence[FeedSource], first_runs: dict[str, datetime]
-) -> list[scheduler.JobSpec]:
-    """Every recurring job of `monitor run`. Digest and alert jobs are appended here."""
-    from monitor import scheduler
-
-    watch = NetworkWatch(f.id for f in feeds)
-
-    async def poll(feed: FeedSource) -> FeedOutcome:
-        outcome = await poller.poll_feed(feed, mode="scheduled")
-        change = watch.observe(feed.id, outcome.status, outcome.error_kind)
-        if outcome.status != "skipped":
-            log.log(
-                logging.WARNING if outcome.status == "failed" else logging.INFO,
-                "feed %s: %s, %d new, %d updated, %d matches%s",
-                feed.id,
-                STATUS_WORDS[outcome.status],
-                outcome.new,
-                outcome.updated,
-                outcome.matches,
-                f" ({outcome.error})" if outcome.error else "",
-            )
-        if change:
-            log.warning("%s", change)
-        return outcome
-
-    jobs = scheduler.feed_jobs(feeds, poll, first_runs=first_runs)
-    jobs.append(
-        scheduler.JobSpec(id="rules:reload", func=poller.reload_rules, every=RULES_RELOAD_EVERY)
-    )
-    return jobs
-
-
-EMBED_EVERY = 300  # seconds between background embedding passes in `monitor run`
-
-
-def embed_job(db_path: Path) -> scheduler.JobSpec:
-    """Embeds items without a vector (matched first), a bounded batch in a worker thread."""
-    from monitor import scheduler
-    from monitor.embed.vectors import backfill_archive
-
-    async def run() -> int:
-        return await asyncio.to_thread(backfill_archive, db_path)
-
-    return scheduler.JobSpec(id="embed:backfill", func=run, every=EMBED_EVERY)
-
-
-async def _daemon(
-    a: AppContext, feeds: Sequence[FeedSource], rules: Rules | None, workers: int | None
-) -> None:
-    from monitor import scheduler
-    from monitor.cli.digest import delivery_jobs
-    from monitor.pipeline import Poller
-    from monitor.store.feeds import load_states
-
-    async with Poller(a.db_path, rules=rules, workers=workers) as poller:
-        await poller.sync(feeds)
-        await poller.record_rules_error()
-        states = await poller.writer.run(load_states)
-        now = utcnow()
-        # A restart keeps each feed's schedule (and backoff) instead of polling all at once.
-        first_runs = {
-            f.id: max(now, states[f.id].blocked_until() or now) if f.id in states else now
-            for f in feeds
-        }
-
-        async def hangup() -> None:
-            await poller.reload_rules(force=True)
-
-        log.info("polling %d feeds into %s", len(feeds), a.db_path)
-        disabled = sorted(f.id for f in feeds if f.id in states and states[f.id].disabled_reason)
-        if disabled:
-            log.warning(
-                "%d disabled feeds are skipped (see `monitor feeds status`): %s",
-                len(disabled),
-                ", ".join(disabled),
-            )
-        _log_waiting(feeds, first_runs, now, set(disabled))
-        jobs = daemon_jobs(poller, feeds, first_runs) + delivery_jobs(a, rules)
-        jobs.append(embed_job(a.db_path))
-        await scheduler.serve(jobs, drain=poller.drain, on_reload=hangup)
-
-
-def _log_waiting(
-    feeds: Sequence[FeedSource], first_runs: dict[str, datetime], now: datetime, disabled: set[str]
-) -> None:
-    """After a restart during back-off, say when each waiting feed is next tried."""
-    waiting = sorted(
-        (first_runs[f.id], f.id)
-        for f in feeds
-        if f.id not in disabled and first_runs.get(f.id, now) > now
-    )
-    if not waiting:
-        return
-    shown = ", ".join(f"{fid} at {when(at, now)}" for at, fid in waiting[:10])
-    more = f", and {len(waiting) - 10} more" if len(waiting) > 10 else ""
-    log.info(
-        "%d feed%s backing off or asked to wait; next attempts: %s%s",
-        len(waiting),
-        "s are" if len(waiting) != 1 else " is",
-        shown,
-        more,
-    )
-
-
 @click.command("run")
 @workers_option
 @click.pass_context
@@ -373,9 +250,10 @@ def run_command(ctx: click.Context, workers: int | None) -> None:
     if a.verbose == 0:
         logging.getLogger("monitor").setLevel(logging.INFO)
     from monitor.cli.slack import app_beside_poller
+    from monitor.pipeline import daemon
 
     with ArchiveLock(a.db_path), app_beside_poller(a):
-        asyncio.run(_daemon(a, feeds.enabled(), rules, workers))
+        asyncio.run(daemon.run(a.db_path, a.settings_path, feeds.enabled(), rules, workers))
 
 
 commands: list[click.Command] = [poll_command, run_command]

@@ -1,35 +1,42 @@
 """Fetch step: one HTTP GET per feed, turned into a FetchResult or a typed FetchError.
 
-The only module importing httpx, so swapping the HTTP client is a one-file change.
+With monitor.reader.fetch_errors (failures in words), the only module importing httpx, so
+swapping the HTTP client touches those two files; monitor.reader.inflate caps the body.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import hashlib
-import http
 import importlib.util
 import math
-import socket
 import ssl
 import sys
 import zlib
-from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from monitor import __version__
-from monitor.errors import FetchError
+from monitor.errors import FetchError, FetchKind
 from monitor.model import FeedSource, FetchResult
+from monitor.reader.fetch_errors import (
+    ODD_ERRORS,
+    Progress,
+    bad_address,
+    classify,
+    deadline_error,
+    odd_sentence,
+    status_error,
+)
+from monitor.reader.inflate import decoder_for, size_words
 
 # httpcore runs `import sniffio` on every lock it takes (about six per request). Without
 # sniffio installed (anyio 4 no longer pulls it in), each is a failed import searching all
 # of sys.path: ~0.35 ms of event-loop CPU per request (bench/poll.py, steady cycle: 3.7 s
 # of CPU for 1,000 feeds without this, 3.35 s with it). A None entry makes the failure
-# instant; an installed sniffio is left alone. Here, beside the only httpx user.
+# instant; an installed sniffio is left alone. Here, beside the httpx client.
 if importlib.util.find_spec("sniffio") is None:
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
@@ -42,10 +49,6 @@ DEFAULT_USER_AGENT = f"jkus-monitor/{__version__} (+https://github.com/jkus-moni
 # with the same CPU (about 2.6 ms a request, all in httpx/httpcore).
 _SHARD_SIZE = 25
 _REDIRECTS = {301, 302, 303, 307, 308}
-_RETRY_STATUSES = {429, 503}
-RETRY_AFTER_CAP = (
-    100 * 365 * 86400.0
-)  # seconds: far below timedelta's overflow; the store waits a day at most
 
 
 class Fetcher:
@@ -100,21 +103,21 @@ class Fetcher:
         host = _host_key(source.url)
         shard = _shard_of(host, len(self._sizes))
         async with self._host_slot(host), self._shard_slots[shard]:
-            progress = _Progress()
+            progress = Progress()
             try:
                 async with asyncio.timeout(source.timeout):
                     return await self._get(shard, source, etag, last_modified, body_hash, progress)
             except TimeoutError:
-                raise _deadline_error(source.timeout, progress) from None
+                raise deadline_error(source.timeout, progress) from None
             except httpx.HTTPError as exc:
-                raise _classify(exc, self) from exc
+                raise classify(exc, self) from exc
             except FetchError:
                 raise
-            except _ODD_ERRORS as exc:
+            except ODD_ERRORS as exc:
                 # What a hostile or broken server can still provoke below httpx's own error
                 # types (a port out of range reaching connect(), an odd header): a typed
                 # failure with a sentence, recorded on the feed like any other.
-                raise FetchError("protocol", _odd_sentence(exc, progress)) from exc
+                raise FetchError(FetchKind.PROTOCOL, odd_sentence(exc, progress)) from exc
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._host_slots.get(host)
@@ -150,7 +153,7 @@ class Fetcher:
         etag: str | None,
         last_modified: str | None,
         body_hash: str | None,
-        progress: _Progress,
+        progress: Progress,
     ) -> FetchResult:
         client = self._client(shard)
         headers = {
@@ -167,14 +170,15 @@ class Fetcher:
             try:
                 request = client.build_request("GET", url, headers=headers)
             except httpx.InvalidURL:
-                raise FetchError("protocol", _bad_address(url)) from None
+                raise FetchError(FetchKind.PROTOCOL, bad_address(url)) from None
             try:
                 response = await client.send(request, stream=True)
             except httpx.InvalidURL as exc:
                 # httpx prepares the redirect's request even when it does not follow it, so a
                 # Location that is not a URL (javascript:…, http://[::1) fails here.
                 raise FetchError(
-                    "redirects", f"the server redirected to an address that is not valid ({exc})"
+                    FetchKind.REDIRECTS,
+                    f"the server redirected to an address that is not valid ({exc})",
                 ) from None
             progress.answered = True
             try:
@@ -186,24 +190,11 @@ class Fetcher:
             finally:
                 await response.aclose()
             if url in seen:
-                raise FetchError("redirects", f"redirect loop: the server sent us back to {url}")
+                raise FetchError(
+                    FetchKind.REDIRECTS, f"redirect loop: the server sent us back to {url}"
+                )
             seen.add(url)
-        raise FetchError("redirects", f"gave up after {self.max_redirects} redirects")
-
-
-class _Progress:
-    """What had happened when the deadline struck, for a precise message."""
-
-    def __init__(self) -> None:
-        self.answered = False
-        self.received = 0
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
+        raise FetchError(FetchKind.REDIRECTS, f"gave up after {self.max_redirects} redirects")
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -232,7 +223,7 @@ def _next_url(response: httpx.Response, current: str) -> str:
     location = response.headers.get("location")
     if not location:
         raise FetchError(
-            "protocol", f"HTTP {response.status_code} redirect without a Location header"
+            FetchKind.PROTOCOL, f"HTTP {response.status_code} redirect without a Location header"
         )
     try:
         target = urljoin(current, location.strip())
@@ -240,38 +231,15 @@ def _next_url(response: httpx.Response, current: str) -> str:
         parts.port  # noqa: B018 - raises ValueError when out of range (http://h:99999/)
     except ValueError:
         raise FetchError(
-            "redirects", f"redirect to an address that is not valid ({location[:80]})"
+            FetchKind.REDIRECTS, f"redirect to an address that is not valid ({location[:80]})"
         ) from None
     if parts.scheme not in ("http", "https"):
-        raise FetchError("redirects", f"redirect to a non-web address ({target[:80]})")
+        raise FetchError(FetchKind.REDIRECTS, f"redirect to a non-web address ({target[:80]})")
     if not parts.hostname:
-        raise FetchError("redirects", f"redirect to an address without a host ({target[:80]})")
+        raise FetchError(
+            FetchKind.REDIRECTS, f"redirect to an address without a host ({target[:80]})"
+        )
     return target
-
-
-def _bad_address(url: str) -> str:
-    return f"the address {url[:80]} is not a valid web address"
-
-
-# Errors that do not come as httpx.HTTPError but that a server's answer can still cause;
-# ExceptionGroup: anyio wraps connect() errors (OverflowError for a port out of range).
-_ODD_ERRORS = (
-    httpx.InvalidURL,
-    httpx.StreamError,
-    ValueError,
-    OverflowError,
-    LookupError,
-    ExceptionGroup,
-)
-
-
-def _odd_sentence(exc: BaseException, progress: _Progress) -> str:
-    cause = exc
-    while isinstance(cause, BaseExceptionGroup) and cause.exceptions:
-        cause = cause.exceptions[0]
-    detail = str(cause) or type(cause).__name__
-    where = "answer" if progress.answered else "address"
-    return f"the server's {where} could not be handled ({detail[:160]})"
 
 
 async def _finish(
@@ -281,7 +249,7 @@ async def _finish(
     etag: str | None,
     last_modified: str | None,
     body_hash: str | None,
-    progress: _Progress,
+    progress: Progress,
 ) -> FetchResult:
     status = response.status_code
     headers = {k.lower(): v for k, v in response.headers.items()}
@@ -298,7 +266,7 @@ async def _finish(
             body_hash=body_hash,
         )
     if not 200 <= status < 300:
-        raise _status_error(response)
+        raise status_error(response)
     body = await _read_body(response, source.max_bytes, progress)
     digest = hashlib.sha256(body).hexdigest()
     same = body_hash is not None and digest == body_hash
@@ -315,60 +283,14 @@ async def _finish(
     )
 
 
-def _status_error(response: httpx.Response) -> FetchError:
-    status = response.status_code
-    words = f"HTTP {status} {_phrase(response)}"
-    if status == 410:
-        return FetchError("gone", f"{words}: the publisher removed this feed", status=status)
-    if status in _RETRY_STATUSES:
-        wait = parse_retry_after(response.headers.get("retry-after"))
-        if wait is not None:
-            words += f"; the server asked us to wait {_wait_words(wait)}"
-        return FetchError("http_status", words, status=status, retry_after=wait)
-    if status < 400:
-        return FetchError("protocol", f"{words}: not a response a feed should give", status=status)
-    return FetchError("http_status", words, status=status)
-
-
-def _wait_words(seconds: float) -> str:
-    if seconds >= RETRY_AFTER_CAP:
-        return "100 years or more"
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:,.0f} days"
-    return f"{seconds:.0f} s"
-
-
-def _phrase(response: httpx.Response) -> str:
-    try:
-        return http.HTTPStatus(response.status_code).phrase
-    except ValueError:
-        return response.reason_phrase or "(unknown status)"
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # "²".isdigit() too, which float() refuses
-        # 40 digits once overflowed the back-off arithmetic (timedelta): capped
-        return min(float(value), RETRY_AFTER_CAP)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    wait = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(0.0, wait), RETRY_AFTER_CAP)
-
-
-async def _read_body(response: httpx.Response, cap: int, progress: _Progress) -> bytes:
+async def _read_body(response: httpx.Response, cap: int, progress: Progress) -> bytes:
     """Read raw bytes and decompress them ourselves, so the cap holds for a gzip bomb."""
-    decoder = _decoder(response.headers.get("content-encoding", ""))
+    decoder = decoder_for(response.headers.get("content-encoding", ""))
     declared = response.headers.get("content-length", "")
     if decoder is None and declared.isdigit() and int(declared) > cap:
-        raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+        raise FetchError(
+            FetchKind.TOO_LARGE, f"body larger than {size_words(cap)} after decompression"
+        )
     parts: list[bytes] = []
     total = 0
     async for chunk in response.aiter_raw():
@@ -376,145 +298,15 @@ async def _read_body(response: httpx.Response, cap: int, progress: _Progress) ->
         for piece in decoder.feed(chunk, cap - total) if decoder else (chunk,):
             total += len(piece)
             if total > cap:
-                raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+                raise FetchError(
+                    FetchKind.TOO_LARGE, f"body larger than {size_words(cap)} after decompression"
+                )
             parts.append(piece)
     if decoder:
         tail = decoder.finish()
         if total + len(tail) > cap:
-            raise FetchError("too_large", f"body larger than {_size(cap)} after decompression")
+            raise FetchError(
+                FetchKind.TOO_LARGE, f"body larger than {size_words(cap)} after decompression"
+            )
         parts.append(tail)
     return b"".join(parts)
-
-
-class _Inflater:
-    """Incremental gzip/deflate decoding that never produces more than asked for."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-        self._z = zlib.decompressobj(wbits)
-        self._first = True
-        self._fed = False
-
-    def feed(self, data: bytes, room: int) -> list[bytes]:
-        out: list[bytes] = []
-        produced = 0
-        self._fed = self._fed or bool(data)
-        while data:
-            try:
-                piece = self._z.decompress(data, max(0, room - produced) + 1)
-            except zlib.error:
-                if self._first and self.encoding == "deflate":
-                    # Some servers send raw deflate without the zlib header.
-                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                    self._first = False
-                    continue
-                raise FetchError("decode", f"the {self.encoding} body is corrupt") from None
-            self._first = False
-            out.append(piece)
-            produced += len(piece)
-            if produced > room:
-                break  # the caller sees the overflow and stops
-            data = self._z.unconsumed_tail
-        return out
-
-    def finish(self) -> bytes:
-        if self._fed and not self._z.eof:
-            raise FetchError("decode", f"the {self.encoding} body ended before its end marker")
-        return self._z.flush()
-
-
-def _decoder(header: str) -> _Inflater | None:
-    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
-    codings = [c for c in codings if c != "identity"]
-    if not codings:
-        return None
-    if len(codings) > 1:
-        raise FetchError(
-            "decode", f"the server stacked compressions ({', '.join(codings)}); refusing the body"
-        )
-    coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
-    if coding not in ("gzip", "deflate"):
-        raise FetchError(
-            "decode", f"the server used {coding} compression, which we did not ask for"
-        )
-    return _Inflater(coding)
-
-
-def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:g} MB"
-    if n >= 1_000:
-        return f"{n / 1_000:g} KB"
-    return f"{n} bytes"
-
-
-def _deadline_error(limit: float, progress: _Progress) -> FetchError:
-    if progress.received:
-        why = "the server sent the body too slowly"
-    elif progress.answered:
-        why = "the server sent headers but no body"
-    else:
-        why = "the server did not answer"
-    return FetchError("timeout", f"gave up after {limit:g} s: {why}")
-
-
-def _classify(exc: httpx.HTTPError, fetcher: Fetcher) -> FetchError:
-    """Turn an httpx exception into a FetchError with a plain sentence."""
-    host = _host(str(exc.request.url)) if _has_request(exc) else "the server"
-    if isinstance(exc, httpx.ConnectTimeout):
-        return FetchError(
-            "timeout", f"could not connect to {host} within {fetcher.connect_timeout:g} s"
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return FetchError(
-            "timeout", f"{host} sent nothing for {fetcher.read_timeout:g} s, so we gave up"
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return _connect_error(exc, host)
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return FetchError("protocol", "the feed URL does not start with http:// or https://")
-    if isinstance(exc, httpx.InvalidURL):
-        return FetchError("protocol", "the feed URL is not a valid web address")
-    if isinstance(exc, httpx.TooManyRedirects):
-        return FetchError("redirects", "too many redirects")
-    detail = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.RemoteProtocolError):
-        lowered = detail.lower()
-        if "location header" in lowered:
-            return FetchError(
-                "redirects", f"{host} redirected to an address that is not valid ({detail[:120]})"
-            )
-        if "header" in lowered or "content-length" in lowered or "too long" in lowered:
-            return FetchError("protocol", f"{host} sent malformed headers ({detail[:120]})")
-    return FetchError("protocol", f"the connection to {host} broke: {detail}")
-
-
-def _connect_error(exc: httpx.ConnectError, host: str) -> FetchError:
-    cause = _root(exc)
-    text = str(exc)
-    if isinstance(cause, socket.gaierror) or "name or service not known" in text.lower():
-        return FetchError("dns", f"could not resolve the host name {host}")
-    if isinstance(cause, ssl.SSLError) or "ssl" in text.lower() or "certificate" in text.lower():
-        reason = getattr(cause, "reason", None) or text
-        return FetchError("tls", f"the secure connection to {host} failed ({reason})")
-    reason = getattr(cause, "strerror", None) or text or "refused"
-    return FetchError("connect", f"could not connect to {host} ({str(reason).lower()})")
-
-
-def _root(exc: BaseException) -> BaseException:
-    seen: set[int] = set()
-    while True:
-        nxt = exc.__cause__ or exc.__context__
-        if nxt is None or id(nxt) in seen:
-            return exc
-        seen.add(id(exc))
-        exc = nxt
-
-
-def _has_request(exc: httpx.HTTPError) -> bool:
-    try:
-        exc.request  # noqa: B018  (raises RuntimeError when unset)
-    except RuntimeError:
-        return False
-    return True

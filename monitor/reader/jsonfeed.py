@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from monitor.errors import ParseError
+from monitor.errors import ParseError, ParseKind
 from monitor.model import Enclosure, Entry, ParsedFeed
 from monitor.reader.dates import parse_localized
 from monitor.reader.entries import from_iso
@@ -37,22 +37,23 @@ def parse_json_feed(body: bytes, url: str, absolute: Absolute) -> ParsedFeed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise ParseError("malformed", f"JSON Feed is not UTF-8 ({exc.reason})") from None
+        raise ParseError(ParseKind.MALFORMED, f"JSON Feed is not UTF-8 ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise ParseError(
-            "malformed", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ParseKind.MALFORMED,
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
     except RecursionError:
-        raise ParseError("malformed", "JSON nested too deeply to be a feed") from None
+        raise ParseError(ParseKind.MALFORMED, "JSON nested too deeply to be a feed") from None
     if not isinstance(data, dict) or not _VERSION.match(str(data.get("version", ""))):
         raise ParseError(
-            "not_a_feed",
+            ParseKind.NOT_A_FEED,
             "the body is JSON but not a JSON Feed (no version "
             f"{_VERSION_PREFIX}1 or 1.1); ask the publisher for the feed's own URL",
         )
     items = data.get("items")
     if not isinstance(items, list):
-        raise ParseError("malformed", "JSON Feed has no 'items' list")
+        raise ParseError(ParseKind.MALFORMED, "JSON Feed has no 'items' list")
     lang = _text(data.get("language")) or None
     warnings: tuple[str, ...] = ()
     if len(items) > _MAX_ITEMS:

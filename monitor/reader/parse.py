@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from monitor.errors import ParseError
+from monitor.errors import ParseError, ParseKind
 from monitor.model import ParsedFeed
 from monitor.reader.encoding import fix_encoding
 from monitor.reader.entries import link_texts, to_entry
@@ -52,7 +52,7 @@ def parse_feed(
     Plain RSS 2.0 takes the fast path (monitor.reader.fastparse, ~20x faster, the same
     items); everything else, or ``fast=False``, goes through feedparser."""
     if not body.strip():
-        raise ParseError("empty", "the server sent an empty body")
+        raise ParseError(ParseKind.EMPTY, "the server sent an empty body")
     head = {k.lower(): v for k, v in headers.items() if k.lower() in _HEADERS_USED}
     # Relative links resolve against Content-Location when the server names one (RFC 9110
     # §8.7), else the URL fetched. Done here, not by feedparser: see _absolute.
@@ -100,18 +100,22 @@ def _reject_non_feed(body: bytes, headers: dict[str, str], result: Any) -> None:
         return
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "text/html" or _HTML_START.match(body[:2048]):
-        raise ParseError("not_a_feed", "the server sent an HTML page, not a feed")
+        raise ParseError(ParseKind.NOT_A_FEED, "the server sent an HTML page, not a feed")
     exc = result.get("bozo_exception")
     if isinstance(exc, xml.sax.SAXParseException) and "no element found" in str(exc):
-        raise ParseError("empty", "the body holds no XML element, only comments or whitespace")
+        raise ParseError(
+            ParseKind.EMPTY, "the body holds no XML element, only comments or whitespace"
+        )
     if b"<" not in body[:1024]:
         start = body.lstrip()[:40].decode("utf-8", errors="replace")
         raise ParseError(
-            "not_a_feed", f"the body is neither XML nor JSON Feed: it starts {start!r}"
+            ParseKind.NOT_A_FEED, f"the body is neither XML nor JSON Feed: it starts {start!r}"
         )
     if isinstance(exc, xml.sax.SAXParseException):
-        raise ParseError("malformed", f"not a readable feed: {_sax_words(exc)}")
-    raise ParseError("not_a_feed", "the body is XML but has no RSS, Atom or RDF feed structure")
+        raise ParseError(ParseKind.MALFORMED, f"not a readable feed: {_sax_words(exc)}")
+    raise ParseError(
+        ParseKind.NOT_A_FEED, "the body is XML but has no RSS, Atom or RDF feed structure"
+    )
 
 
 def _describe(exc: object, headers: dict[str, str]) -> list[str]:

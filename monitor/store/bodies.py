@@ -1,7 +1,7 @@
 """Article text of items (issue 15): what is waiting to be fetched, and the results.
 
 An item of a full-text feed is stored with ``body_status = 'pending'``; the full-text
-step (monitor.pipeline_fulltext) takes the oldest-first batch a feed's budget allows,
+step (monitor.pipeline.fulltext) takes the oldest-first batch a feed's budget allows,
 and stores the text or the reason there is none. A failure is retried on later cycles
 until MAX_ATTEMPTS; the item itself (title, summary, matches) never waits for its body.
 """

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from monitor.errors import FailureKind, FetchKind
 from monitor.model import FeedSource, FetchResult
 from monitor.store.db import from_db_time, to_db_time
 
@@ -213,7 +214,7 @@ def backoff(failures: int, interval: int) -> timedelta:
 def after_failure(
     state: FeedState,
     *,
-    kind: str,
+    kind: FailureKind,
     status: int | None,
     retry_after: float | None,
     now: datetime,
@@ -227,7 +228,7 @@ def after_failure(
         next_poll = max(next_poll, retry_until)
     not_found_since = (state.not_found_since or now) if status == 404 else None
     disabled = state.disabled_reason
-    if kind == "gone" or status == 410:
+    if kind == FetchKind.GONE or status == 410:
         disabled = GONE_REASON
     elif not_found_since is not None and now - not_found_since > NOT_FOUND_GRACE:
         disabled = NOT_FOUND_REASON
@@ -245,7 +246,7 @@ def record_failure(
     db: sqlite_utils.Database,
     feed_id: str,
     *,
-    kind: str,
+    kind: FailureKind,
     message: str,
     status: int | None = None,
     retry_after: float | None = None,

@@ -10,8 +10,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from monitor.errors import FetchKind
+
 # FetchError kinds that say nothing about the publisher: the request never got an answer
-NETWORK_KINDS = frozenset({"connect", "dns", "timeout", "tls"})
+NETWORK_KINDS = frozenset({FetchKind.CONNECT, FetchKind.DNS, FetchKind.TIMEOUT, FetchKind.TLS})
 
 
 class OutcomeLike(Protocol):

@@ -1,7 +1,7 @@
 """Delivery orchestration: select → cluster → render → reserve → send → confirm.
 
-The pipeline's delivery steps (``monitor.pipeline.send_digest`` and friends re-export these).
-Each ``send_*`` first reserves its new messages — claiming their matches in the same
+The delivery steps that `monitor digest` calls directly and `monitor run` through
+monitor.pipeline.dispatch. Each ``send_*`` first reserves its new messages — claiming their matches in the same
 transaction — and then flushes every pending message in the ledger, oldest first, so a
 message left pending by a crash or an outage goes out before anything newer.
 """

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 from monitor.errors import FetchError
 from monitor.model import FeedSource, Item, Match
-from monitor.parse_worker import ArticleRead, MatchPlan, read_article
+from monitor.pipeline.parse_worker import ArticleRead, MatchPlan, read_article
 from monitor.reader.fetch import Fetcher
 from monitor.store.bodies import BodyResult, BodyTask, mark_pending, pending, save_bodies
 from monitor.store.db import utcnow
 from monitor.store.writer import ArchiveWriter, Database
 
 if TYPE_CHECKING:
-    from monitor.pipeline import Poller
+    from monitor.pipeline.poll import Poller
 
 log = logging.getLogger(__name__)
 

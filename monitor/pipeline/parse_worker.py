@@ -1,6 +1,6 @@
 """What the pipeline runs in its worker processes: bytes in, normalised (and matched) items out.
 
-Kept apart from monitor.pipeline so a worker imports only the parse and normalise steps
+Kept apart from monitor.pipeline.poll so a worker imports only the parse and normalise steps
 (about a third of the pipeline's import time and memory), not httpx or the store.
 
 Matching is pure and costs more CPU than parsing, while the writer thread that used to do
@@ -19,23 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ParseError
+from monitor.errors import ParseError, ParseKind
 from monitor.model import FeedSource, Item, Match
+from monitor.pipeline.rules import RuleFiles, rule_files
 from monitor.reader.normalize import normalize_entries, plain_text
 from monitor.reader.parse import parse_feed
-
-RuleFiles = tuple[tuple[str, float], ...]
-
-
-def rule_files(rules_dir: Path) -> RuleFiles:
-    """Every rule file under ``rules_dir`` with its modification time: a rule set's identity."""
-    if not rules_dir.is_dir():
-        return ()
-    return tuple(
-        (str(p), p.stat().st_mtime)
-        for p in sorted(rules_dir.rglob("*"))
-        if p.suffix in (".yaml", ".yml") and p.is_file()
-    )
 
 
 @dataclass(frozen=True)
@@ -56,7 +44,7 @@ class Parsed:
     items: tuple[Item, ...] = ()
     warnings: tuple[str, ...] = ()
     title: str = ""  # the feed's own title (plain text): names a feed configured without one
-    error_kind: str | None = None
+    error_kind: ParseKind | None = None
     error: str | None = None
     # item id → its matches, for the items matched here (None: nothing was matched here)
     matches: dict[str, tuple[Match, ...]] | None = None
@@ -127,7 +115,7 @@ def parse_body(
     except ParseError as exc:
         return Parsed(error_kind=exc.kind, error=exc.message)
     except Exception as exc:  # a parser bug must not take the cycle down
-        return Parsed(error_kind="internal", error=f"could not read the feed: {exc}")
+        return Parsed(error_kind=ParseKind.INTERNAL, error=f"could not read the feed: {exc}")
     try:
         matches = _match(source, items, plan) if plan is not None else None
     except Exception:  # e.g. a rule file removed mid-scan: the writer matches instead

@@ -1,4 +1,4 @@
-"""The one orchestrator: the only module that knows the order of the steps.
+"""Polling: the only module that knows the order of a feed's steps.
 
     fetch (asyncio, monitor.reader.fetch) ─► parse + normalise (worker processes)
         ─► store new / changed items ─► match them against the rules ─► save matches
@@ -7,10 +7,11 @@
 ``poll_feed`` is one feed through every step and ``poll`` is one cycle over many feeds.
 ``monitor poll --once`` and the ``monitor run`` daemon both go through ``poll_feed``.
 
-Parsing runs in a process pool (monitor.parse_worker) because feedparser costs tens of
-milliseconds a feed and, inside the event loop, stalls every fetch in flight. Writes go through one writer thread
-(monitor.store.writer), a feed's items and its new state in one transaction, so a crash
-never leaves a feed marked as read without its items. One feed's failure, of any kind, is
+Parsing runs in a process pool (monitor.pipeline.parse_worker) because feedparser costs tens
+of milliseconds a feed and, inside the event loop, stalls every fetch in flight. Writes go
+through one writer thread (monitor.store.writer), a feed's items and its new state in one
+transaction (monitor.pipeline.write), so a crash never leaves a feed marked as read without
+its items. One feed's failure, of any kind, is
 recorded on that feed and never stops the others.
 """
 
@@ -21,32 +22,26 @@ import logging
 import multiprocessing
 import os
 import pickle
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Protocol
 
-from monitor.errors import ConfigError, FetchError
-from monitor.model import FeedSource, FetchResult, Item, Match
-from monitor.parse_worker import (
-    MatchPlan,
-    Parsed,
-    RuleFiles,
-    install_rules,
-    parse_body,
-    rule_files,
-)
-from monitor.pipeline_fulltext import Budget, mark_new_items, poll_bodies
+from monitor.errors import FailureKind, FetchError, ParseKind
+from monitor.model import FeedSource, FetchResult
+from monitor.pipeline.fulltext import Budget, poll_bodies
+from monitor.pipeline.outcome import FeedOutcome, Mode, PollSummary, Progress
+from monitor.pipeline.parse_worker import MatchPlan, Parsed, install_rules, parse_body
+from monitor.pipeline.rules import RuleFiles, Rules
+from monitor.pipeline.write import write_items
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow
 from monitor.store.feeds import (
     RULES_ERROR_KEY,
     FeedState,
-    learn_name,
     load_state,
     load_states,
     record_failure,
@@ -54,170 +49,12 @@ from monitor.store.feeds import (
     sync_feeds,
 )
 from monitor.store.feeds import set_state_value as store_state_value
-from monitor.store.items import store_items
-from monitor.store.writer import ArchiveWriter, Database
+from monitor.store.writer import ArchiveWriter
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("monitor.pipeline")  # the name `monitor run` has always logged as
 
-Mode = Literal["scheduled", "once", "forced"]
-Status = Literal["ok", "not_modified", "unchanged", "failed", "skipped"]
 INLINE_UP_TO = 2  # a cycle of this many feeds parses in-process unless workers are asked for
 MAX_IN_FLIGHT = 200  # feeds fetched-but-not-yet-written at once: bounds memory on big lists
-
-
-# ── matching seam ────────────────────────────────────────────────────────────────────────
-
-
-class Matcher(Protocol):
-    def match(self, item: Item, feed: FeedSource | None) -> list[Match]: ...
-
-
-class RuleBookLike(Protocol):
-    @property
-    def matcher(self) -> Matcher: ...
-
-
-def _save_matches(db: Database, matches: list[Match], matched_at: datetime) -> int:
-    try:
-        from monitor.store.matches import save_matches  # the rules work owns this module
-    except ImportError:
-        log.warning("monitor.store.matches is missing: %d matches not saved", len(matches))
-        return 0
-    return save_matches(db, matches, matched_at)
-
-
-def load_rulebook(rules_dir: Path) -> RuleBookLike:
-    """Every rule and list under ``rules_dir``; raises ConfigError listing every problem."""
-    from monitor.config.rules import load_rules
-
-    book: RuleBookLike = load_rules(rules_dir)
-    return book
-
-
-class Rules:
-    """The rule set in force, reloaded only when the whole new set is valid.
-
-    ``reload()`` compares file modification times (or is forced, on SIGHUP); a broken set
-    leaves the last good one in force and is reported in ``error`` for `feeds status`.
-    """
-
-    def __init__(
-        self, rules_dir: Path, loader: Callable[[Path], RuleBookLike] = load_rulebook
-    ) -> None:
-        self.rules_dir = rules_dir
-        self._loader = loader
-        self._seen: RuleFiles = ()
-        self.book: RuleBookLike | None = None
-        self.error: str | None = None
-        self.book_files: RuleFiles | None = None  # the files self.book was loaded from
-
-    @property
-    def from_files(self) -> bool:
-        """True when the rule set is the rules folder as loaded by load_rulebook (so a
-        worker process loading the same files gets the same set)."""
-        return self._loader is load_rulebook and self.book_files is not None
-
-    @property
-    def matcher(self) -> Matcher | None:
-        return self.book.matcher if self.book is not None else None
-
-    def load(self) -> None:
-        """First load: a broken set raises ConfigError, so `monitor run` refuses to start."""
-        self._seen = rule_files(self.rules_dir)
-        self.book = self._loader(self.rules_dir)
-        self.book_files = self._seen
-        self.error = None
-
-    def adopt(self, book: RuleBookLike, files: RuleFiles) -> None:
-        """A first load done elsewhere (`monitor poll` checks the configuration first, which
-        loads the rules): ``files`` must be ``rule_files`` taken before that load."""
-        self._seen = files
-        self.book, self.book_files, self.error = book, files, None
-
-    def reload(self, *, force: bool = False) -> bool:
-        """Reload if a rule file changed (or ``force``). True when a new set took effect."""
-        seen = rule_files(self.rules_dir)
-        if seen == self._seen and not force:
-            return False
-        self._seen = seen
-        try:
-            book = self._loader(self.rules_dir)
-        except ConfigError as exc:
-            self.error = "\n".join(p.format() for p in exc.problems) or exc.message
-            log.error("rules not reloaded, the last good set stays in force:\n%s", self.error)
-            return False
-        self.book, self.error, self.book_files = book, None, seen
-        log.info("rules reloaded from %s", self.rules_dir)
-        return True
-
-
-# ── results ──────────────────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class FeedOutcome:
-    feed_id: str
-    status: Status
-    new: int = 0
-    updated: int = 0
-    matches: int = 0
-    error: str | None = None  # a sentence: why it failed or was skipped
-    error_kind: str | None = None
-    disabled: bool = False  # this failure disabled the feed
-
-
-@dataclass
-class PollSummary:
-    outcomes: list[FeedOutcome] = field(default_factory=list)
-    started: datetime | None = None
-    finished: datetime | None = None
-
-    def count(self, *statuses: Status) -> int:
-        return sum(1 for o in self.outcomes if o.status in statuses)
-
-    @property
-    def ok(self) -> int:
-        return self.count("ok")
-
-    @property
-    def not_modified(self) -> int:
-        return self.count("not_modified", "unchanged")
-
-    @property
-    def failed(self) -> int:
-        return self.count("failed")
-
-    @property
-    def skipped(self) -> int:
-        return self.count("skipped")
-
-    @property
-    def new_items(self) -> int:
-        return sum(o.new for o in self.outcomes)
-
-    @property
-    def updated_items(self) -> int:
-        return sum(o.updated for o in self.outcomes)
-
-    @property
-    def matches(self) -> int:
-        return sum(o.matches for o in self.outcomes)
-
-    def line(self) -> str:
-        """One sentence, for logs and the end of `monitor poll --once`."""
-        n = len(self.outcomes)
-        parts = [f"{self.ok} ok", f"{self.not_modified} not modified", f"{self.failed} failed"]
-        if self.skipped:
-            parts.append(f"{self.skipped} skipped")
-        return (
-            f"{n} feed{'s' if n != 1 else ''}: {', '.join(parts)}; "
-            f"{self.new_items} new item{'s' if self.new_items != 1 else ''}, "
-            f"{self.updated_items} updated, {self.matches} match"
-            f"{'es' if self.matches != 1 else ''}"
-        )
-
-
-Progress = Callable[[FeedOutcome], None]
 
 
 # ── the orchestrator ─────────────────────────────────────────────────────────────────────
@@ -311,7 +148,7 @@ class Poller:
                 # starts with it (parse_worker.install_rules) instead of compiling its own.
                 shipped = (rules.book_files, pickle.dumps(rules.book.matcher))
             context.set_forkserver_preload(
-                ["monitor.parse_worker"] + (["monitor.rules.matcher"] if shipped else [])
+                ["monitor.pipeline.parse_worker"] + (["monitor.rules.matcher"] if shipped else [])
             )
             if shipped is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
@@ -350,7 +187,7 @@ class Poller:
                 # so one crash does not fail every feed of this and later cycles.
                 self._reset_pool(pool)
                 if attempt == 2:
-                    return Parsed(error_kind="internal", error="the parser process crashed")
+                    return Parsed(error_kind=ParseKind.INTERNAL, error="the parser process crashed")
         raise AssertionError("unreachable")
 
     def _reset_pool(self, pool: ProcessPoolExecutor) -> None:
@@ -419,10 +256,10 @@ class Poller:
             log.exception("feed %s: unexpected error", feed.id)
             message = f"unexpected error: {str(exc) or type(exc).__name__}"[:300]
             try:  # recorded like any failure: last error, back-off, ops alert
-                return await self._failed(feed, "internal", message)
+                return await self._failed(feed, ParseKind.INTERNAL, message)
             except Exception:  # noqa: BLE001 - the archive itself is failing: say so only
                 log.exception("feed %s: the failure could not be recorded", feed.id)
-                return FeedOutcome(feed.id, "failed", error=message, error_kind="internal")
+                return FeedOutcome(feed.id, "failed", error=message, error_kind=ParseKind.INTERNAL)
         finally:
             if task is not None:
                 self._in_flight.discard(task)
@@ -459,13 +296,13 @@ class Poller:
         book = self.rules.book if self.rules is not None else None
         parsed = await self._parse(feed, result, now, plan)
         if parsed.error is not None:
-            return await self._failed(feed, parsed.error_kind or "parse", parsed.error)
+            return await self._failed(feed, parsed.error_kind or ParseKind.INTERNAL, parsed.error)
         matcher = self.rules.matcher if self.rules is not None else None
         # the worker's matches hold only if the rule set in force is still the one it used
         same_rules = self.rules is not None and self.rules.book is book
         matched = parsed.matches if plan is not None and same_rules else None
         outcome = await self.writer.run(
-            lambda db: _write_items(db, feed, result, parsed, matcher, now, matched)
+            lambda db: write_items(db, feed, result, parsed, matcher, now, matched)
         )
         self._stored[feed.id] = {item.id: item.content_hash for item in parsed.items}
         bodies = await poll_bodies(self, feed)  # after the items are stored and matched
@@ -474,7 +311,7 @@ class Poller:
     async def _failed(
         self,
         feed: FeedSource,
-        kind: str,
+        kind: FailureKind,
         message: str,
         status: int | None = None,
         retry_after: float | None = None,
@@ -509,42 +346,6 @@ class Poller:
         pending = [t for t in self._in_flight if t is not current]
         if pending:
             await asyncio.wait(pending)
-
-
-def _write_items(
-    db: Database,
-    feed: FeedSource,
-    result: FetchResult,
-    parsed: Parsed,
-    matcher: Matcher | None,
-    now: datetime,
-    matched: dict[str, tuple[Match, ...]] | None = None,
-) -> FeedOutcome:
-    """Runs on the writer thread: items, matches and the feed's new state commit together.
-    ``matched``: matches a worker found with the same rule set, by item id; items without
-    an entry are matched here."""
-    written = store_items(db, parsed.items, now=now)
-    mark_new_items(db, feed, parsed.items, written.new)  # full text: their pages are read next
-    saved = 0
-    if matcher is not None:
-        matches: list[Match] = []
-        for item in [*written.new, *written.updated]:
-            found = matched.get(item.id) if matched is not None else None
-            if found is not None:
-                matches.extend(found)
-                continue
-            try:
-                matches.extend(matcher.match(item, feed))
-            except Exception:  # one odd item must not lose the feed's other items
-                log.exception("matching item %s of feed %s failed", item.id, feed.id)
-        if matches:
-            saved = _save_matches(db, matches, now)
-    record_success(db, feed.id, result, now=now, interval=feed.interval, warnings=parsed.warnings)
-    if not feed.name and parsed.title:
-        learn_name(db, feed.id, parsed.title)
-    return FeedOutcome(
-        feed.id, "ok", new=len(written.new), updated=len(written.updated), matches=saved
-    )
 
 
 # ── entry points ─────────────────────────────────────────────────────────────────────────
@@ -582,71 +383,3 @@ def poll_once(
     return asyncio.run(
         poll_all(db_path, feeds, rules=rules, mode=mode, progress=progress, workers=workers)
     )
-
-
-# ── delivery: digests, alerts, ops feed health (monitor/outbox.py does each step) ──────────
-
-from monitor.config.settings import Settings  # noqa: E402 - delivery imports kept together
-from monitor.deliver.base import Deliverer  # noqa: E402
-from monitor.model import Rule  # noqa: E402
-from monitor.outbox import (  # noqa: E402
-    DeliveryReport,
-    send_alerts,
-    send_digest,
-    send_ops_alerts,
-)
-from monitor.outbox import draft_digest as draft_digest  # noqa: E402 - re-exported
-from monitor.outbox import flush_pending as flush_pending  # noqa: E402 - re-exported
-from monitor.spikealerts import send_spikes  # noqa: E402
-from monitor.store.db import open_db  # noqa: E402
-
-
-class Dispatcher:
-    """Runs the delivery steps for `monitor run`, each in a worker thread with its own
-    connection (SQLite connections are bound to their thread), with the rules in force."""
-
-    def __init__(
-        self, db_path: str | Path, settings: Settings, rules: Rules | None, deliverer: Deliverer
-    ) -> None:
-        self.db_path = db_path
-        self.settings = settings
-        self.rules = rules
-        self.deliverer = deliverer
-
-    def _rules(self) -> list[Rule]:
-        book = self.rules.book if self.rules is not None else None
-        return list(getattr(book, "rules", ()))
-
-    def _run_digest(self, name: str) -> DeliveryReport:
-        db = open_db(self.db_path)
-        try:
-            return send_digest(db, self.settings, self._rules(), self.deliverer, name=name)
-        finally:
-            db.close()
-
-    def _run_alerts(self) -> DeliveryReport:
-        db = open_db(self.db_path)
-        try:
-            report = send_alerts(db, self.settings, self._rules(), self.deliverer)
-            report.merge(send_ops_alerts(db, self.settings, self.deliverer))
-            report.merge(send_spikes(db, self.settings, self._rules(), self.deliverer))
-            return report
-        finally:
-            db.close()
-
-    async def digest(self, name: str) -> DeliveryReport:
-        report = await asyncio.to_thread(self._run_digest, name)
-        _log_report(f"digest {name}", report)
-        return report
-
-    async def alerts(self) -> DeliveryReport:
-        report = await asyncio.to_thread(self._run_alerts)
-        _log_report("alerts", report)
-        return report
-
-
-def _log_report(what: str, report: DeliveryReport) -> None:
-    if report.reserved or report.sent:
-        log.info("%s: %d new messages, %d sent", what, report.reserved, report.sent)
-    for error in report.errors:
-        log.warning("%s: %s (%d pending)", what, error, report.pending)

@@ -15,7 +15,7 @@ from monitor.config.settings import Settings
 from monitor.deliver.base import Deliverer
 from monitor.digest.spikes import render_spike
 from monitor.model import Rule
-from monitor.outbox import DeliveryReport, flush_pending
+from monitor.pipeline.outbox import DeliveryReport, flush_pending
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow
 from monitor.store.volumes import spike_told, top_items, volumes
