@@ -10,8 +10,9 @@ from pathlib import Path
 from monitor.config.settings import AlertSpec, DigestSpec, OpsSpec, Settings
 from monitor.deliver.slack import SlackWebDeliverer
 from monitor.model import FeedSource
-from monitor.outbox import send_digest
-from monitor.pipeline import Rules, poll_once
+from monitor.pipeline.outbox import send_digest
+from monitor.pipeline.poll import poll_once
+from monitor.pipeline.rules import Rules
 from monitor.store.db import open_db
 from tests.fakeslack import FakeSlack
 from tests.feedserver import FeedServer, add_article, article_page, feed_of
