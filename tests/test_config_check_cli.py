@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.cli.common import AppContext
-from monitor.cli.config_cmd import check_all
+from monitor.config.check import check_all
 from monitor.config.feeds import load_feeds
 from monitor.errors import ConfigError
 

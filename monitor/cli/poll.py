@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli.common import AppContext, app, workers_option
-from monitor.cli.config_cmd import check_all
+from monitor.config.check import check_all
 from monitor.config.feeds import FeedsConfig, load_feeds
 from monitor.errors import MonitorError
 from monitor.model import FeedSource
