@@ -7,65 +7,24 @@ import itertools
 import json
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
 
 from monitor.archive_search import compile_search, make_filters
-from monitor.cli.common import AppContext, app
+from monitor.cli.common import AppContext, app, open_archive
+from monitor.cli.options import TimeSpec
 from monitor.cli.searchhints import check_country, describe_total, lowercase_operator_hint
-from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.rules.ast import Node
 from monitor.store import archive as store_archive
 from monitor.store import search as store_search
-from monitor.store.db import open_db, utcnow
 from monitor.store.ftsquery import Lists
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 KINDS = ("news", "government", "search")
-
-
-class TimeSpec(click.ParamType):
-    """``30d``, ``12h``, ``2w``, ``90m`` (before now) or a date/time (``2026-06-01``, UTC)."""
-
-    name = "when"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        if text[:1].isdigit() and not text[-1:].isdigit():
-            try:
-                return utcnow() - parse_duration(text)
-            except ValueError:
-                pass  # not a duration: maybe a date such as 2026-06-01T00:00Z
-        try:
-            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(
-                f"{text!r} is neither a duration like 30d, 12h or 2w nor a date like 2026-06-01",
-                param,
-                ctx,
-            )
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-class Duration(click.ParamType):
-    """``365d``, ``12w``: an age."""
-
-    name = "age"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an age like 365d, 12w or 48h", param, ctx)
 
 
 def filter_options(f: F) -> F:
@@ -112,10 +71,6 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Fil
         countries=opts["countries"],
         langs=opts["langs"],
     )
-
-
-def open_archive(ctx: AppContext) -> Any:
-    return open_db(ctx.db_path, readonly=True)
 
 
 # --- search -----------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
-from monitor.cli.archive import TimeSpec
 from monitor.cli.common import EXIT_CHECK_FAILED, app
+from monitor.cli.options import TimeSpec
 from monitor.config.rules import RuleBook, load_rules
 from monitor.digest.relevance import feed_weight
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
@@ -653,12 +653,5 @@ def _print_match(item: Item, matches: list[Match], rules: dict[str, Rule]) -> No
         click.echo(f"  {m.rule_id}{flag} ({m.score:g}): {terms}")
 
 
-def _add_suggest() -> None:
-    from monitor.cli.suggest import suggest_cmd  # its own module: this one is long enough
-
-    rules_group.add_command(suggest_cmd)
-
-
-_add_suggest()
-
+# `rules suggest` is in suggest.py; monitor.cli adds it to rules_group.
 commands: list[click.Command] = [rules_group, match_cmd]
