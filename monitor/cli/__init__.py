@@ -5,7 +5,8 @@ commands added to the top-level group below (LAZY_COMMANDS), or to one of its gr
 (SUBCOMMANDS). No command module imports another: what several share is in the helper
 modules, which define no command: common (context, errors, exit codes), console (terminal
 output of polling), options (click parameter types), digest_notes (what the digest commands
-say about deliveries), searchhints and window_hint (hints for an empty result).
+say about deliveries), jsonl (items from a JSON Lines file), searchhints and window_hint
+(hints for an empty result).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ LAZY_COMMANDS = {
     "export": "archive",
     "feedback": "feedback",
     "feeds": "feeds",
-    "match": "rules",
+    "match": "match",
     "poll": "poll",
     "prune": "stats",
     "rules": "rules",
