@@ -37,7 +37,7 @@ LAZY_COMMANDS = {
     "run": "poll",
     "search": "archive",
     "serve": "serve",
-    "show": "archive",
+    "show": "show",
     "slack": "slack",
     "stats": "stats",
 }
