@@ -19,10 +19,12 @@ from monitor.cli.options import TimeSpec
 from monitor.config.rules import RuleBook, load_rules
 from monitor.digest.relevance import feed_weight
 from monitor.errors import MonitorError
-from monitor.model import Hit
+from monitor.model import FeedSource, Hit, Item
 from monitor.rules.evaluate import Explanation
 from monitor.rules.evaluation import (
+    Record,
     backtest_report,
+    eval_json,
     evaluate_matcher,
     judged_notes,
     make_item,
@@ -151,39 +153,14 @@ def eval_cmd(
             "e.g. monitor rules eval labelled.jsonl, or monitor rules eval --feedback",
         )
     if file is None:
-        from monitor.store.db import open_db
-        from monitor.store.feedback import labelled_rows
-
         file = app(ctx).db_path
-        db = open_db(file, readonly=True)
-        rows = enumerate(labelled_rows(db), 1)
-        maybe = [record_of(row, str(file), n, True, []) for n, row in rows]
-        db.close()
-        records = [r for r in maybe if r is not None]
+        records = _feedback_records(file)
     else:
         records = read_jsonl(file, need_labels=True)
     scores, errors = evaluate_matcher(book.matcher, [r.id for r in book.rules], records)
     known = {r.id for r in book.rules}
     if as_json:
-        out = {
-            "items": len(records),
-            "rules": {
-                rule_id: {
-                    "tp": s.tp,
-                    "fp": s.fp,
-                    "fn": s.fn,
-                    "precision": s.precision,
-                    "recall": s.recall,
-                    "f1": s.f1,
-                    "known": rule_id in known,
-                }
-                for rule_id, s in sorted(scores.items())
-            },
-            "errors": [
-                {"rule": r, "kind": k, "id": rec.item.id, "title": rec.item.title}
-                for r, k, rec in errors
-            ],
-        }
+        out = eval_json(len(records), scores, errors, known)
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"{len(records)} labelled items from {file}")
@@ -200,6 +177,18 @@ def eval_cmd(
         for rule_id, kind, rec in errors:
             what = "false positive" if kind == "fp" else "false negative"
             click.echo(f"{rule_id} {what}: {rec.item.id} [{rec.item.lang or '?'}] {rec.item.title}")
+
+
+def _feedback_records(db_path: Path) -> list[Record]:
+    """The archive's Slack feedback as labelled items (a malformed row is left out)."""
+    from monitor.store.db import open_db
+    from monitor.store.feedback import labelled_rows
+
+    db = open_db(db_path, readonly=True)
+    rows = enumerate(labelled_rows(db), 1)
+    maybe = [record_of(row, str(db_path), n, True, []) for n, row in rows]
+    db.close()
+    return [r for r in maybe if r is not None]
 
 
 # --- explain / backtest --------------------------------------------------------------------------
@@ -273,19 +262,7 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
     console.print(_tree(result.query, "[bold]query[/]"))
     if result.exclude is not None:
         console.print(_tree(result.exclude, "[bold]exclude[/]"))
-    source = (
-        f"{feed.name} ({feed.kind}, {feed.country or '-'}, {feed.lang or '-'})" if feed else "?"
-    )
-    console.print(f"[dim]feed:[/] {escape(source)}  [dim]lang:[/] {escape(item.lang or '-')}")
-    hits = o.result.hits
-    console.print(Text("title:   ", style="dim") + _highlighted(item.title, hits, "title"))
-    if item.summary:
-        console.print(Text("summary: ", style="dim") + _highlighted(item.summary, hits, "summary"))
-    if any(h.field == "body" for h in hits):  # found in the article text: where
-        text, inside = window(item.body, hits, "body")
-        console.print(Text("body:    ", style="dim") + _highlighted(text, inside, "body"))
-    elif item.body:
-        console.print(f"[dim]body:[/]    {len(item.body):,} characters of article text, no hit")
+    _print_item(console, item, feed, o.result.hits)
     stored = [m for m in matches_for_item(db, item.id) if m.rule_id == rule.id]
     if stored:
         m = stored[0]
@@ -295,6 +272,24 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
         )
     else:
         console.print("[dim]stored match: none[/]")
+
+
+def _print_item(
+    console: Console, item: Item, feed: FeedSource | None, hits: tuple[Hit, ...]
+) -> None:
+    """The item's feed and language, then its texts with the hits highlighted."""
+    source = (
+        f"{feed.name} ({feed.kind}, {feed.country or '-'}, {feed.lang or '-'})" if feed else "?"
+    )
+    console.print(f"[dim]feed:[/] {escape(source)}  [dim]lang:[/] {escape(item.lang or '-')}")
+    console.print(Text("title:   ", style="dim") + _highlighted(item.title, hits, "title"))
+    if item.summary:
+        console.print(Text("summary: ", style="dim") + _highlighted(item.summary, hits, "summary"))
+    if any(h.field == "body" for h in hits):  # found in the article text: where
+        text, inside = window(item.body, hits, "body")
+        console.print(Text("body:    ", style="dim") + _highlighted(text, inside, "body"))
+    elif item.body:
+        console.print(f"[dim]body:[/]    {len(item.body):,} characters of article text, no hit")
 
 
 def _score_parts(result: Any, summary: str, weight: float, total: float) -> str:

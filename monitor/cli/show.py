@@ -26,19 +26,7 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
     db = open_archive(app(ctx))
     record = store_archive.find_item(db, item_id)
     if as_json:
-        payload = {
-            "item": {
-                **record.item,
-                "enclosures": _enclosures(record.item),
-                "body_status_text": _body_words(record.item),
-            },
-            "feed": {
-                k: record.feed.get(k) for k in ("id", "name", "url", "kind", "country", "lang")
-            },
-            "matches": record.matches,
-            "deliveries": record.deliveries,
-        }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(_payload(record), ensure_ascii=False, indent=2))
         return
     item, feed = record.item, record.feed
     lines = [
@@ -89,6 +77,20 @@ def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
             f"  {d.get('state', '')}  {when}  (rule {d.get('rule_id', '-')})"
         )
     click.echo("\n".join(lines))
+
+
+def _payload(record: store_archive.ItemRecord) -> dict[str, Any]:
+    """What `monitor show --json` prints."""
+    return {
+        "item": {
+            **record.item,
+            "enclosures": _enclosures(record.item),
+            "body_status_text": _body_words(record.item),
+        },
+        "feed": {k: record.feed.get(k) for k in ("id", "name", "url", "kind", "country", "lang")},
+        "matches": record.matches,
+        "deliveries": record.deliveries,
+    }
 
 
 def _enclosures(item: dict[str, Any]) -> list[dict[str, Any]]:

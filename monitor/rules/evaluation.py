@@ -106,6 +106,35 @@ def evaluate_matcher(
     return evaluate(rule_ids, lambda item: {m.rule_id for m in matcher.match(item)}, records)
 
 
+def eval_json(
+    items: int,
+    scores: dict[str, Score],
+    errors: list[tuple[str, str, Record]],
+    known: set[str],
+) -> dict[str, Any]:
+    """What `monitor rules eval --json` prints: the counts per rule (``known``: the rule
+    exists), then every error."""
+    return {
+        "items": items,
+        "rules": {
+            rule_id: {
+                "tp": s.tp,
+                "fp": s.fp,
+                "fn": s.fn,
+                "precision": s.precision,
+                "recall": s.recall,
+                "f1": s.f1,
+                "known": rule_id in known,
+            }
+            for rule_id, s in sorted(scores.items())
+        },
+        "errors": [
+            {"rule": r, "kind": k, "id": rec.item.id, "title": rec.item.title}
+            for r, k, rec in errors
+        ],
+    }
+
+
 def records_from_jsonl(text: str, name: str, *, need_labels: bool = False) -> list[Record]:
     """Items from the text of a JSON Lines file called ``name``; every bad line is reported
     (ConfigError, exit 2)."""
