@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.rules.compile import compile_query  # noqa: E402
 from monitor.rules.parser import parse_query  # noqa: E402
+from monitor.store import candidates as store_candidates  # noqa: E402
 from monitor.store import search as store_search  # noqa: E402
 from monitor.store.db import open_db  # noqa: E402
 from monitor.store.ftsquery import has_cjk  # noqa: E402
@@ -258,7 +259,7 @@ def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
 def raw_fts(conn: sqlite3.Connection, query: str, relevance: bool) -> list[int]:
     """The same question put to raw FTS5 (no matcher, no joins): the floor."""
     node = parse_query(query)
-    p = store_search.plan(node)
+    p = store_candidates.plan(node)
     if p.mode != "index":
         sql = f"SELECT i.rowid FROM items i WHERE {p.scan_sql} ORDER BY i.published DESC LIMIT 20"
         return [r[0] for r in conn.execute(sql, p.scan_params)]
@@ -297,7 +298,7 @@ def main() -> None:
     for label, text in QUERIES.items():
         node = parse_query(text)
         confirm = compile_query(node)
-        mode = store_search.plan(node).mode
+        mode = store_candidates.plan(node).mode
         newest, found = timed(lambda n=node, c=confirm: store_search.search(db, n, c, limit=20))
         best, _ = timed(
             lambda n=node, c=confirm: store_search.search(db, n, c, limit=20, sort="relevance")

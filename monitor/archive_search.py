@@ -13,6 +13,7 @@ from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
 from monitor.store import archive as store_archive
 from monitor.store import search as store_search
+from monitor.store.candidates import Confirmer, Filters
 from monitor.store.ftsquery import Lists
 from monitor.store.writer import Database
 
@@ -25,9 +26,7 @@ def has_list_ref(node: Node) -> bool:
     return next(list_names(node), None) is not None
 
 
-def compile_search(
-    text: str, rules_path: Path
-) -> tuple[Node, store_search.Confirmer, Lists | None]:
+def compile_search(text: str, rules_path: Path) -> tuple[Node, Confirmer, Lists | None]:
     """Parse and compile a query exactly as a rule's query is (same errors, same matching).
     A malformed query raises QueryError with the column of the problem."""
     node = parse_query(text)
@@ -50,14 +49,14 @@ def make_filters(
     kinds: Sequence[str] = (),
     countries: Sequence[str] = (),
     langs: Sequence[str] = (),
-) -> store_search.Filters:
+) -> Filters:
     """Filters, after checking that named rules and feeds exist (with a did-you-mean)."""
     if rules:
         known = store_archive.stored_rule_ids(db) | rule_file_ids(rules_path)
         store_archive.check_known("rule", rules, known)
     if feeds:
         store_archive.check_known("feed", feeds, store_archive.feed_ids(db))
-    return store_search.Filters(
+    return Filters(
         since=since,
         until=until,
         rules=tuple(rules),
@@ -72,7 +71,7 @@ def run_search(
     db: Database,
     text: str,
     rules_path: Path,
-    filters: store_search.Filters,
+    filters: Filters,
     *,
     limit: int = 20,
     sort: Literal["newest", "relevance"] = "newest",

@@ -19,7 +19,7 @@ import sqlite_utils
 from monitor.errors import MonitorError
 from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
-from monitor.store import archive, ftsquery, search
+from monitor.store import archive, candidates, export, ftsquery, search
 from monitor.store.db import open_db
 
 DATA = Path(__file__).parent / "data" / "archive_items.jsonl"
@@ -147,10 +147,8 @@ def test_search_finds_exactly_what_the_matcher_finds(db: sqlite_utils.Database, 
 def test_queries_used_above_are_not_trivial() -> None:
     assert all(brute_force(q) for q in ("日本", "米国", "미국", "copper", "Trump", '"White House"'))
     # BEFORE keeps the order: found one way round, not the other.
-    assert brute_force("Trump BEFORE/6 Russia")
-    assert not brute_force("Russia BEFORE/6 Trump")
-    assert brute_force("カナダ BEFORE/6 関税")
-    assert not brute_force("関税 BEFORE/6 カナダ")
+    assert brute_force("Trump BEFORE/6 Russia") and not brute_force("Russia BEFORE/6 Trump")
+    assert brute_force("カナダ BEFORE/6 関税") and not brute_force("関税 BEFORE/6 カナダ")
     # COMPOUND needs the hyphen: found as "US-Canada", not where both are merely named.
     assert brute_force("COMPOUND (US, Canada)")
     assert brute_force("COMPOUND (US, Canada)") < brute_force("US AND Canada")
@@ -205,15 +203,15 @@ def test_hits_are_the_matchers_hits(db: sqlite_utils.Database) -> None:
 
 def test_filters(db: sqlite_utils.Database) -> None:
     since = datetime(2026, 1, 1, tzinfo=UTC)
-    ko = run(db, "미국 OR 중국 OR Trump", filters=search.Filters(langs=("ko",)))
+    ko = run(db, "미국 OR 중국 OR Trump", filters=candidates.Filters(langs=("ko",)))
     assert ko
     assert {f.lang for f in ko} == {"ko"}
-    gov = run(db, "Trump", filters=search.Filters(kinds=("government",)))
+    gov = run(db, "Trump", filters=candidates.Filters(kinds=("government",)))
     assert gov
     assert {f.feed_id for f in gov} == {"wh-briefings"}
-    kr = run(db, "미국", filters=search.Filters(countries=("kr",), since=since))
+    kr = run(db, "미국", filters=candidates.Filters(countries=("kr",), since=since))
     assert kr == []  # the Korean items are from 2022
-    rule = run(db, "copper OR price", filters=search.Filters(rules=("copper",)))
+    rule = run(db, "copper OR price", filters=candidates.Filters(rules=("copper",)))
     assert {f.id for f in rule} == {item_id(63), item_id(61)}
     assert all(f.rules == ("copper",) for f in rule)
 
@@ -226,15 +224,17 @@ def test_matched_rules_listed_with_results(db: sqlite_utils.Database) -> None:
 
 def test_export_rows_one_per_item_and_rule(db: sqlite_utils.Database) -> None:
     rows = list(
-        search.export_dicts(search.export_rows(db, None, None, search.Filters(rules=("copper",))))
+        export.export_dicts(
+            export.export_rows(db, None, None, candidates.Filters(rules=("copper",)))
+        )
     )
     assert [(r["item_id"], r["rule"], r["terms"]) for r in rows] == [
         (item_id(61), "copper", "copper"),  # newest first
         (item_id(63), "copper", "copper"),
     ]
-    everything = list(search.export_dicts(search.export_rows(db, None, None)))
+    everything = list(export.export_dicts(export.export_rows(db, None, None)))
     assert len(everything) == len(ITEMS)
-    assert tuple(everything[0]) == search.EXPORT_FIELDS
+    assert tuple(everything[0]) == export.EXPORT_FIELDS
 
 
 def test_show_item_with_matches(db: sqlite_utils.Database) -> None:
@@ -278,12 +278,10 @@ def test_show_lists_deliveries(tmp_path: Path) -> None:
 
 def test_stats(db: sqlite_utils.Database, tmp_path: Path) -> None:
     s = archive.stats(db, tmp_path / "missing.db", days=3)
-    assert s.items == len(ITEMS)
-    assert s.matches == len(MATCHES)
+    assert s.items == len(ITEMS) and s.matches == len(MATCHES)
     assert sum(f["items"] for f in s.per_feed) == len(ITEMS)
     assert [r["rule"] for r in s.per_rule] == ["copper", "us-defense"]
-    assert s.per_day
-    assert all(d["day"] >= "2026-08-20" for d in s.per_day)
+    assert s.per_day and all(d["day"] >= "2026-08-20" for d in s.per_day)
     assert s.size_bytes == 0
 
 
@@ -309,8 +307,7 @@ def test_prune_keeps_matched_and_delivered(tmp_path: Path) -> None:
     assert left == {item_id(63)}
     assert db.execute("SELECT count(*) FROM matches").fetchone()[0] == 2  # 63's and item 0's
     # the indexes follow the deletes: nothing pruned is still found
-    assert run(db, "copper OR 미국")
-    assert all(
+    assert run(db, "copper OR 미국") and all(
         f.published >= "2026-08-22" or f.id == item_id(63)
         for f in run(db, "copper OR 미국 OR Trump")
     )
@@ -356,9 +353,9 @@ def test_relevance_top_k_is_the_head_of_the_full_ranking(tmp_path: Path) -> None
     ]
     db = build_archive(tmp_path / "r.db", many)
     for query, filters in (
-        ("Trump OR the OR 미국 OR ロイター", search.Filters()),
-        ("Trump OR the OR 미국 OR ロイター", search.Filters(langs=("ko",))),
-        ("the", search.Filters(feeds=("mining-com",))),
+        ("Trump OR the OR 미국 OR ロイター", candidates.Filters()),
+        ("Trump OR the OR 미국 OR ロイター", candidates.Filters(langs=("ko",))),
+        ("the", candidates.Filters(feeds=("mining-com",))),
     ):
         node = parse_query(query)
         full = search.search(db, node, compile_query(node), filters, limit=10_000, sort="relevance")
@@ -432,7 +429,7 @@ def test_archive_without_the_trigram_index_still_finds_cjk(tmp_path: Path) -> No
     """An archive opened read-only before its migration ran: CJK search falls back to a scan."""
     db = build_archive(tmp_path / "old.db")
     db.execute("DROP TABLE items_cjk")
-    assert not search.has_trigram(db)
+    assert not candidates.has_trigram(db)
     for query in ("ロイター", "미국 OR copper", "日本経済"):
         assert {f.id for f in run(db, query)} == brute_force(query) != set()
 

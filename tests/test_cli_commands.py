@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from monitor.cli import LAZY_COMMANDS, SHORT_HELP, cli
+from monitor.cli import LAZY_COMMANDS, SHORT_HELP, SUBCOMMANDS, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,17 @@ def test_no_command_is_left_unregistered() -> None:
         module = importlib.import_module(f"monitor.cli.{module_name}")
         for command in module.commands:
             assert LAZY_COMMANDS.get(command.name) == module_name, command.name
+
+
+def test_every_sub_command_module_is_wired_onto_its_group() -> None:
+    ctx = click.Context(cli, info_name="monitor")
+    for group_name, module_names in SUBCOMMANDS.items():
+        group = cli.get_command(ctx, group_name)
+        assert isinstance(group, click.Group), group_name
+        for module_name in module_names:
+            module = importlib.import_module(f"monitor.cli.{module_name}")
+            for command in module.commands:
+                assert group.commands.get(command.name) is command, (group_name, command.name)
 
 
 def test_unknown_command_exits_2() -> None:

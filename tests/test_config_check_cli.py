@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.cli.common import AppContext
-from monitor.cli.config_cmd import check_all
+from monitor.config.check import check_all, collect_checks
 from monitor.config.feeds import load_feeds
 from monitor.errors import ConfigError
 
@@ -171,6 +171,30 @@ def test_check_all_raises_one_error_with_every_problem(in_tmp: Path) -> None:
     ]
     assert caught.value.message == "2 problems found"
     assert not (in_tmp / "never.db").exists()
+
+
+def test_collect_checks_returns_a_report_instead_of_raising(in_tmp: Path) -> None:
+    # The library half of `monitor config check`: every problem and what loaded, for the
+    # CLI to print. Both files load, so the check across them runs.
+    write_broken(in_tmp)
+    (in_tmp / "rules" / "watch.yaml").write_text(
+        ONE_RULE + "sources:\n  feeds:\n    - japan-time\n", encoding="utf-8"
+    )
+    paths = AppContext(
+        feeds_path=Path("feeds.yaml"),
+        rules_path=Path("rules"),
+        settings_path=Path("monitor.yaml"),
+        db_path=in_tmp / "never.db",
+    )
+    report = collect_checks(paths)
+    assert [(p.file, p.line, p.message) for p in report.problems] == [
+        ("rules/watch.yaml", 5, "rule 'watch' names unknown feed 'japan-time'"),
+    ]
+    assert report.feeds is not None and report.book is not None
+    assert report.summaries[1:] == [
+        "rules: 1 rule, 0 lists",
+        "monitor.yaml: 1 digest, alerts on (file not found: defaults used)",
+    ]
 
 
 def test_check_all_passes_on_the_shipped_files(monkeypatch: pytest.MonkeyPatch) -> None:

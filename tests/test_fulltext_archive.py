@@ -17,11 +17,12 @@ from monitor.model import Item
 from monitor.rules.compile import compile_query
 from monitor.rules.parser import parse_query
 from monitor.store.bodies import BodyResult, mark_pending, save_bodies
+from monitor.store.candidates import Filters
 from monitor.store.db import open_db
 from monitor.store.feeds import sync_feeds
 from monitor.store.items import store_items
 from monitor.store.migrations import migrations
-from monitor.store.search import Filters, search
+from monitor.store.search import search
 from tests.feedserver import article_page
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)

@@ -225,7 +225,7 @@ def test_poll_compiles_the_rules_once_and_matches_with_them(
 ) -> None:
     """The configuration check loads the rules; polling uses that set instead of loading
     (and compiling) it a second time. The real loader is wrapped to count its calls."""
-    import monitor.cli.config_cmd as config_cmd
+    import monitor.config.check as config_check
     import monitor.config.rules as config_rules
 
     (workdir / "rules" / "jk.yaml").write_text(
@@ -239,7 +239,7 @@ def test_poll_compiles_the_rules_once_and_matches_with_them(
         return real(path)
 
     monkeypatch.setattr(config_rules, "load_rules", counting)
-    monkeypatch.setattr(config_cmd, "load_rules", counting)
+    monkeypatch.setattr(config_check, "load_rules", counting)
     result = monitor(workdir, "poll", "--once", "--json", "--workers", "0")
     assert result.exit_code == 0, result.output
     assert len(calls) == 1

@@ -13,8 +13,8 @@ from monitor.cli import cli
 from monitor.config.rules import load_rules
 from monitor.model import Hit, Item
 from monitor.rules.why import in_words, why_text
+from monitor.store.export import _terms
 from monitor.store.matches import hits_from_json, hits_json
-from monitor.store.search import _terms
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

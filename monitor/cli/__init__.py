@@ -1,7 +1,12 @@
 """The ``monitor`` command. The only place an error becomes output and an exit code.
 
 Each command group lives in its own module and exposes ``commands``: a list of click
-commands added to the top-level group below.
+commands added to the top-level group below (LAZY_COMMANDS), or to one of its groups
+(SUBCOMMANDS). No command module imports another: what several share is in the helper
+modules, which define no command: common (context, errors, exit codes), console (terminal
+output of polling), options (click parameter types), digest_notes (what the digest commands
+say about deliveries), jsonl (items from a JSON Lines file), searchhints and window_hint
+(hints for an empty result).
 """
 
 from __future__ import annotations
@@ -25,16 +30,24 @@ LAZY_COMMANDS = {
     "export": "archive",
     "feedback": "feedback",
     "feeds": "feeds",
-    "match": "rules",
+    "match": "match",
     "poll": "poll",
     "prune": "stats",
     "rules": "rules",
     "run": "poll",
     "search": "archive",
     "serve": "serve",
-    "show": "archive",
+    "show": "show",
     "slack": "slack",
     "stats": "stats",
+}
+
+# Group name → modules whose ``commands`` are sub-commands of that group, added when the
+# group loads: the wiring is here, so a group's module need not import them.
+SUBCOMMANDS = {
+    "digest": ("digest_backlog",),
+    "feeds": ("feeds_opml",),
+    "rules": ("suggest",),
 }
 
 # Command name → its short help, so `monitor --help` lists the commands without importing
@@ -73,6 +86,9 @@ class LazyMonitorGroup(MonitorGroup):
         module = importlib.import_module(f"monitor.cli.{module_name}")
         for command in module.commands:
             if command.name == cmd_name:
+                for sub_module in SUBCOMMANDS.get(cmd_name, ()):
+                    for sub in importlib.import_module(f"monitor.cli.{sub_module}").commands:
+                        cast(click.Group, command).add_command(sub)
                 return cast(click.Command, command)
         raise RuntimeError(f"monitor.cli.{module_name} does not define {cmd_name!r}")
 

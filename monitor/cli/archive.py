@@ -1,4 +1,4 @@
-"""Archive commands: search, show, export (stats and prune: stats.py; serve: serve.py)."""
+"""Archive commands: search, export (show: show.py; stats and prune: stats.py; serve: serve.py)."""
 
 from __future__ import annotations
 
@@ -6,66 +6,27 @@ import csv
 import itertools
 import json
 import sys
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
 
 from monitor.archive_search import compile_search, make_filters
-from monitor.cli.common import AppContext, app
+from monitor.cli.common import AppContext, app, open_archive
+from monitor.cli.options import TimeSpec
 from monitor.cli.searchhints import check_country, describe_total, lowercase_operator_hint
-from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.rules.ast import Node
-from monitor.store import archive as store_archive
+from monitor.rules.explain import window
+from monitor.store import export as store_export
 from monitor.store import search as store_search
-from monitor.store.db import open_db, utcnow
+from monitor.store.candidates import Confirmer, Filters
 from monitor.store.ftsquery import Lists
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 KINDS = ("news", "government", "search")
-
-
-class TimeSpec(click.ParamType):
-    """``30d``, ``12h``, ``2w``, ``90m`` (before now) or a date/time (``2026-06-01``, UTC)."""
-
-    name = "when"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        if text[:1].isdigit() and not text[-1:].isdigit():
-            try:
-                return utcnow() - parse_duration(text)
-            except ValueError:
-                pass  # not a duration: maybe a date such as 2026-06-01T00:00Z
-        try:
-            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(
-                f"{text!r} is neither a duration like 30d, 12h or 2w nor a date like 2026-06-01",
-                param,
-                ctx,
-            )
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-class Duration(click.ParamType):
-    """``365d``, ``12w``: an age."""
-
-    name = "age"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an age like 365d, 12w or 48h", param, ctx)
 
 
 def filter_options(f: F) -> F:
@@ -98,7 +59,7 @@ def filter_options(f: F) -> F:
     return f
 
 
-def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Filters:
+def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> Filters:
     for country in opts["countries"]:
         check_country(db, country)
     return make_filters(
@@ -112,10 +73,6 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> store_search.Fil
         countries=opts["countries"],
         langs=opts["langs"],
     )
-
-
-def open_archive(ctx: AppContext) -> Any:
-    return open_db(ctx.db_path, readonly=True)
 
 
 # --- search -----------------------------------------------------------------------------
@@ -202,15 +159,15 @@ def _print_table(found: list[store_search.Found], query: str, total: int, limit:
     for f in found:
         cell = _highlighted(f.title, [s for s in f.hits if s.field == "title"], Text, "bold")
         summary_spans = [s for s in f.hits if s.field == "summary"]
-        text, spans = store_search.snippet(f.summary, summary_spans, 200)
+        text, spans = window(f.summary, summary_spans, "summary", 200, full=True, one_line=False)
         if text:
             cell.append("\n")
             cell.append(_highlighted(text, spans, Text, "dim"))
         body_spans = [s for s in f.hits if s.field == "body"]
         if body_spans:  # found in the article text: show where
-            text, spans = store_search.snippet(f.body, body_spans, 200)
+            text, spans = window(f.body, body_spans, "body", 200, full=True)
             cell.append("\narticle: ", style="dim")
-            cell.append(_highlighted(text.replace("\n", " "), spans, Text, "dim"))
+            cell.append(_highlighted(text, spans, Text, "dim"))
         cell.append(f"\n{f.id}  {f.url}", style="cyan")
         table.add_row(
             f.published[:16].replace("T", " "), Text(f.feed_id), cell, Text("\n".join(f.rules))
@@ -219,120 +176,11 @@ def _print_table(found: list[store_search.Found], query: str, total: int, limit:
     console.print(describe_total(len(found), total))
 
 
-def _highlighted(text: str, spans: list[store_search.Span], text_cls: Any, style: str) -> Any:
+def _highlighted(text: str, spans: Sequence[store_search.Span], text_cls: Any, style: str) -> Any:
     t = text_cls(text, style=style)
     for s in spans:
         t.stylize("bold reverse yellow", s.start, s.end)
     return t
-
-
-# --- show -------------------------------------------------------------------------------
-
-
-@click.command()
-@click.argument("item_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-@click.pass_context
-def show(ctx: click.Context, item_id: str, as_json: bool) -> None:
-    """Show one stored item: its feed, every rule it matched (with hits), where it was sent.
-
-    \b
-    Example:
-      monitor show 3f2a9c1e5b7d4a60
-      monitor show 3f2a9c1e --json
-    """
-    db = open_archive(app(ctx))
-    record = store_archive.find_item(db, item_id)
-    if as_json:
-        payload = {
-            "item": {
-                **record.item,
-                "enclosures": _enclosures(record.item),
-                "body_status_text": _body_words(record.item),
-            },
-            "feed": {
-                k: record.feed.get(k) for k in ("id", "name", "url", "kind", "country", "lang")
-            },
-            "matches": record.matches,
-            "deliveries": record.deliveries,
-        }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-        return
-    item, feed = record.item, record.feed
-    lines = [
-        f"{item['title']}",
-        f"  id         {item['id']}",
-        f"  url        {item['url']}",
-        f"  feed       {feed.get('name') or item['feed_id']} ({item['feed_id']},"
-        f" {feed.get('kind', '')}, {feed.get('country') or '-'})",
-        f"  published  {item['published']}   first seen {item['first_seen']}",
-        f"  lang       {item.get('lang') or feed.get('lang') or '-'}"
-        f"   revision {item.get('revision', 0)}",
-    ]
-    if item.get("date_raw"):
-        lines.append(f"  date       {item['date_raw']!r} as the feed wrote it (unreadable)")
-    for enc in _enclosures(item):
-        size = f", {enc['length']} bytes" if enc.get("length") else ""
-        lines.append(f"  enclosure  {enc['url']} ({enc.get('type') or 'type unknown'}{size})")
-    lines.append(f"  article    {_body_words(item)}")
-    if item.get("summary"):
-        lines += ["", f"  {item['summary']}"]
-    if item.get("body"):
-        lines += [
-            "",
-            f"  Article text ({len(item['body']):,} characters):",
-            f"  {_lead(item['body'])}",
-        ]
-    lines += ["", "Matched rules:" if record.matches else "Matched rules: none"]
-    for m in record.matches:
-        terms = ", ".join(
-            f"{h.get('term')}{' in ' + str(h['list']) if h.get('list') else ''}"
-            f" ({h.get('field')} {h.get('start')}-{h.get('end')})"
-            for h in m["hits"]
-        )
-        lines.append(
-            f"  {m['rule_id']}  score {m['score']:g}  version {m['rule_version']}"
-            f"  at {m['matched_at']}"
-        )
-        if terms:
-            lines.append(f"    hits: {terms}")
-        body_hits = [h for h in m["hits"] if h.get("field") == "body"]
-        if body_hits and item.get("body"):
-            lines.append(f"    in the article: {_body_snippet(item['body'], body_hits)}")
-    lines += ["", "Sent in:" if record.deliveries else "Sent in: not delivered"]
-    for d in record.deliveries:
-        when = d.get("sent_at") or d.get("created_at") or ""
-        lines.append(
-            f"  {d.get('kind', '')} {d.get('name', '')} → {d.get('channel', '')}"
-            f"  {d.get('state', '')}  {when}  (rule {d.get('rule_id', '-')})"
-        )
-    click.echo("\n".join(lines))
-
-
-def _enclosures(item: dict[str, Any]) -> list[dict[str, Any]]:
-    raw = item.get("enclosures")
-    return list(json.loads(raw)) if isinstance(raw, str) and raw else []
-
-
-def _body_words(item: dict[str, Any]) -> str:
-    from monitor.store.bodies import describe_status
-
-    return describe_status(
-        item.get("body_status"), int(item.get("body_attempts") or 0), item.get("body_error")
-    )
-
-
-def _lead(body: str, width: int = 300) -> str:
-    text = " ".join(body.split())
-    return text if len(text) <= width else text[:width].rstrip() + "…"
-
-
-def _body_snippet(body: str, hits: list[dict[str, Any]]) -> str:
-    from monitor.model import Hit
-    from monitor.rules.explain import snippet
-
-    spans = [Hit(str(h["term"]), "body", int(h["start"]), int(h["end"])) for h in hits]
-    return " ".join(snippet(body, spans, "body", 200).split())
 
 
 # --- export -----------------------------------------------------------------------------
@@ -383,13 +231,13 @@ def export(
     actx = app(ctx)
     db = open_archive(actx)
     node: Node | None = None
-    confirm: store_search.Confirmer | None = None
+    confirm: Confirmer | None = None
     lists: Lists | None = None
     if query:
         node, confirm, lists = compile_search(query, actx.rules_path)
     filters = _filters(db, actx, opts)
-    rows = store_search.export_rows(db, node, confirm, filters, lists=lists, with_body=with_body)
-    fields = store_search.EXPORT_FIELDS + (("body",) if with_body else ())
+    rows = store_export.export_rows(db, node, confirm, filters, lists=lists, with_body=with_body)
+    fields = store_export.EXPORT_FIELDS + (("body",) if with_body else ())
     try:
         stream: IO[str] = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     except OSError as exc:
@@ -442,14 +290,14 @@ def _write_rows(
         return count
     dumps = json.dumps
     if fmt == "ndjson":
-        for count, record in enumerate(store_search.export_dicts(rows, fields), 1):  # noqa: B007
+        for count, record in enumerate(store_export.export_dicts(rows, fields), 1):  # noqa: B007
             out.write(dumps(record, ensure_ascii=False) + "\n")
         return count
     out.write("[")
-    for count, record in enumerate(store_search.export_dicts(rows, fields), 1):  # noqa: B007
+    for count, record in enumerate(store_export.export_dicts(rows, fields), 1):  # noqa: B007
         out.write(("\n" if count == 1 else ",\n") + dumps(record, ensure_ascii=False))
     out.write("\n]\n" if count else "]\n")
     return count
 
 
-commands: list[click.Command] = [search, show, export]
+commands: list[click.Command] = [search, export]

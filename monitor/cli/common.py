@@ -81,6 +81,13 @@ def app(ctx: click.Context) -> AppContext:
     return obj
 
 
+def open_archive(ctx: AppContext) -> Any:
+    """The archive, read-only: for the commands that only read it (search, show, stats)."""
+    from monitor.store.db import open_db  # here: `monitor --help` loads no store module
+
+    return open_db(ctx.db_path, readonly=True)
+
+
 # Shared by poll, run and demo so the flag reads the same everywhere (sqlite-utils style).
 workers_option = click.option(
     "--workers",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli.common import AppContext, app, workers_option
-from monitor.cli.poll import load_rules, progress_bar, stdout_console, summary_table
+from monitor.cli.console import progress_bar, stdout_console, summary_table
 from monitor.demo import ARTICLE_FEED, DEMO_FEEDS, demo_sources
 from monitor.demo.server import SnapshotServer
 from monitor.errors import ConfigError, MonitorError
@@ -30,6 +31,23 @@ def _fresh(db_path: Path) -> None:
     """Delete the demo archive and its WAL files: every demo starts from nothing."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+def load_rules(rules_dir: Path) -> Rules | None:
+    """The rule set, or None when there is no rules folder (polling still archives)."""
+    from monitor.pipeline.rules import Rules
+
+    if not rules_dir.is_dir():
+        return None
+    rules = Rules(rules_dir)
+    try:
+        rules.load()
+    except ImportError:  # the rules engine is optional at this layer
+        logging.getLogger("monitor.run").debug(
+            "rules engine not installed; polling without matching"
+        )
+        return None
+    return rules
 
 
 def _rules(a: AppContext) -> tuple[Rules | None, str | None]:
@@ -134,7 +152,7 @@ def print_body_matches(db: Database, rules: Rules) -> None:
 
 def print_digest(a: AppContext, db_path: Path, rules: Rules | None) -> None:
     """The digest the demo archive would produce: a preview, nothing claimed or sent."""
-    from monitor.cli.digest import print_preview
+    from monitor.cli.digest_notes import print_preview
 
     click.echo()
     book = rules.book if rules is not None else None

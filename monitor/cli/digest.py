@@ -5,41 +5,21 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from monitor.cli.common import AppContext, app
-from monitor.cli.digest_backlog import backlog_notes
-from monitor.cli.digest_backlog import commands as backlog_commands
+from monitor.cli.digest_notes import backlog_notes, destination, finish
+from monitor.cli.options import Duration
 from monitor.config.rules import load_rules
-from monitor.config.settings import (
-    Settings,
-    load_settings,
-    parse_duration,
-    slack_credentials_from_env,
-)
+from monitor.config.settings import Settings, load_settings, slack_credentials_from_env
 from monitor.deliver import deliverer_for
 from monitor.deliver.console import print_message
-from monitor.errors import DeliveryError
 from monitor.model import Rule
-from monitor.pipeline.outbox import DeliveryReport, draft_digest, send_digest
+from monitor.pipeline.outbox import draft_digest, send_digest
 from monitor.store import backlog
 from monitor.store.db import open_db
 from monitor.store.writer import Database
-
-
-class Duration(click.ParamType):
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
 
 NAME = click.option(
     "--name", metavar="NAME", help="Digest name from monitor.yaml (default: the first)."
@@ -103,49 +83,11 @@ def digest_group(
     finish(report, f"{spec.name} digest", deliverer.name)
 
 
-def finish(report: DeliveryReport, what: str, destination: str) -> None:
-    """Say what was sent; raise the error that decides the exit code: 2 for a setup problem,
-    1 when Slack could not be reached or refused a message (it was set aside)."""
-    where = {"slack": "Slack", "webhook": "the Slack webhook", "console": "the terminal"}
-    if report.reserved == 0 and report.sent == 0 and not report.errors:
-        click.echo(f"{what}: nothing new to send.", err=True)
-        return
-    click.echo(
-        f"{what}: {report.sent} message{'s' if report.sent != 1 else ''} sent to "
-        f"{where.get(destination, destination)}"
-        + (f", {report.pending} pending" if report.pending else "")
-        + (f", {report.failed} set aside" if report.failed else "")
-        + ".",
-        err=True,
-    )
-    if not report.errors:
-        return
-    # The error a user must act on first: the setup, then an outage, then a refusal.
-    rank = {"setup": 0, "transient": 1, "rejected": 2}
-    error = min(reversed(report.errors), key=lambda e: rank[e.kind])
-    failed = DeliveryError(error.message, kind=error.kind, hint=error.hint)
-    failed.exit_code = 2 if error.kind == "setup" else 1
-    if error.kind == "transient" and not error.hint:
-        failed.hint = "the messages stay pending and are retried on the next run"
-    if error.kind == "rejected":
-        failed.message += " (set aside; the other messages went on)"
-        failed.hint = "`monitor digest status` shows it; `monitor digest retry ID` resends it"
-    raise failed
-
-
-def _where() -> str:
-    """Where `monitor digest` would post now, which decides a digest's layout."""
-    credentials = slack_credentials_from_env()
-    if credentials is None:
-        return "console"
-    return "slack" if credentials.kind == "web" else "webhook"
-
-
 def _print_text(
     a: AppContext, settings: Settings, rules: list[Rule], name: str | None, since: timedelta | None
 ) -> None:
     db = _open_existing(a.db_path)
-    draft = draft_digest(db, settings, rules, name=name, since=since, destination=_where())
+    draft = draft_digest(db, settings, rules, name=name, since=since, destination=destination())
     notes = backlog_notes(db)
     if not draft.messages:
         click.echo(f"{draft.spec.name} digest: nothing new to send.")
@@ -181,7 +123,7 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
     from monitor.deliver.blocks import payload  # slack_sdk: imported only when needed
 
     db = _open_existing(a.db_path)
-    draft = draft_digest(db, settings, rules, name=name, since=since, destination=_where())
+    draft = draft_digest(db, settings, rules, name=name, since=since, destination=destination())
     # "thread" (parent / reply) says how a threaded digest hangs together; "stories" what
     # each message tells, for scripts. Slack never sees either.
     out = [
@@ -193,27 +135,4 @@ def preview(ctx: click.Context, name: str | None, as_json: bool, since: timedelt
         click.echo(note, err=True)
 
 
-for _command in backlog_commands:
-    digest_group.add_command(_command)
-
 commands: list[click.Command] = [digest_group]
-
-
-def print_preview(settings_path: Path, db_path: Path, rules: list[Rule]) -> None:
-    """What the first digest would post from this archive (for `monitor demo`)."""
-    settings = load_settings(settings_path)
-    db = open_db(db_path, readonly=True)
-    try:
-        draft = draft_digest(db, settings, rules, destination=_where())
-    finally:
-        db.close()
-    where = "Slack" if slack_credentials_from_env() else "the terminal"
-    click.echo(
-        f"The {draft.spec.name} digest `monitor digest` would post to {where} now"
-        " (preview: nothing sent):"
-    )
-    click.echo()
-    if not draft.messages:
-        click.echo("  (no matches to deliver)")
-    for message in draft.messages:
-        print_message(message)

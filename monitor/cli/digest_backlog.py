@@ -4,64 +4,26 @@ those Slack refused for good (set aside; see monitor/store/backlog.py)."""
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Collection
 from datetime import datetime
 
 import click
 
 from monitor.cli.common import app
+from monitor.cli.digest_notes import clean, finish, plural
 from monitor.config.settings import load_settings, slack_credentials_from_env
 from monitor.deliver import deliverer_for
 from monitor.store import backlog
 from monitor.store.db import open_db
-from monitor.store.writer import Database
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # Slack's text, on a terminal
-
-
-def _clean(text: str) -> str:
-    return _CONTROL.sub(" ", text).strip()
 
 
 def _time(dt: datetime | None) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else "never"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _line(w: backlog.Waiting) -> str:
-    items = f" · {_plural(w.items, 'item')}" if w.items else ""
-    tries = f" · {_plural(w.attempts, 'attempt')}" if w.attempts else ""
-    return (
-        f"  #{w.id:<5} {w.what} → {_clean(w.channel)}{items} · since {_time(w.created_at)}{tries}"
-    )
-
-
-def backlog_notes(db: Database, *, only_failed: Collection[int] | None = None) -> list[str]:
-    """Sentences about messages that wait, for `digest preview` and `--dry-run`; for
-    `digest`, which reports its own run, only the messages set aside before (``only_failed``)."""
-    rows = backlog.waiting(db)
-    pending = [w for w in rows if w.state == "pending" and only_failed is None]
-    failed = [
-        w for w in rows if w.state == "failed" and (only_failed is None or w.id in only_failed)
-    ]
-    notes = []
-    if pending:
-        why = next((w.last_error for w in reversed(pending) if w.last_error), "")
-        notes.append(
-            f"{_plural(len(pending), 'earlier message')} pending, sent first on the next run"
-            + (f" (last error: {_clean(why)})" if why else " (not tried yet)")
-            + "."
-        )
-    for w in failed:
-        notes.append(
-            f"Set aside: message {w.id} ({w.what} → {_clean(w.channel)}): {_clean(w.last_error)}."
-            f" `monitor digest retry {w.id}` resends it, `monitor digest drop {w.id}` gives it up."
-        )
-    return notes
+    items = f" · {plural(w.items, 'item')}" if w.items else ""
+    tries = f" · {plural(w.attempts, 'attempt')}" if w.attempts else ""
+    return f"  #{w.id:<5} {w.what} → {clean(w.channel)}{items} · since {_time(w.created_at)}{tries}"
 
 
 @click.command("status")
@@ -106,25 +68,25 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for w in pending:
             click.echo(_line(w))
             if w.last_error:
-                click.echo(f"          last error: {_clean(w.last_error)}")
+                click.echo(f"          last error: {clean(w.last_error)}")
     if failed:
         click.echo(f"Set aside ({len(failed)}): Slack refused these for good.")
         for w in failed:
             click.echo(_line(w))
-            click.echo(f"          reason: {_clean(w.last_error)}")
+            click.echo(f"          reason: {clean(w.last_error)}")
         click.echo("  `monitor digest retry ID` resends one; `monitor digest drop ID` gives it up.")
     click.echo("Last sent:" if sent else "Last sent: nothing yet.")
     for s in sent:
         what = {"digest": f"{s.name} digest", "alert": "alerts", "ops": "ops messages"}
         label = what.get(s.kind, s.kind)
         click.echo(
-            f"  {label:<20} {_time(s.sent_at)} → {_clean(s.channel)}"
-            f" ({_plural(s.sent, 'message')} in all)"
+            f"  {label:<20} {_time(s.sent_at)} → {clean(s.channel)}"
+            f" ({plural(s.sent, 'message')} in all)"
         )
 
 
 def _describe(w: backlog.Waiting) -> str:
-    return f"message {w.id} ({w.what} → {_clean(w.channel)})"
+    return f"message {w.id} ({w.what} → {clean(w.channel)})"
 
 
 @click.command("retry")
@@ -141,7 +103,6 @@ def retry(ctx: click.Context, delivery_id: int) -> None:
       monitor digest status
       monitor digest retry 12
     """
-    from monitor.cli.digest import finish  # the digest module imports this one
     from monitor.pipeline.outbox import flush_pending
 
     a = app(ctx)
@@ -187,4 +148,5 @@ def drop(ctx: click.Context, delivery_id: int, discard: bool) -> None:
         )
 
 
+# sub-commands of `monitor digest`: monitor.cli adds them to that group
 commands: list[click.Command] = [status, retry, drop]

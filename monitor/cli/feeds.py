@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli.common import app
-from monitor.cli.poll import stdout_console
+from monitor.cli.console import stdout_console
 from monitor.config.feeds import load_feeds
 from monitor.feed_health import FeedHealth, feed_health
 from monitor.store.db import open_db, to_db_time, utcnow
@@ -175,10 +175,5 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  {line}")
 
 
+# `feeds import` and `feeds export` (OPML) are in feeds_opml.py; monitor.cli adds them here.
 commands: list[click.Command] = [feeds_group]
-
-# OPML import/export live in their own module; registered here so `monitor feeds` lists them.
-from monitor.cli.feeds_opml import export_command, import_command  # noqa: E402
-
-feeds_group.add_command(import_command)
-feeds_group.add_command(export_command)

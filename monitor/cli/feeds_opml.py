@@ -151,3 +151,7 @@ def _learned_names(db_path: Path) -> dict[str, str]:
         return {str(r[0]): str(r[1]) for r in db.execute("SELECT id, name FROM feeds") if r[1]}
     finally:
         db.close()
+
+
+# sub-commands of `monitor feeds`: monitor.cli adds them to that group
+commands: list[click.Command] = [import_command, export_command]

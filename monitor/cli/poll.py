@@ -7,31 +7,22 @@ archive lock, then hand over to monitor.pipeline (poll for one cycle, daemon for
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from monitor.cli.common import AppContext, app, workers_option
-from monitor.cli.config_cmd import check_all
+from monitor.cli.console import progress_bar, stdout_console, summary_json, summary_table
+from monitor.config.check import check_all
 from monitor.config.feeds import FeedsConfig, load_feeds
 from monitor.errors import MonitorError
 from monitor.model import FeedSource
 from monitor.pipeline.network import all_failed, verdict
-from monitor.pipeline.outcome import STATUS_WORDS
 from monitor.store.lock import ArchiveLock
 
 if TYPE_CHECKING:  # the pipeline pulls in httpx, feedparser and APScheduler: import on use
-    from monitor.pipeline.outcome import FeedOutcome, PollSummary
-    from monitor.pipeline.outcome import Progress as ProgressFn
     from monitor.pipeline.rules import Rules
 
 
@@ -52,101 +43,6 @@ def checked_config(a: AppContext) -> tuple[FeedsConfig, Rules | None]:
     rules = Rules(a.rules_path)
     rules.adopt(report.book, files)
     return feeds, rules
-
-
-def load_rules(rules_dir: Path) -> Rules | None:
-    """The rule set, or None when there is no rules folder (polling still archives)."""
-    from monitor.pipeline.rules import Rules
-
-    if not rules_dir.is_dir():
-        return None
-    rules = Rules(rules_dir)
-    rules.load()
-    return rules
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True)
-
-
-def stdout_console() -> Console:
-    """Tables to stdout; wide when redirected, so a log or a pipe gets whole lines."""
-    console = Console()
-    return console if console.is_terminal else Console(width=200, soft_wrap=False)
-
-
-@contextmanager
-def progress_bar(total: int, label: str) -> Iterator[ProgressFn | None]:
-    """A rich progress bar on a terminal; nothing when stderr is a file or a pipe."""
-    console = stderr_console()
-    if not console.is_terminal or total == 0:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-
-        def advance(outcome: FeedOutcome) -> None:
-            bar.advance(task)
-
-        yield advance
-
-
-def summary_table(summary: PollSummary, names: dict[str, str] | None = None) -> Table:
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("Feed", no_wrap=True)
-    table.add_column("Result")
-    table.add_column("New", justify="right")
-    table.add_column("Updated", justify="right")
-    table.add_column("Matches", justify="right")
-    table.add_column("Note", overflow="fold")
-    for o in summary.outcomes:
-        table.add_row(
-            Text(o.feed_id),
-            STATUS_WORDS[o.status] + (" (disabled)" if o.disabled else ""),
-            str(o.new),
-            str(o.updated),
-            str(o.matches),
-            Text(o.error or ""),  # server text: never read as rich markup
-        )
-    return table
-
-
-def summary_json(summary: PollSummary) -> str:
-    return json.dumps(
-        {
-            "feeds": len(summary.outcomes),
-            "ok": summary.ok,
-            "not_modified": summary.not_modified,
-            "failed": summary.failed,
-            "skipped": summary.skipped,
-            "new_items": summary.new_items,
-            "updated_items": summary.updated_items,
-            "matches": summary.matches,
-            "verdict": verdict(summary.outcomes),  # a sentence when every feed failed
-            "outcomes": [
-                {
-                    "feed": o.feed_id,
-                    "status": o.status,
-                    "new": o.new,
-                    "updated": o.updated,
-                    "matches": o.matches,
-                    "error": o.error,
-                    "error_kind": o.error_kind,
-                    "disabled": o.disabled,
-                }
-                for o in summary.outcomes
-            ],
-        },
-        ensure_ascii=False,
-        indent=2,
-    )
 
 
 def _select(feeds: FeedsConfig, ids: Sequence[str]) -> list[FeedSource]:
@@ -249,10 +145,12 @@ def run_command(ctx: click.Context, workers: int | None) -> None:
     feeds, rules = checked_config(a)
     if a.verbose == 0:
         logging.getLogger("monitor").setLevel(logging.INFO)
-    from monitor.cli.slack import app_beside_poller
     from monitor.pipeline import daemon
+    from monitor.slackapp.beside import app_beside_poller
+    from monitor.slackapp.workbench import Paths
 
-    with ArchiveLock(a.db_path), app_beside_poller(a):
+    paths = Paths(db=a.db_path, rules=a.rules_path, feeds=a.feeds_path)
+    with ArchiveLock(a.db_path), app_beside_poller(paths):
         asyncio.run(daemon.run(a.db_path, a.settings_path, feeds.enabled(), rules, workers))
 
 

@@ -1,10 +1,9 @@
-"""`monitor rules check|test|explain|backtest|eval|suggest` and `monitor match`."""
+"""`monitor rules check|test|explain|backtest|eval` (`rules suggest`: suggest.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,140 +13,33 @@ from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
-from monitor.cli.archive import TimeSpec
 from monitor.cli.common import EXIT_CHECK_FAILED, app
+from monitor.cli.jsonl import read_jsonl
+from monitor.cli.options import TimeSpec
 from monitor.config.rules import RuleBook, load_rules
 from monitor.digest.relevance import feed_weight
-from monitor.errors import ConfigError, FetchError, MonitorError, Problem
-from monitor.model import FeedSource, Hit, Item, Match, Rule
-from monitor.rules import scoring
+from monitor.errors import MonitorError
+from monitor.model import FeedSource, Hit, Item
 from monitor.rules.evaluate import Explanation
+from monitor.rules.evaluation import (
+    Record,
+    backtest_report,
+    eval_json,
+    evaluate_matcher,
+    judged_notes,
+    make_item,
+    record_of,
+    rematch,
+)
 from monitor.rules.explain import describe as describe_clause
 from monitor.rules.explain import explain_rule, segments, window
-from monitor.rules.scoring import Record, Score
 from monitor.rules.termweights import describe, lead_end
-from monitor.rules.why import hit_dict, why_text
+from monitor.rules.why import why_text
 from monitor.store.matches import feed_from_row
 
 
 def _book(ctx: click.Context) -> RuleBook:
     return load_rules(app(ctx).rules_path)
-
-
-def make_item(
-    item_id: str,
-    title: str,
-    summary: str = "",
-    *,
-    url: str = "",
-    lang: str | None = None,
-    published: datetime | None = None,
-    feed_id: str = "",
-) -> Item:
-    when = published or datetime.now(UTC).replace(microsecond=0)
-    return Item(
-        id=item_id,
-        feed_id=feed_id,
-        guid=None,
-        url=url,
-        title=title,
-        summary=summary,
-        published=when,
-        first_seen=when,
-        lang=lang,
-    )
-
-
-# --- JSON Lines input ---------------------------------------------------------------------------
-
-
-def read_jsonl(path: Path, *, need_labels: bool = False) -> list[Record]:
-    """Items from a JSON Lines file; every bad line is reported (ConfigError, exit 2)."""
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([Problem(name, 0, "file not found", "check the path")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(name, 0, f"cannot read: {exc}")]) from None
-    problems: list[Problem] = []
-    records: list[Record] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(name, number, f"not JSON: {exc.msg}", column=exc.colno))
-            continue
-        if not isinstance(data, dict):
-            problems.append(Problem(name, number, "each line must be a JSON object"))
-            continue
-        record = _record(data, name, number, need_labels, problems)
-        if record:
-            records.append(record)
-    if problems:
-        raise ConfigError(problems)
-    return records
-
-
-def _record(
-    data: dict[str, Any], name: str, number: int, need_labels: bool, problems: list[Problem]
-) -> Record | None:
-    texts = {}
-    for key in ("id", "title", "summary", "url", "lang"):
-        value = data.get(key)
-        if value is not None and not isinstance(value, str):
-            problems.append(Problem(name, number, f"field {key!r} must be a string"))
-            return None
-        texts[key] = value or ""
-    if not texts["title"] and not texts["summary"]:
-        problems.append(Problem(name, number, "an item needs a title or a summary"))
-        return None
-    published = None
-    if data.get("published"):
-        try:
-            published = datetime.fromisoformat(str(data["published"]))
-            if published.tzinfo is None:
-                published = published.replace(tzinfo=UTC)
-        except ValueError:
-            problems.append(
-                Problem(
-                    name, number, "published is not an ISO 8601 time", "e.g. 2025-01-31T09:00:00Z"
-                )
-            )
-            return None
-    labels = data.get("labels")
-    if labels is not None and (
-        not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)
-    ):
-        problems.append(Problem(name, number, "labels must be a list of rule ids"))
-        return None
-    not_labels = data.get("not_labels")
-    if not_labels is not None and (
-        not isinstance(not_labels, list) or not all(isinstance(x, str) for x in not_labels)
-    ):
-        problems.append(Problem(name, number, "not_labels must be a list of rule ids"))
-        return None
-    if need_labels and labels is None:
-        problems.append(
-            Problem(name, number, "missing labels", 'add "labels": [] (a list of rule ids)')
-        )
-        return None
-    item = make_item(
-        texts["id"] or f"line-{number}",
-        texts["title"],
-        texts["summary"],
-        url=texts["url"],
-        lang=texts["lang"] or None,
-        published=published,
-    )
-    return Record(
-        item,
-        tuple(labels) if labels is not None else None,
-        number,
-        tuple(not_labels) if not_labels is not None else None,
-    )
 
 
 # --- check / test -------------------------------------------------------------------------------
@@ -225,17 +117,6 @@ def test_cmd(ctx: click.Context, rule_id: str | None) -> None:
 # --- eval -----------------------------------------------------------------------------------------
 
 
-def evaluate(
-    book: RuleBook, records: list[Record]
-) -> tuple[dict[str, Score], list[tuple[str, str, Record]]]:
-    """Per-rule counts and the errors as (rule id, "fp" | "fn", record)."""
-    return scoring.evaluate(
-        [r.id for r in book.rules],
-        lambda item: {m.rule_id for m in book.matcher.match(item)},
-        records,
-    )
-
-
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -272,38 +153,14 @@ def eval_cmd(
             "e.g. monitor rules eval labelled.jsonl, or monitor rules eval --feedback",
         )
     if file is None:
-        from monitor.store.db import open_db
-        from monitor.store.feedback import labelled_rows
-
         file = app(ctx).db_path
-        db = open_db(file, readonly=True)
-        maybe = [_record(row, str(file), n, True, []) for n, row in enumerate(labelled_rows(db), 1)]
-        db.close()
-        records = [r for r in maybe if r is not None]
+        records = _feedback_records(file)
     else:
         records = read_jsonl(file, need_labels=True)
-    scores, errors = evaluate(book, records)
+    scores, errors = evaluate_matcher(book.matcher, [r.id for r in book.rules], records)
     known = {r.id for r in book.rules}
     if as_json:
-        out = {
-            "items": len(records),
-            "rules": {
-                rule_id: {
-                    "tp": s.tp,
-                    "fp": s.fp,
-                    "fn": s.fn,
-                    "precision": s.precision,
-                    "recall": s.recall,
-                    "f1": s.f1,
-                    "known": rule_id in known,
-                }
-                for rule_id, s in sorted(scores.items())
-            },
-            "errors": [
-                {"rule": r, "kind": k, "id": rec.item.id, "title": rec.item.title}
-                for r, k, rec in errors
-            ],
-        }
+        out = eval_json(len(records), scores, errors, known)
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"{len(records)} labelled items from {file}")
@@ -320,6 +177,18 @@ def eval_cmd(
         for rule_id, kind, rec in errors:
             what = "false positive" if kind == "fp" else "false negative"
             click.echo(f"{rule_id} {what}: {rec.item.id} [{rec.item.lang or '?'}] {rec.item.title}")
+
+
+def _feedback_records(db_path: Path) -> list[Record]:
+    """The archive's Slack feedback as labelled items (a malformed row is left out)."""
+    from monitor.store.db import open_db
+    from monitor.store.feedback import labelled_rows
+
+    db = open_db(db_path, readonly=True)
+    rows = enumerate(labelled_rows(db), 1)
+    maybe = [record_of(row, str(db_path), n, True, []) for n, row in rows]
+    db.close()
+    return [r for r in maybe if r is not None]
 
 
 # --- explain / backtest --------------------------------------------------------------------------
@@ -393,19 +262,7 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
     console.print(_tree(result.query, "[bold]query[/]"))
     if result.exclude is not None:
         console.print(_tree(result.exclude, "[bold]exclude[/]"))
-    source = (
-        f"{feed.name} ({feed.kind}, {feed.country or '-'}, {feed.lang or '-'})" if feed else "?"
-    )
-    console.print(f"[dim]feed:[/] {escape(source)}  [dim]lang:[/] {escape(item.lang or '-')}")
-    hits = o.result.hits
-    console.print(Text("title:   ", style="dim") + _highlighted(item.title, hits, "title"))
-    if item.summary:
-        console.print(Text("summary: ", style="dim") + _highlighted(item.summary, hits, "summary"))
-    if any(h.field == "body" for h in hits):  # found in the article text: where
-        text, inside = window(item.body, hits, "body")
-        console.print(Text("body:    ", style="dim") + _highlighted(text, inside, "body"))
-    elif item.body:
-        console.print(f"[dim]body:[/]    {len(item.body):,} characters of article text, no hit")
+    _print_item(console, item, feed, o.result.hits)
     stored = [m for m in matches_for_item(db, item.id) if m.rule_id == rule.id]
     if stored:
         m = stored[0]
@@ -415,6 +272,24 @@ def explain_cmd(ctx: click.Context, rule_id: str, item_id: str) -> None:
         )
     else:
         console.print("[dim]stored match: none[/]")
+
+
+def _print_item(
+    console: Console, item: Item, feed: FeedSource | None, hits: tuple[Hit, ...]
+) -> None:
+    """The item's feed and language, then its texts with the hits highlighted."""
+    source = (
+        f"{feed.name} ({feed.kind}, {feed.country or '-'}, {feed.lang or '-'})" if feed else "?"
+    )
+    console.print(f"[dim]feed:[/] {escape(source)}  [dim]lang:[/] {escape(item.lang or '-')}")
+    console.print(Text("title:   ", style="dim") + _highlighted(item.title, hits, "title"))
+    if item.summary:
+        console.print(Text("summary: ", style="dim") + _highlighted(item.summary, hits, "summary"))
+    if any(h.field == "body" for h in hits):  # found in the article text: where
+        text, inside = window(item.body, hits, "body")
+        console.print(Text("body:    ", style="dim") + _highlighted(text, inside, "body"))
+    elif item.body:
+        console.print(f"[dim]body:[/]    {len(item.body):,} characters of article text, no hit")
 
 
 def _score_parts(result: Any, summary: str, weight: float, total: float) -> str:
@@ -459,33 +334,10 @@ def backtest_cmd(
     wanted = {r.id for r in rules}
     db = open_db(app(ctx).db_path, readonly=True)
     stored = stored_pairs(db, since, sorted(wanted))
-    now: dict[str, set[str]] = {r: set() for r in wanted}
-    titles: dict[str, str] = {}
-    scanned = 0
-    for item, row in items_since(db, since):
-        scanned += 1
-        titles[item.id] = item.title
-        for m in book.matcher.match(item, feed_from_row(row)):
-            if m.rule_id in wanted:
-                now[m.rule_id].add(item.id)
-    judged = judged_notes(db, wanted)
-    report: list[dict[str, Any]] = []
-    for rule in rules:
-        before, after = stored.get(rule.id, set()), now[rule.id]
-        notes = judged.get(rule.id, {})
-        report.append(
-            {
-                "rule": rule.id,
-                "version": rule.version,
-                "stored": len(before),
-                "now": len(after),
-                # items readers labelled come first: an edit that loses one marked relevant,
-                # or gains one marked not relevant, is what to look at
-                "gained": _labelled_first(after - before, notes),
-                "lost": _labelled_first(before - after, notes),
-                "labelled": {i: notes[i] for i in sorted((after ^ before) & set(notes))},
-            }
-        )
+    pairs = ((item, feed_from_row(row)) for item, row in items_since(db, since))
+    found = rematch(book.matcher, pairs, wanted)
+    scanned, titles = found.scanned, found.titles
+    report = backtest_report(rules, stored, found.now, _judged(db, wanted))
     newest = [i.published for i in latest_items(db, limit=1)] if scanned == 0 else []
     hint = empty_window_hint(newest[0] if newest else None, since) if scanned == 0 else None
     if as_json:
@@ -510,155 +362,14 @@ def backtest_cmd(
                 click.echo(f"  {sign} … and {len(ids) - show} more (--show {len(ids)})")
 
 
-def _labelled_first(ids: set[str], notes: dict[str, str]) -> list[str]:
-    return sorted(ids, key=lambda i: (i not in notes, i))
-
-
-def judged_notes(db: Any, rule_ids: set[str]) -> dict[str, dict[str, str]]:
-    """rule id → item id → "marked relevant by @ana on 2026-12-01" (readers' latest labels)."""
+def _judged(db: Any, rule_ids: set[str]) -> dict[str, dict[str, str]]:
+    """Readers' latest labels of these rules' items, in words (none before feedback existed)."""
     from monitor.store.feedback import verdicts
 
     if "feedback" not in db.table_names():  # an archive from before feedback existed
         return {}
-    out: dict[str, dict[str, str]] = {}
-    for v in verdicts(db, rule_ids):
-        who = v.relevant if v.label == "relevant" else v.not_relevant
-        names = ", ".join(f"@{name}" for name, _ in who[:3]) + (" …" if len(who) > 3 else "")
-        when = max(t for _, t in who)[:10]
-        label = "relevant" if v.label == "relevant" else "not relevant"
-        out.setdefault(v.rule_id, {})[v.item_id] = f"marked {label} by {names} on {when}"
-    return out
+    return judged_notes(verdicts(db, rule_ids))
 
 
-# --- match ----------------------------------------------------------------------------------------
-
-
-def _items_from(source: str) -> Iterator[tuple[Item, FeedSource | None]]:
-    if source.startswith(("http://", "https://")):
-        yield from _items_from_url(source)
-        return
-    path = Path(source)
-    if not path.is_file():
-        raise MonitorError(
-            f"{source}: no such file", "give a feed file, a .jsonl file of items, or an http(s) URL"
-        )
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        for record in read_jsonl(path):
-            yield record.item, None
-        return
-    yield from _items_from_feed(path.read_bytes(), {}, path.resolve().as_uri(), path.stem)
-
-
-def _synthetic_feed(feed_id: str, url: str, lang: str | None) -> FeedSource:
-    return FeedSource(
-        id=feed_id, name=feed_id, url=url, kind="news", country="", lang=lang or "", interval=900
-    )
-
-
-def _items_from_feed(
-    body: bytes, headers: dict[str, str], url: str, feed_id: str
-) -> Iterator[tuple[Item, FeedSource | None]]:
-    from monitor.reader.normalize import normalize_entries
-    from monitor.reader.parse import parse_feed
-
-    parsed = parse_feed(body, headers, url)
-    feed = _synthetic_feed(feed_id, url, parsed.lang)
-    now = datetime.now(UTC).replace(microsecond=0)
-    for item in normalize_entries(feed, parsed, now=now):
-        yield item, feed
-
-
-def _items_from_url(url: str) -> Iterator[tuple[Item, FeedSource | None]]:
-    import asyncio
-
-    from monitor.reader.fetch import Fetcher
-
-    feed = _synthetic_feed("url", url, None)
-
-    async def fetch() -> Any:
-        async with Fetcher() as fetcher:
-            return await fetcher.fetch(feed)
-
-    try:
-        result = asyncio.run(fetch())
-    except FetchError as exc:  # say which URL: several INPUTs may be given
-        raise MonitorError(f"{url}: {exc.message}", "check the URL in a browser") from exc
-    yield from _items_from_feed(result.body or b"", result.headers, result.url, "url")
-
-
-def _match_json(item: Item, matches: list[Match]) -> str:
-    return json.dumps(
-        {
-            "id": item.id,
-            "title": item.title,
-            "url": item.url,
-            "rules": [
-                {
-                    "id": m.rule_id,
-                    "score": m.score,
-                    "hits": [hit_dict(h) for h in m.hits],
-                    "why": why_text(m.hits, item.title, item.summary or "", most=50),
-                }
-                for m in matches
-            ],
-        },
-        ensure_ascii=False,
-    )
-
-
-@click.command("match")
-@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one item per line.")
-@click.option("--all", "show_all", is_flag=True, help="Include items that matched no rule.")
-@click.pass_context
-def match_cmd(ctx: click.Context, inputs: tuple[str, ...], as_json: bool, show_all: bool) -> None:
-    """Match feed files, URLs or JSON Lines items against the rules and print the results.
-
-    INPUT is an RSS/Atom/RDF file, an http(s) URL of a feed, or a .jsonl file of items
-    (fields id, title, summary, url, published, lang).
-
-    \b
-    Example:
-      monitor match tests/data/feeds/mining-com_2026-08-20.xml
-      monitor match examples/labelled.jsonl --json --all
-      monitor match https://www.mofa.go.jp/rss/press.xml
-    """
-    book = _book(ctx)
-    rules = {r.id: r for r in book.rules}
-    shown = matched = 0
-    for source in inputs:
-        for item, feed in _items_from(source):
-            matches = book.matcher.match(item, feed)
-            matched += bool(matches)
-            if not matches and not show_all:
-                continue
-            shown += 1
-            if as_json:
-                click.echo(_match_json(item, matches))
-            else:
-                _print_match(item, matches, rules)
-    if not as_json:
-        click.echo(f"{matched} item{'s' if matched != 1 else ''} matched")
-
-
-def _print_match(item: Item, matches: list[Match], rules: dict[str, Rule]) -> None:
-    click.echo(click.style(item.title or "(no title)", bold=True) + f"  [{item.id}]")
-    if item.url:
-        click.echo(f"  {item.url}")
-    if not matches:
-        click.echo("  no rule matched")
-    for m in matches:
-        terms = why_text(m.hits, item.title, item.summary or "", most=50)
-        flag = " !" if rules[m.rule_id].priority == "high" else ""
-        click.echo(f"  {m.rule_id}{flag} ({m.score:g}): {terms}")
-
-
-def _add_suggest() -> None:
-    from monitor.cli.suggest import suggest_cmd  # its own module: this one is long enough
-
-    rules_group.add_command(suggest_cmd)
-
-
-_add_suggest()
-
-commands: list[click.Command] = [rules_group, match_cmd]
+# `rules suggest` is in suggest.py; monitor.cli adds it to rules_group.
+commands: list[click.Command] = [rules_group]

@@ -6,15 +6,13 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from monitor.cli.common import AppContext, app
-from monitor.errors import ConfigError, LockedError, Problem
+from monitor.errors import ConfigError, Problem
 from monitor.store.lock import ArchiveLock
 
 log = logging.getLogger(__name__)
@@ -24,36 +22,6 @@ def _paths(a: AppContext) -> Any:
     from monitor.slackapp.workbench import Paths
 
     return Paths(db=a.db_path, rules=a.rules_path, feeds=a.feeds_path)
-
-
-@contextmanager
-def app_beside_poller(a: AppContext) -> Iterator[None]:
-    """For `monitor run`: start the Slack app in a thread when both tokens are set and no
-    other process runs it for this archive; stop it on the way out."""
-    from monitor.slackapp.runner import Runner, config_from_env, start_in_thread
-
-    config = config_from_env(dict(os.environ))
-    if config is None:
-        yield
-        return
-    lock = ArchiveLock(a.db_path, role="slack")
-    try:
-        lock.acquire()
-    except LockedError as exc:
-        log.warning("not starting the Slack app: %s", exc.message)
-        yield
-        return
-    try:
-        runner = Runner(_paths(a), config)
-        thread = start_in_thread(runner)
-        log.info("Slack app started (buttons and /monitor)")
-        try:
-            yield
-        finally:
-            runner.stop.set()
-            thread.join(timeout=15)
-    finally:
-        lock.release()
 
 
 @click.command("slack")

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import click
 
-from monitor.cli.archive import Duration, open_archive
-from monitor.cli.common import AppContext, app
+from monitor.cli.common import AppContext, app, open_archive
+from monitor.cli.options import Duration
 from monitor.config.settings import SpikeSpec, load_settings
 from monitor.digest.spikes import Volume
 from monitor.errors import ConfigError, MonitorError
@@ -126,7 +126,13 @@ def _size(n: int) -> str:
 
 
 @click.command()
-@click.option("--older-than", "older_than", required=True, type=Duration(), help="Age, e.g. 365d.")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    type=Duration("age", "an age like 365d, 12w or 48h"),
+    help="Age, e.g. 365d.",
+)
 @click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
 @click.option(
     "--include-matched",

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli.common import app
-from monitor.cli.digest import Duration
+from monitor.cli.options import Duration
 from monitor.config.rules import load_rules
 from monitor.config.yamlsrc import did_you_mean
 from monitor.errors import MonitorError
@@ -109,3 +109,7 @@ def suggest_cmd(
             Text(s.nearest.title),
         )
     Console(highlight=False).print(table)
+
+
+# a sub-command of `monitor rules`: monitor.cli adds it to that group
+commands: list[click.Command] = [suggest_cmd]

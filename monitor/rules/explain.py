@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, Self, TypeVar
 
 from monitor.model import FeedSource, Hit, Item
 from monitor.rules.evaluate import Explanation
@@ -90,25 +91,57 @@ def segments(text: str, hits: Sequence[Hit], field: str) -> list[tuple[str, bool
     return out
 
 
+class Spanned(Protocol):
+    """A found span: a Hit, or monitor.store.search.Span (named tuples both)."""
+
+    def _replace(self, *, start: int, end: int) -> Self: ...
+
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+S = TypeVar("S", bound=Spanned)
+
+
 def window(
-    text: str, hits: Sequence[Hit], field: str, width: int = 240
-) -> tuple[str, tuple[Hit, ...]]:
-    """A window of ``text`` around its first hit in ``field`` (… marks a cut, newlines
-    become spaces), and the hits inside it shifted to the window's offsets."""
+    text: str,
+    hits: Sequence[S],
+    field: str,
+    width: int = 240,
+    *,
+    full: bool = False,
+    one_line: bool = True,
+) -> tuple[str, tuple[S, ...]]:
+    """A window of ``text`` around its first hit in ``field`` (… marks a cut), and the hits
+    inside it shifted to the window's offsets.
+
+    ``one_line`` turns newlines into spaces; ``full`` keeps the window ``width`` long near
+    the end of the text too (it starts earlier) and leaves a text that fits untouched.
+    """
     spans = [h for h in hits if h.field == field]
+    if full and len(text) <= width:
+        return text.replace("\n", " ") if one_line else text, tuple(spans)
     start = 0
     if spans and len(text) > width:
         first = min(h.start for h in spans)
         start = max(0, first - width // 3)
+        if full:
+            start = min(start, len(text) - width)
     end = min(len(text), start + width)
     prefix = "…" if start else ""
     shift = len(prefix) - start
     inside = tuple(
-        Hit(h.term, h.field, h.start + shift, h.end + shift)
+        h._replace(start=h.start + shift, end=h.end + shift)
         for h in spans
         if h.start >= start and h.end <= end
     )
-    piece = text[start:end].replace("\n", " ")
+    piece = text[start:end].replace("\n", " ") if one_line else text[start:end]
     return prefix + piece + ("…" if end < len(text) else ""), inside
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite_utils
 
 from monitor.rules.ast import Node
+from monitor.store.candidates import Confirmer, Filters, candidate_rows, has_body, plan_for
 from monitor.store.ftsquery import Lists
-from monitor.store.search import Confirmer, Filters, candidate_rows, has_body, plan_for
 
 COUNT_CAP = 1_000
 

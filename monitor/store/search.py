@@ -1,70 +1,43 @@
 """Archive search: the FTS5 indexes find candidates, the rule matcher confirms them.
 
 A search and a rule written with the same text find the same items because every result
-passes ``CompiledQuery.evaluate`` — the indexes only make that fast (monitor.store.ftsquery
-builds their filters from the parsed query, never from user text).
+passes ``CompiledQuery.evaluate`` — the indexes only make that fast (monitor.store.candidates
+plans their use; monitor.store.ftsquery builds their filters from the parsed query, never
+from user text). Export: monitor.store.export.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Literal, NamedTuple
 
 import sqlite_utils
 
 from monitor.rules.ast import Node
-from monitor.rules.why import in_words
-from monitor.store.db import to_db_time
-from monitor.store.ftsquery import (
-    NOTHING,
-    Lists,
-    body_expressions,
-    fts_expression,
-    scan_predicate,
-    trigram_expression,
+from monitor.store.candidates import (
+    Confirmer,
+    Filters,
+    Plan,
+    candidate_rows,
+    filter_sql,
+    plan_for,
+    row_columns,
 )
-from monitor.store.matches import hit_of
+from monitor.store.ftsquery import Lists
 
 Sort = Literal["newest", "relevance"]
 TITLE_WEIGHT = 4.0  # bm25 weight of a title hit against a summary hit
 SCAN_RANK_CAP = 1000  # relevance without an index ranks this many newest matches
 
 
-class QueryResultLike(Protocol):
-    @property
-    def matched(self) -> bool: ...
+class Span(NamedTuple):
+    """Where a search result's query matched (a named tuple, as model.Hit: the snippet
+    window shifts either)."""
 
-    @property
-    def hits(self) -> Sequence[Any]: ...  # each with term, field, start, end
-
-
-class Confirmer(Protocol):
-    """What monitor.rules.matcher.compile_query returns."""
-
-    def evaluate(self, title: str, summary: str, body: str) -> QueryResultLike: ...
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrictions shared by search and export (the CLI options map onto these)."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    rules: tuple[str, ...] = ()
-    feeds: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-    langs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Span:
     field: str
     start: int
     end: int
@@ -104,73 +77,6 @@ class Found:
         }
 
 
-@dataclass(frozen=True)
-class Plan:
-    """How candidates are found: MATCH expressions (title and summary; the article text),
-    or one scan condition."""
-
-    mode: Literal["index", "scan", "all"]
-    fts: str | None = None
-    cjk: str | None = None
-    scan_sql: str = ""
-    scan_params: list[str] = field(default_factory=list)
-    body_fts: str | None = None
-    body_cjk: str | None = None
-
-    def indexes(self) -> list[tuple[str, str]]:
-        """(table, MATCH expression) of every index that can hold a match."""
-        pairs = (
-            ("items_fts", self.fts),
-            ("items_cjk", self.cjk),
-            ("items_body_fts", self.body_fts),
-            ("items_body_cjk", self.body_cjk),
-        )
-        return [(t, e) for t, e in pairs if e is not None]
-
-
-def plan(
-    node: Node | None, lists: Lists | None = None, *, trigram: bool = True, body: bool = True
-) -> Plan:
-    """``trigram``: the archive has items_cjk; ``body``: it has the article text and its
-    indexes (an archive not yet migrated has not)."""
-    if node is None:
-        return Plan("all")
-    fts = fts_expression(node, lists)
-    cjk = trigram_expression(node, lists) if trigram else None
-    body_fts, body_cjk = body_expressions(node, lists) if body else (NOTHING, NOTHING)
-    if fts is None or cjk is None or body_fts is None or body_cjk is None:
-        pred = scan_predicate(node, lists, body=body)
-        if pred is None:
-            return Plan("all")
-        return Plan("scan", scan_sql=pred[0], scan_params=pred[1])
-    return Plan(
-        "index",
-        fts=fts if isinstance(fts, str) else None,
-        cjk=cjk if isinstance(cjk, str) else None,
-        body_fts=body_fts if isinstance(body_fts, str) else None,
-        body_cjk=body_cjk if isinstance(body_cjk, str) else None,
-    )
-
-
-def has_trigram(db: sqlite_utils.Database) -> bool:
-    sql = "SELECT 1 FROM sqlite_master WHERE name = 'items_cjk'"
-    return db.execute(sql).fetchone() is not None
-
-
-def has_body(db: sqlite_utils.Database) -> bool:
-    """The archive has items.body and its indexes (migration 0120_item_body)."""
-    sql = "SELECT 1 FROM sqlite_master WHERE name = 'items_body_cjk'"
-    return db.execute(sql).fetchone() is not None
-
-
-def plan_for(db: sqlite_utils.Database, node: Node | None, lists: Lists | None) -> Plan:
-    return plan(node, lists, trigram=has_trigram(db), body=has_body(db))
-
-
-_BASE_COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
-    COALESCE(NULLIF(i.lang, ''), f.lang) AS lang, i.title, i.summary, i.url, i.published"""
-_COLUMNS = _BASE_COLUMNS + ", i.body"
-_OLD_COLUMNS = _BASE_COLUMNS + ", NULL AS body"  # an archive from before migration 0120
 # bm25 column weights per index: a title hit above a summary hit above a body hit
 _BM25 = {
     "items_fts": f"{TITLE_WEIGHT}, 1.0",
@@ -178,77 +84,6 @@ _BM25 = {
     "items_body_fts": "0.5",
     "items_body_cjk": "0.5",
 }
-
-
-def _columns(db: sqlite_utils.Database) -> str:
-    return _COLUMNS if has_body(db) else _OLD_COLUMNS
-
-
-def filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:
-    """WHERE clauses (on items ``i`` and feeds ``f``) and their parameters."""
-    where: list[str] = []
-    params: list[Any] = []
-
-    def one_of(column: str, values: tuple[str, ...]) -> None:
-        if values:
-            where.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-
-    if filters.since:
-        where.append("i.published >= ?")
-        params.append(to_db_time(filters.since))
-    if filters.until:
-        where.append("i.published < ?")
-        params.append(to_db_time(filters.until))
-    one_of("i.feed_id", filters.feeds)
-    one_of("f.kind", filters.kinds)
-    one_of("f.country", tuple(c.upper() for c in filters.countries))
-    one_of("COALESCE(NULLIF(i.lang, ''), f.lang)", tuple(x.lower() for x in filters.langs))
-    if filters.rules:
-        marks = ", ".join("?" * len(filters.rules))
-        where.append(f"i.id IN (SELECT item_id FROM matches WHERE rule_id IN ({marks}))")
-        params.extend(filters.rules)
-    return where, params
-
-
-def _index_union(p: Plan) -> tuple[str, list[str]]:
-    parts: list[str] = []
-    params: list[str] = []
-    for table, expr in p.indexes():
-        parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
-        params.append(expr)
-    if not parts:
-        parts.append("SELECT NULL AS rowid LIMIT 0")
-    return " UNION ".join(parts), params
-
-
-def candidate_rows(
-    db: sqlite_utils.Database,
-    p: Plan,
-    filters: Filters,
-    *,
-    columns: str | None = None,
-    extra_join: str = "",
-    extra_params: Sequence[Any] = (),
-    ordered: bool = True,
-) -> sqlite3.Cursor:
-    """A cursor over every item the plan admits, filtered, newest first (tuples of
-    ``columns``). Used for scans and exports; indexed searches have their own paths."""
-    columns = columns if columns is not None else _columns(db)
-    where, params = filter_sql(filters)
-    head_params: list[Any] = []
-    if p.mode == "index":
-        union, head_params = _index_union(p)
-        where.insert(0, f"i.rowid IN ({union})")
-    elif p.mode == "scan":
-        where.insert(0, p.scan_sql)
-        head_params = list(p.scan_params)
-    sql = (
-        f"SELECT {columns} FROM items i JOIN feeds f ON f.id = i.feed_id {extra_join}"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + (" ORDER BY i.published DESC, i.rowid DESC" if ordered else "")  # a count needs none
-    )
-    return db.execute(sql, [*extra_params, *head_params, *params])
 
 
 def _dicts(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
@@ -331,7 +166,7 @@ def _rows_by_rowid(
     where, params = filter_sql(filters)
     marks = ", ".join("?" * len(rowids))
     sql = (
-        f"SELECT {_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f"SELECT {row_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
         f" WHERE i.rowid IN ({marks})" + "".join(f" AND {w}" for w in where)
     )
     cursor = db.execute(sql, [*rowids, *params])
@@ -380,7 +215,7 @@ def _newest_indexed(
         params += [expr, lo, hi]
     where, filter_params = filter_sql(filters)
     sql = (
-        f"SELECT {_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
+        f"SELECT {row_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
         f" WHERE i.rowid IN ({' UNION '.join(union)}) AND i.published >= ?"
         + "".join(f" AND {w}" for w in where)
         + " ORDER BY i.published DESC, i.rowid DESC"
@@ -494,125 +329,3 @@ def matched_rules(db: sqlite_utils.Database, item_ids: list[str]) -> dict[str, t
         ):
             out.setdefault(item_id, []).append(rule_id)
     return {k: tuple(v) for k, v in out.items()}
-
-
-EXPORT_FIELDS = (
-    "item_id",
-    "feed",
-    "kind",
-    "country",
-    "lang",
-    "published",
-    "title",
-    "url",
-    "summary",
-    "rule",
-    "score",
-    "terms",
-    "rule_version",
-    "matched_at",
-)
-
-
-# The export columns, in EXPORT_FIELDS order; ``terms`` holds the hits JSON until
-# export_rows turns it into terms (only for rows with a match, so most rows pass untouched).
-_EXPORT_SQL = """i.id, i.feed_id, f.kind, f.country, COALESCE(NULLIF(i.lang, ''), f.lang, ''),
-    i.published, i.title, i.url, i.summary, COALESCE(m.rule_id, ''), m.score,
-    COALESCE(m.hits, ''), COALESCE(m.rule_version, ''), COALESCE(m.matched_at, '')"""
-
-
-def export_rows(
-    db: sqlite_utils.Database,
-    node: Node | None,
-    confirm: Confirmer | None,
-    filters: Filters = Filters(),
-    *,
-    lists: Lists | None = None,
-    with_body: bool = False,
-) -> Iterator[tuple[Any, ...]]:
-    """One tuple (EXPORT_FIELDS, then ``body`` with ``with_body``) per item and matched
-    rule; an unmatched item gives one row with an empty rule. Streams from one SQL
-    cursor: memory stays flat however large.
-    """
-    body = has_body(db)
-    columns = _EXPORT_SQL + (", COALESCE(i.body, '')" if body else ", ''")
-    if confirm is None and not with_body:
-        columns = _EXPORT_SQL  # the article text is neither needed nor read
-    join = "LEFT JOIN matches m ON m.item_id = i.id"
-    join_params: list[Any] = []
-    if filters.rules:
-        join += f" AND m.rule_id IN ({', '.join('?' * len(filters.rules))})"
-        join_params = list(filters.rules)
-    cursor = candidate_rows(
-        db,
-        plan_for(db, node, lists),
-        filters,
-        columns=columns,
-        extra_join=join,
-        extra_params=join_params,
-    )
-    if confirm is None:
-        return map(_export_row, cursor)  # no Python loop of our own: export speed is here
-    return _confirmed_export(cursor, confirm, with_body)
-
-
-def _export_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (*row[:11], _terms(row[11], row[6], row[8]), *row[12:]) if row[11] else row
-
-
-def _confirmed_export(
-    cursor: sqlite3.Cursor, confirm: Confirmer, with_body: bool
-) -> Iterator[tuple[Any, ...]]:
-    last_id: str | None = None
-    keep = True
-    end = None if with_body else -1  # the body column was read to confirm, not to export
-    for row in cursor:
-        if row[0] != last_id:
-            last_id = row[0]
-            keep = confirm.evaluate(row[6], row[8], row[14]).matched
-        if keep:
-            yield _export_row(row[:end])
-
-
-def export_dicts(
-    rows: Iterator[tuple[Any, ...]], fields: tuple[str, ...] = EXPORT_FIELDS
-) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        yield dict(zip(fields, row, strict=True))
-
-
-def _terms(hits_json: str | None, title: str | None = "", summary: str | None = "") -> str:
-    """What matched in words (monitor.rules.why: "Japan (日韓); South Korea; summit"), in
-    order of first appearance, joined for a spreadsheet cell."""
-    if not hits_json:
-        return ""
-    try:
-        raw = json.loads(hits_json)
-    except ValueError:
-        return ""
-    hits = []
-    for hit in raw if isinstance(raw, list) else []:
-        if isinstance(hit, dict) and hit.get("term") and hit.get("field") in ("title", "summary"):
-            try:
-                hits.append(hit_of(hit))
-            except (KeyError, TypeError, ValueError):
-                continue  # a malformed stored hit is left out of the cell, not fatal
-    return "; ".join(in_words(hits, title or "", summary or ""))
-
-
-def snippet(text: str, spans: Sequence[Span], width: int = 200) -> tuple[str, list[Span]]:
-    """A window of ``text`` around its first span, with spans shifted into the window."""
-    if len(text) <= width:
-        return text, list(spans)
-    first = min((s.start for s in spans), default=0)
-    start = max(0, min(first - width // 3, len(text) - width))
-    end = start + width
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
-    shift = len(prefix) - start
-    inside = [
-        Span(s.field, s.start + shift, s.end + shift, s.term)
-        for s in spans
-        if s.start >= start and s.end <= end
-    ]
-    return prefix + text[start:end] + suffix, inside
