@@ -155,6 +155,27 @@ def test_backfill_embeds_matched_items_first_within_its_budget(tmp_path: Path) -
 
 
 @needs_encoder
+def test_a_stop_ends_a_backfill_between_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`monitor run` sets the stop on SIGTERM: the pass keeps what it stored and ends."""
+    _seed_archive(tmp_path)
+    db = open_db(tmp_path / "monitor.db")
+    monkeypatch.setattr(vectors, "BATCH", 1)
+    assert len(ITEMS) >= 3
+    assert vectors.backfill(db, budget=len(ITEMS), stopping=lambda: True) == 0
+    looks: list[int] = []
+
+    def stop_after_two() -> bool:
+        looks.append(1)
+        return len(looks) > 2
+
+    assert vectors.backfill(db, budget=len(ITEMS), stopping=stop_after_two) == 2
+    assert db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2
+    assert vectors.backfill(db, budget=len(ITEMS)) == len(ITEMS) - 2  # the rest, once
+
+
+@needs_encoder
 def test_sending_the_digest_keeps_each_vector_once(tmp_path: Path) -> None:
     env = _seed_archive(tmp_path)
     result = CliRunner().invoke(cli, ["digest"], env=env, catch_exceptions=False)

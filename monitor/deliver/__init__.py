@@ -2,6 +2,8 @@
 
 ``deliverer_for`` picks one from the credentials found in the environment; the registry maps
 a credentials kind to a factory, so adding a destination is one entry, not another branch.
+
+Adding a destination: docs/architecture.md ("Adding a delivery destination").
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ON_DEMAND_LIMIT = 2000  # items a digest or suggest embeds itself before using what is stored
 BACKFILL_BUDGET = 256  # items per background pass: ~6 s of one core on a loaded machine
+BATCH = 32  # items encoded between two looks at ``stopping``: a stop waits ~1 s, not a pass
 UNMATCHED_HORIZON = timedelta(days=30)  # `rules suggest` looks back this far by default
 
 
@@ -70,9 +71,17 @@ def _keep(db: Database, rows: list[tuple[str, bytes]]) -> None:
         log.debug("vectors not stored: %s", exc)
 
 
-def backfill(db: Database, *, budget: int = BACKFILL_BUDGET, now: datetime | None = None) -> int:
+def backfill(
+    db: Database,
+    *,
+    budget: int = BACKFILL_BUDGET,
+    now: datetime | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
     """Embed up to ``budget`` items that have no vector: matched ones first, then the rest
-    of the last ``UNMATCHED_HORIZON``. Returns how many were stored (0 without the encoder)."""
+    of the last ``UNMATCHED_HORIZON``, ``BATCH`` at a time, each batch stored before the
+    next; ``stopping()`` true ends it between batches (`monitor run` shutting down must not
+    wait for a whole pass). Returns how many were stored (0 without the encoder)."""
     if budget <= 0 or not encoder.available() or not stored.has_table(db):
         return 0
     now = now or utcnow()
@@ -85,16 +94,27 @@ def backfill(db: Database, *, budget: int = BACKFILL_BUDGET, now: datetime | Non
             limit=budget - len(todo),
             since=now - UNMATCHED_HORIZON,
         )
-    if not todo:
-        return 0
-    try:
-        fresh = encoder.encode([encoder.text_of(t) for _, t in todo])
-    except ImportError:
-        return 0
-    return stored.save(db, list(zip((i for i, _ in todo), fresh, strict=True)), encoder.MODEL, now)
+    done = 0
+    for start in range(0, len(todo), BATCH):
+        if stopping():
+            break
+        batch = todo[start : start + BATCH]
+        try:
+            fresh = encoder.encode([encoder.text_of(t) for _, t in batch])
+        except ImportError:
+            break
+        done += stored.save(
+            db, list(zip((i for i, _ in batch), fresh, strict=True)), encoder.MODEL, now
+        )
+    return done
 
 
-def backfill_archive(db_path: str | Path, *, budget: int = BACKFILL_BUDGET) -> int:
+def backfill_archive(
+    db_path: str | Path,
+    *,
+    budget: int = BACKFILL_BUDGET,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
     """``backfill`` on its own connection: for `monitor run`'s background job (a worker
     thread) and the end of `monitor poll --once`. Never raises: vectors are a nicety."""
     if not encoder.available():
@@ -105,7 +125,7 @@ def backfill_archive(db_path: str | Path, *, budget: int = BACKFILL_BUDGET) -> i
         log.warning("embedding pass skipped: %s", exc)
         return 0
     try:
-        done = backfill(db, budget=budget)
+        done = backfill(db, budget=budget, stopping=stopping)
     except Exception:
         log.exception("embedding pass failed")
         return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -138,12 +139,16 @@ def delivery_jobs(settings_path: Path, db_path: Path, rules: Rules | None) -> li
     return jobs
 
 
-def embed_job(db_path: Path) -> JobSpec:
-    """Embeds items without a vector (matched first), a bounded batch in a worker thread."""
+def embed_job(db_path: Path, stopping: threading.Event | None = None) -> JobSpec:
+    """Embeds items without a vector (matched first), a bounded batch in a worker thread
+    that gives up between batches once ``stopping`` is set: asyncio.run waits for its
+    threads, so a pass still running would hold up the exit after SIGTERM."""
     from monitor.embed.vectors import backfill_archive
 
+    stop = stopping or threading.Event()
+
     async def run() -> int:
-        return await asyncio.to_thread(backfill_archive, db_path)
+        return await asyncio.to_thread(backfill_archive, db_path, stopping=stop.is_set)
 
     return JobSpec(id="embed:backfill", func=run, every=EMBED_EVERY)
 
@@ -190,8 +195,14 @@ async def run(
             )
         _log_waiting(feeds, first_runs, now, set(disabled))
         jobs = poll_jobs(poller, feeds, first_runs) + delivery_jobs(settings_path, db_path, rules)
-        jobs.append(embed_job(db_path))
-        await serve(jobs, drain=poller.drain, on_reload=hangup)
+        stopping = threading.Event()
+        jobs.append(embed_job(db_path, stopping))
+
+        async def drain() -> None:
+            stopping.set()  # first, so an embedding pass ends while the poller drains
+            await poller.drain()
+
+        await serve(jobs, drain=drain, on_reload=hangup)
 
 
 def _log_waiting(
