@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import cli
 from monitor.demo import DEMO_FEEDS, snapshots
+from monitor.digest.relevance import feed_weight, relevance
 
 EXPECTED = {  # entries per snapshot (monitor/demo/snapshots/SOURCES.md)
     "japan-times": 30,
@@ -146,3 +149,54 @@ def test_the_demo_digest_tells_the_coal_india_story_once_in_two_languages(
             " (SELECT 1 FROM embeddings e WHERE e.item_id = m.item_id)"
         ).fetchone()[0]
     assert missing == 0
+
+
+def test_each_section_of_the_demo_digest_is_led_by_its_strongest_story(tmp_path: Path) -> None:
+    """The digest `make demo` builds, as `digest preview --json` gives it: every reply lists
+    its stories by relevance (worked out here from the archive), and the parent's top
+    stories are the three most relevant of all the replies."""
+    root = Path(__file__).resolve().parent.parent
+    config = ["--rules", str(root / "rules"), "--settings", str(root / "monitor.yaml")]
+    db = tmp_path / "demo.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, [*config, "demo", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(
+        cli, [*config, "digest", "preview", "--json"], env={"MONITOR_DB": str(db)}
+    )
+    assert result.exit_code == 0, result.output
+    messages = json.loads(result.stdout)
+    with sqlite3.connect(db) as conn:
+        lead = {
+            (item, rule): (score, kind or "", weight, url)
+            for item, rule, score, kind, weight, url in conn.execute(
+                "SELECT m.item_id, m.rule_id, m.score, f.kind, f.weight, i.url FROM matches m"
+                " JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id"
+            )
+        }
+
+    def ranked(story: dict[str, Any]) -> tuple[float, str]:  # (relevance, the lead's url)
+        score, kind, weight, url = lead[(story["items"][0], story["rule"])]
+        return relevance(score, feed_weight(kind, weight), len(story["outlets"])), url
+
+    replies = [[ranked(s) for s in m["stories"]] for m in messages if m.get("thread") == "reply"]
+    assert len(replies) == 3  # japan-korea, critical-minerals, tech-competition
+    for stories in replies:
+        assert len(stories) >= 2
+        assert [r for r, _ in stories] == sorted((r for r, _ in stories), reverse=True)
+    # the demo's case: WSJ (score 9, ranked 9) leads critical-minerals above Coal India
+    # (score 10, but a search feed: ranked 8.8), and so heads the parent too
+    (minerals,) = (
+        m["stories"]
+        for m in messages
+        if m.get("thread") == "reply" and m["stories"][0]["rule"] == "critical-minerals"
+    )
+    assert minerals[0]["title"].startswith("America’s Critical-Minerals Strategy")
+    assert minerals[1]["title"].startswith("Coal India plans Singapore trading hub")
+    (parent,) = (m for m in messages if m.get("thread") == "parent")
+    top = [
+        b["text"]["text"].split("<", 1)[1].split("|", 1)[0]
+        for b in parent["blocks"]
+        if b["type"] == "section" and b["text"]["text"][:2] in ("1.", "2.", "3.")
+    ]
+    strongest = sorted((s for stories in replies for s in stories), key=lambda s: -s[0])
+    assert top == [url for _, url in strongest[:3]]

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.config.feeds import load_feeds
+from monitor.config.settings import AlertSpec, Settings
+from monitor.deliver.slack import SlackWebDeliverer
+from monitor.digest.message import Section
 from monitor.digest.relevance import KIND_WEIGHT, coverage, feed_weight, relevance
 from monitor.digest.select import Candidate, plan_digest
+from monitor.digest.thread import render_thread
 from monitor.errors import ConfigError
 from monitor.model import FeedSource, Hit, Rule
+from monitor.pipeline.outbox import send_alerts
 from monitor.store.db import open_db
 from monitor.store.feeds import sync_feeds
+from tests import digestdata
+from tests.fakeslack import FakeSlack
 
 T = datetime(2026, 8, 22, 12, 0, tzinfo=UTC)
+NUMBERS = ("1.", "2.", "3.")
 RULES = [Rule(id="min", name="Minerals", query="x", min_score=4.0)]
 
 
@@ -109,3 +118,67 @@ def test_feeds_yaml_weight_is_read_checked_and_stored(tmp_path: Path) -> None:
     problem = err.value.problems[0].format()
     assert f"{path}:4:" in problem
     assert "weight 9 is out of range" in problem
+
+
+def test_the_parents_top_stories_follow_relevance_like_the_replies() -> None:
+    # the demo's case: an aggregator's score 10 (ranked 8.0) under a wire's score 9 (9.0)
+    rules = [*RULES, Rule(id="other", name="Other", query="x")]
+    cands = [
+        cand("agg", 10.0, feed="gnews", kind="search", title="Coal India plans Singapore hub"),
+        cand("wire", 9.0, feed="wsj", title="America's critical minerals strategy"),
+        replace(
+            cand("gov", 7.0, feed="mofa", kind="government", title="Ministry statement"),
+            rule_id="other",
+        ),
+        replace(cand("weak", 5.0, feed="kyodo", title="Fisheries talks resume"), rule_id="other"),
+    ]
+    sections = plan_digest(cands, rules, channel="#c", max_items=10)
+    assert [[e.lead.item_id for e in s.entries] for s in sections] == [
+        ["wire", "agg"],
+        ["gov", "weak"],
+    ]
+    parent, *_ = render_thread(
+        sections,
+        name="daily",
+        channel="#c",
+        start=T - timedelta(days=1),
+        end=T,
+        tz=UTC,
+        rules={r.id: r for r in rules},
+    )
+    top = [b.text for b in parent.blocks if isinstance(b, Section) and b.text[:2] in NUMBERS]
+    # relevance 9.0, 8.4, 8.0; by raw score it would be agg (10), wire (9), gov (7)
+    assert top == [
+        "1. *<https://example.com/wire|America's critical minerals strategy>* — Wsj",
+        "2. *<https://example.com/gov|Ministry statement>* — Mofa",
+        "3. *<https://example.com/agg|Coal India plans Singapore hub>* — Gnews",
+    ]
+
+
+def test_alerts_due_at_once_are_posted_most_relevant_first(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    seeds = [
+        digestdata.Seed(
+            "agg", "Trilateral summit date set", feed="gnews", rules={"jkus-trilateral": 8.0}
+        ),
+        digestdata.Seed("wire", "Seoul Tokyo Washington drills", rules={"jkus-trilateral": 7.0}),
+        digestdata.Seed(
+            "gov", "Joint leaders statement issued", feed="mofa", rules={"jkus-trilateral": 6.0}
+        ),
+    ]
+    db = digestdata.make_db(tmp_path, seeds)
+    db.execute("UPDATE feeds SET kind = 'search' WHERE id = 'gnews'")
+    db.execute("UPDATE feeds SET kind = 'government' WHERE id = 'mofa'")
+    db.conn.commit()
+    settings = Settings(timezone="UTC", alerts=AlertSpec(channel="#alerts"))
+    deliverer = SlackWebDeliverer(fake_slack.token, base_url=fake_slack.api_url, timeout=2)
+    report = send_alerts(db, settings, list(digestdata.RULES), deliverer, now=digestdata.NOW)
+    assert report.sent == 3
+    headlines = [m["text"].split(": ", 1)[1] for m in fake_slack.messages]
+    # relevance gov 7.2 > wire 7.0 > agg 6.4; by raw score it would be agg, wire, gov
+    assert headlines == [
+        "Joint leaders statement issued",
+        "Seoul Tokyo Washington drills",
+        "Trilateral summit date set",
+    ]

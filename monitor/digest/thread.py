@@ -1,6 +1,6 @@
-"""A digest as a Slack thread: one parent message (counts per rule, the top three headlines),
-then one reply per rule with its items. A channel then shows one line per digest; the
-stories are a click away. Pure, like the rest of the digest step.
+"""A digest as a Slack thread: one parent message (counts per rule, the top three headlines
+by relevance), then one reply per rule with its items. A channel then shows one line per
+digest; the stories are a click away. Pure, like the rest of the digest step.
 
 The replies are ordinary digest messages (split in parts when big, as render.py does); the
 ledger links each to its parent (monitor/store/threads.py).
@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from monitor.digest.message import MAX_HEADER_TEXT, Block, Context, Header, Message, Section
 from monitor.digest.mrkdwn import escape, link, plain, shorten
 from monitor.digest.render import _pack, period_text, render_digest
-from monitor.digest.select import RuleSection
+from monitor.digest.select import RuleSection, _entry_key
 from monitor.model import Rule
 
 TOP_STORIES = 3
@@ -82,10 +82,9 @@ def parent(channel: str, sections: Sequence[RuleSection], name: str, period: str
             break
         counts.append(line)
         used += len(line) + 1
-    entries = sorted(
-        (e for s in sections for e in s.entries),
-        key=lambda e: (-e.score, -e.lead.published.timestamp(), e.lead.item_id),
-    )[:TOP_STORIES]
+    # The order each reply shows (relevance, then recency), so the parent's first headline
+    # is the strongest reply's lead, not the highest raw score of a weak outlet.
+    entries = sorted((e for s in sections for e in s.entries), key=_entry_key)[:TOP_STORIES]
     # One section per headline: a link may take 1,000 characters, three would not fit one.
     top = [
         Section(

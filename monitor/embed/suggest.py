@@ -1,8 +1,11 @@
 """What a rule misses: archive items no rule matched that resemble the rule's matches.
 
-Each unmatched item is compared with every item the rule matched: with sentence embeddings
+Each unmatched item is compared with the rule's references: the items it matched and the
+items readers marked relevant for it in Slack, less the matches readers marked not relevant
+(the rule's own mistakes, whose neighbours are not what it misses). A marked item counts
+however old it is; matches count from the newest. Comparison is with sentence embeddings
 (cosine; across languages too) when the encoder is installed, else by shared title words
-(the overlap of title tokens, as clustering uses). The closest matched item is named, so an
+(the overlap of title tokens, as clustering uses). The closest reference is named, so an
 analyst sees why it was suggested and can turn it into a rule example or a term.
 """
 
@@ -15,9 +18,11 @@ from datetime import datetime
 from monitor.digest.cluster import title_tokens
 from monitor.embed import vectors
 from monitor.store.db import to_db_time
+from monitor.store.feedback import verdicts
 from monitor.store.writer import Database
 
 MAX_MATCHED = 1000  # the rule's newest matches compared against
+MAX_MARKED = 500  # items readers marked relevant, newest first, compared whatever their age
 MAX_UNMATCHED = 5000  # newest unmatched items considered; beyond it a note says so
 MIN_SIMILARITY = {"embeddings": 0.45, "words": 0.3}  # below: not worth an analyst's look
 
@@ -33,14 +38,14 @@ class Ref:
 class Suggestion:
     item: Ref
     similarity: float
-    nearest: Ref  # the rule's matched item it is closest to
+    nearest: Ref  # the rule's matched or readers' marked item it is closest to
 
 
 @dataclass(frozen=True)
 class Suggestions:
     rule_id: str
     method: str  # "embeddings" or "words"
-    matched: int  # how many of the rule's items were compared against
+    matched: int  # how many references (matched or marked items) were compared against
     considered: int  # unmatched items looked at
     items: list[Suggestion]
     notes: list[str]
@@ -54,12 +59,7 @@ def suggest(
     db: Database, rule_id: str, *, since: datetime, limit: int, keep: bool = True
 ) -> Suggestions:
     """Up to ``limit`` unmatched items first seen since ``since``, most similar first."""
-    matched = _refs(
-        db,
-        """SELECT i.id, i.title, i.url FROM matches m JOIN items i ON i.id = m.item_id
-           WHERE m.rule_id = ? ORDER BY i.first_seen DESC, i.id LIMIT ?""",
-        [rule_id, MAX_MATCHED],
-    )
+    matched = _references(db, rule_id)
     unmatched = _refs(
         db,
         """SELECT i.id, i.title, i.url FROM items i
@@ -93,6 +93,35 @@ def suggest(
         (s for s in scored if s.similarity >= floor), key=lambda s: (-s.similarity, s.item.id)
     )
     return Suggestions(rule_id, method, len(matched), len(unmatched), best[:limit], notes)
+
+
+def _references(db: Database, rule_id: str) -> list[Ref]:
+    """What the rule is about: the items readers marked relevant for it, then its newest
+    matches, less those readers marked not relevant."""
+    marked: list[str] = []
+    rejected: set[str] = set()
+    if "feedback" in db.table_names():  # a read-only archive from before feedback has none
+        for v in verdicts(db, [rule_id]):
+            if v.label == "relevant":
+                marked.append(v.item_id)
+            else:
+                rejected.add(v.item_id)
+    refs = []
+    if marked:
+        refs = _refs(
+            db,
+            f"""SELECT id, title, url FROM items WHERE id IN ({",".join("?" * len(marked))})
+                ORDER BY first_seen DESC, id LIMIT ?""",
+            [*marked, MAX_MARKED],
+        )
+    matched = _refs(
+        db,
+        """SELECT i.id, i.title, i.url FROM matches m JOIN items i ON i.id = m.item_id
+           WHERE m.rule_id = ? ORDER BY i.first_seen DESC, i.id LIMIT ?""",
+        [rule_id, MAX_MATCHED],
+    )
+    skip = rejected | set(marked)
+    return refs + [r for r in matched if r.id not in skip]
 
 
 def _by_embeddings(
