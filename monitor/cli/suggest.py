@@ -41,12 +41,14 @@ MAX_LIMIT = 1000
 def suggest_cmd(
     ctx: click.Context, rule_id: str, since: timedelta, limit: int, as_json: bool
 ) -> None:
-    """Items no rule matched that are close to what RULE matched: what the rule may miss.
+    """Items no rule matched that are close to what RULE matched or readers marked
+    relevant: what the rule may miss.
 
     Similarity is the cosine of multilingual sentence embeddings when the embed extra is
     installed (so a Japanese story close to the rule's English matches is found), else the
-    share of title words in common. Each suggestion names the rule's closest matched item;
-    turn a good one into an example in the rule file or a new term.
+    share of title words in common. Each suggestion names the closest item the rule matched
+    (or readers marked relevant); turn a good one into an example in the rule file or a
+    new term.
 
     \b
     Example:
@@ -101,7 +103,7 @@ def suggest_cmd(
     table = Table(title=f"Close to {rule_id} but matched by no rule (by {found.method})")
     table.add_column("similarity", justify="right")
     table.add_column("item")
-    table.add_column("closest match of the rule")
+    table.add_column("closest item of the rule")
     for s in found.items:
         table.add_row(
             f"{s.similarity:.2f}",
