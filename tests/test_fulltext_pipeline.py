@@ -184,6 +184,36 @@ def test_pages_still_loading_when_the_time_budget_ends_wait_for_the_next_poll(
     assert rows(db, "SELECT body_status, body_attempts FROM items") == [("pending", 0)]
 
 
+def test_a_shutdown_does_not_wait_for_article_pages_still_loading(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """SIGTERM drains the poller: the feed's items are committed, and a page that stalls
+    is left pending for the next run instead of holding the exit for the cycle's 60 s."""
+    import asyncio
+
+    from monitor.pipeline.poll import Poller
+
+    db = tmp_path / "a.db"
+    feed_server.add_scenario("/stalls", "timeout")
+    press_feed(feed_server, [feed_server.url("/stalls")])
+    src = feed(feed_server, "/press.xml", timeout=30.0)
+    assert fulltext.SECONDS_PER_CYCLE >= 30  # the wait a shutdown must not sit out
+
+    async def run() -> float:
+        async with Poller(db, workers=0) as poller:
+            cycle = asyncio.ensure_future(poller.poll([src]))
+            while feed_server.count("/stalls") == 0:
+                await asyncio.sleep(0.05)
+            start = asyncio.get_running_loop().time()
+            await asyncio.wait_for(poller.drain(), timeout=20)
+            summary = await cycle
+            assert summary.new_items == 1
+            return asyncio.get_running_loop().time() - start
+
+    assert asyncio.run(run()) < 20  # (wait_for raises first if the drain hangs)
+    assert rows(db, "SELECT body_status, body_attempts FROM items") == [("pending", 0)]
+
+
 def test_never_and_auto_with_long_summaries_fetch_no_page(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.errors import FetchError
 from monitor.model import FeedSource, Item, Match
@@ -63,13 +63,23 @@ def mark_new_items(
         mark_pending(db, [i.id for i in new if i.url])
 
 
-class Budget:
-    """What a cycle may spend on article pages: a count and a deadline."""
+_T = TypeVar("_T")
 
-    def __init__(self, pages: int | None = None, seconds: float | None = None) -> None:
+
+class Budget:
+    """What a cycle may spend on article pages: a count and a deadline, cut short when
+    ``stop`` is set (the monitor shutting down: pages still loading wait for the next run)."""
+
+    def __init__(
+        self,
+        pages: int | None = None,
+        seconds: float | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
         self.pages = PAGES_PER_CYCLE if pages is None else pages
         self.seconds = SECONDS_PER_CYCLE if seconds is None else seconds
         self.deadline = time.monotonic() + self.seconds
+        self.stop = stop or asyncio.Event()
 
     def take(self, wanted: int) -> int:
         n = max(0, min(wanted, self.pages))
@@ -77,7 +87,22 @@ class Budget:
         return n
 
     def time_left(self) -> float:
-        return self.deadline - time.monotonic()
+        return 0.0 if self.stop.is_set() else self.deadline - time.monotonic()
+
+    async def wait(
+        self, jobs: Sequence[asyncio.Future[_T]]
+    ) -> tuple[set[asyncio.Future[_T]], set[asyncio.Future[_T]]]:
+        """(done, not done) once every job is done, the time is up or ``stop`` is set."""
+        pending: set[asyncio.Future[_T]] = set(jobs)
+        stopped = asyncio.ensure_future(self.stop.wait())
+        try:
+            while pending and self.time_left() > 0:
+                watched: set[asyncio.Future[Any]] = {*pending, stopped}
+                await asyncio.wait(watched, timeout=self.time_left(), return_when="FIRST_COMPLETED")
+                pending = {j for j in pending if not j.done()}
+        finally:
+            stopped.cancel()
+        return {j for j in jobs if j.done()}, pending
 
 
 @dataclass(frozen=True)
@@ -140,7 +165,7 @@ async def read_bodies(
         return BodyResult(item.id, read.status, error=read.note), read  # type: ignore[arg-type]
 
     jobs = [asyncio.ensure_future(one(t)) for t in tasks]
-    done, late = await asyncio.wait(jobs, timeout=max(0.0, budget.time_left()))
+    done, late = await budget.wait(jobs)
     for job in late:  # out of time: these stay pending for the next poll, not counted
         job.cancel()
     if late:
@@ -198,7 +223,7 @@ async def poll_bodies(poller: Poller, feed: FeedSource) -> BodyOutcome:
     processes (or a thread for tiny lists), matched there with the rule set in force."""
     if feed.full_text == "never":
         return BodyOutcome()
-    budget = poller.body_budget or Budget(PAGES_PER_FEED, SECONDS_PER_CYCLE / 2)
+    budget = poller.body_budget or Budget(PAGES_PER_FEED, SECONDS_PER_CYCLE / 2, poller.stopping)
     rules = poller.rules
     book = rules.book if rules is not None else None
 

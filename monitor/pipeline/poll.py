@@ -102,6 +102,7 @@ class Poller:
         self._in_flight: set[asyncio.Task[object]] = set()
         self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._closing = False
+        self.stopping = asyncio.Event()  # set by drain: full-text reading ends at once
         # item id → content hash of each feed's items at its last write: what a worker
         # need not match again (a stale entry only moves matching back to the writer)
         self._stored: dict[str, dict[str, str]] = {}
@@ -232,7 +233,8 @@ class Poller:
                 progress(outcome)
             return outcome
 
-        self.body_budget = Budget()  # full text: one budget shared by the cycle's feeds
+        # full text: one budget shared by the cycle's feeds
+        self.body_budget = Budget(stop=self.stopping)
         try:
             summary.outcomes = list(await asyncio.gather(*(one(f) for f in feeds)))
         finally:
@@ -342,6 +344,7 @@ class Poller:
     async def drain(self) -> None:
         """Refuse new feeds and wait for those in flight to commit (clean shutdown)."""
         self._closing = True
+        self.stopping.set()  # article pages still loading are left for the next run
         current = asyncio.current_task()
         pending = [t for t in self._in_flight if t is not current]
         if pending:
