@@ -365,6 +365,38 @@ def test_relevance_top_k_is_the_head_of_the_full_ranking(tmp_path: Path) -> None
             assert [f.rank for f in head] == [f.rank for f in full[:k]], (query, k)
 
 
+@pytest.mark.parametrize("query", ["gallium", "/gallium/"])  # an index, then a scan
+def test_relevance_ranks_as_digests_do_not_as_bm25(tmp_path: Path, query: str) -> None:
+    """Same text: the government source above the aggregator, though bm25 ties them and
+    puts the newer (the aggregator's) first; a term in the title above one far down."""
+
+    def item(n: int, feed: str, kind: str, title: str, summary: str) -> dict[str, Any]:
+        return {
+            "feed": feed,
+            "kind": kind,
+            "country": "US",
+            "lang": "en",
+            "guid": f"g{n}",
+            "url": f"https://example.org/{n}",
+            "title": title,
+            "summary": summary,
+            "published": f"2026-08-2{n}T00:00:00Z",
+        }
+
+    filler = "Markets moved on the week's data. " * 12
+    items = [
+        item(0, "us-usgs", "government", "Gallium output falls", "Smelters cut."),
+        item(1, "gnews", "search", "Gallium output falls", "Smelters cut."),
+        item(2, "wire", "news", "Markets", filler + "Gallium was flat."),
+    ]
+    db = build_archive(tmp_path / "r.db", items)
+    node = parse_query(query)
+    found = search.search(db, node, compile_query(node), limit=3, sort="relevance")
+    assert [f.feed_id for f in found] == ["us-usgs", "gnews", "wire"]
+    assert found[0].relevance > found[1].relevance > found[2].relevance
+    assert found[0].as_json()["relevance"] == found[0].relevance
+
+
 WORDS = [
     "Trump",
     "US",

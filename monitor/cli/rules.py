@@ -17,8 +17,8 @@ from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.cli.jsonl import read_jsonl
 from monitor.cli.options import TimeSpec
 from monitor.config.rules import RuleBook, load_rules
-from monitor.digest.relevance import feed_weight
 from monitor.errors import MonitorError
+from monitor.feedweight import feed_weight
 from monitor.model import FeedSource, Hit, Item
 from monitor.rules.evaluate import Explanation
 from monitor.rules.evaluation import (

@@ -4,7 +4,7 @@
 
 - ``score`` is the match's own (monitor.rules; it is what ``min_score`` compares against,
   so a rule's threshold keeps meaning what it meant).
-- The feed weight is feeds.yaml's ``weight:``, else its kind's: a government source or
+- The feed weight (monitor.feedweight) is feeds.yaml's ``weight:``, else its kind's: a government source or
   a wire's own feed states the news; a search feed (Google News) aggregates it.
 - Coverage: how many outlets carry the story in this digest, found by clustering. Each
   doubling adds 10 %, up to 8 outlets (+30 %): a story three outlets ran matters more,
@@ -18,16 +18,8 @@ from __future__ import annotations
 
 import math
 
-KIND_WEIGHT = {"government": 1.2, "news": 1.0, "search": 0.8}
 COVERAGE_STEP = 0.1  # per doubling of outlets
 COVERAGE_CAP = 8  # outlets beyond this add nothing
-
-
-def feed_weight(kind: str, weight: float | None) -> float:
-    """feeds.yaml's weight, else the kind's default (1.0 for an unknown kind)."""
-    if weight is not None:
-        return weight
-    return KIND_WEIGHT.get(kind, 1.0)
 
 
 def coverage(outlets: int) -> float:

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from monitor.digest.cluster import StoryKey, cluster
-from monitor.digest.relevance import feed_weight, relevance
+from monitor.digest.relevance import relevance
+from monitor.feedweight import feed_weight
 from monitor.model import Hit, Rule
 
 Claim = tuple[str, str]  # (item id, rule id)

@@ -33,6 +33,9 @@ class QueryResultLike(Protocol):
     @property
     def hits(self) -> Sequence[Any]: ...  # each with term, field, start, end
 
+    @property
+    def score(self) -> float: ...  # the rule language's score (docs/rules.md)
+
 
 class Confirmer(Protocol):
     """What monitor.rules.matcher.compile_query returns."""
@@ -118,13 +121,19 @@ def plan_for(db: sqlite_utils.Database, node: Node | None, lists: Lists | None) 
 
 _BASE_COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
     COALESCE(NULLIF(i.lang, ''), f.lang) AS lang, i.title, i.summary, i.url, i.published"""
-_COLUMNS = _BASE_COLUMNS + ", i.body"
-_OLD_COLUMNS = _BASE_COLUMNS + ", NULL AS body"  # an archive from before migration 0120
+
+
+def has_feed_weight(db: sqlite_utils.Database) -> bool:
+    """The archive stores feeds.yaml's ``weight:`` (migration 0501_feed_weight)."""
+    return any(r[1] == "weight" for r in db.execute("PRAGMA table_info(feeds)"))
 
 
 def row_columns(db: sqlite_utils.Database) -> str:
-    """The columns of a result row (``body`` NULL in an archive from before migration 0120)."""
-    return _COLUMNS if has_body(db) else _OLD_COLUMNS
+    """The columns of a result row; ``body`` and ``weight`` NULL in an archive from before
+    migrations 0120 and 0501 (a read-only one is never migrated)."""
+    body = ", i.body" if has_body(db) else ", NULL AS body"
+    weight = ", f.weight" if has_feed_weight(db) else ", NULL AS weight"
+    return _BASE_COLUMNS + body + weight
 
 
 def filter_sql(filters: Filters) -> tuple[list[str], list[Any]]:

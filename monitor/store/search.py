@@ -17,6 +17,7 @@ from typing import Any, Literal, NamedTuple
 
 import sqlite_utils
 
+from monitor.feedweight import feed_weight
 from monitor.rules.ast import Node
 from monitor.store.candidates import (
     Confirmer,
@@ -32,6 +33,7 @@ from monitor.store.ftsquery import Lists
 Sort = Literal["newest", "relevance"]
 TITLE_WEIGHT = 4.0  # bm25 weight of a title hit against a summary hit
 SCAN_RANK_CAP = 1000  # relevance without an index ranks this many newest matches
+RERANK_POOL = 1000  # relevance with an index ranks the bm25-best this many matches
 
 
 class Span(NamedTuple):
@@ -62,6 +64,7 @@ class Found:
     hits: tuple[Span, ...] = ()
     rank: float | None = None  # bm25 (lower is better) when sorted by relevance
     body: str = ""  # the article text, when the item's feed uses full text
+    relevance: float = 0.0  # the query's score × the feed's weight, as digests rank
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class Found:
             "summary": self.summary,
             "lang": self.lang,
             "rules": list(self.rules),
+            "relevance": self.relevance,
         }
 
 
@@ -98,11 +102,6 @@ def _spans(hits: Sequence[Any]) -> tuple[Span, ...]:
     )
 
 
-def _hit_score(spans: tuple[Span, ...]) -> float:
-    weight = {"title": TITLE_WEIGHT, "summary": 1.0}
-    return sum(weight.get(s.field, 0.5) for s in spans)
-
-
 def search(
     db: sqlite_utils.Database,
     node: Node,
@@ -113,23 +112,26 @@ def search(
     sort: Sort = "newest",
     lists: Lists | None = None,
 ) -> list[Found]:
-    """The first ``limit`` items the query matches, newest first or by relevance."""
+    """The first ``limit`` items the query matches, newest first or by relevance: the
+    query's score (title, lead and the rest, saturating: docs/rules.md) times the feed's
+    weight, as digests rank, among the bm25-best ``RERANK_POOL`` matches (with an index)
+    or the newest ``SCAN_RANK_CAP`` (without)."""
     p = plan_for(db, node, lists)
     if p.mode == "index":
         if sort == "newest":
             found = _newest_indexed(db, p, filters, confirm, limit)
         else:
-            found = _best_indexed(db, p, filters, confirm, limit)
+            pool = _best_indexed(db, p, filters, confirm, max(RERANK_POOL, limit))
+            found = sorted(pool, key=lambda f: (-f.relevance, f.rank))[:limit]
         rules = matched_rules(db, [f.id for f in found])
         return [_with_rules(f, rules.get(f.id, ())) for f in found]
     rows = _dicts(candidate_rows(db, p, filters))
     found = []
     if sort == "relevance" and p.mode != "index":
-        # No bm25 without an index: rank by hits (title hits weigh more), newest on ties,
-        # among the newest SCAN_RANK_CAP matches (confirming every item of a large archive
-        # would take seconds).
+        # Among the newest SCAN_RANK_CAP matches (confirming every item of a large archive
+        # would take seconds), newest on ties.
         newest = itertools.islice(_confirmed(rows, confirm), SCAN_RANK_CAP)
-        scored = heapq.nsmallest(limit, ((-_hit_score(f.hits), n, f) for n, f in enumerate(newest)))
+        scored = heapq.nsmallest(limit, ((-f.relevance, n, f) for n, f in enumerate(newest)))
         found = [f for _, _, f in scored]
     else:
         seen: set[str] = set()
@@ -284,7 +286,7 @@ def _best_indexed(
 
 def _confirm_row(row: dict[str, Any], confirm: Confirmer) -> Found | None:
     result = confirm.evaluate(row["title"], row["summary"], row["body"] or "")
-    return _found(row, _spans(result.hits)) if result.matched else None
+    return _found(row, _spans(result.hits), result.score) if result.matched else None
 
 
 def _with_rules(f: Found, rules: tuple[str, ...]) -> Found:
@@ -295,10 +297,10 @@ def _confirmed(rows: Iterator[dict[str, Any]], confirm: Confirmer) -> Iterator[F
     for row in rows:
         result = confirm.evaluate(row["title"], row["summary"], row["body"] or "")
         if result.matched:
-            yield _found(row, _spans(result.hits))
+            yield _found(row, _spans(result.hits), result.score)
 
 
-def _found(row: dict[str, Any], spans: tuple[Span, ...]) -> Found:
+def _found(row: dict[str, Any], spans: tuple[Span, ...], score: float = 0.0) -> Found:
     return Found(
         id=row["id"],
         feed_id=row["feed_id"],
@@ -313,6 +315,7 @@ def _found(row: dict[str, Any], spans: tuple[Span, ...]) -> Found:
         hits=spans,
         rank=row.get("rank"),
         body=row.get("body") or "",
+        relevance=round(score * feed_weight(row["kind"], row.get("weight")), 3),
     )
 
 
