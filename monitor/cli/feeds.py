@@ -131,6 +131,11 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
 
+    stdout_console().print(_status_table(health, now))
+    _print_notes(health, rules_error)
+
+
+def _status_table(health: list[FeedHealth], now: datetime) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for column in ("Feed", "Status", "Last success", "Last error", "Failures", "Items"):
         table.add_column(column, justify="right" if column in ("Failures", "Items") else "left")
@@ -147,7 +152,11 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
             str(h.items),
             _next_poll(h, now),
         )
-    stdout_console().print(table)
+    return table
+
+
+def _print_notes(health: list[FeedHealth], rules_error: tuple[str, datetime] | None) -> None:
+    """Below the table: disabled, off and muted feeds, and a failed rules reload."""
     disabled = [h for h in health if h.state and h.state.disabled_reason]
     if disabled:
         click.echo("\nDisabled feeds (fix the URL in feeds.yaml to re-enable):")
