@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from monitor.config.feeds import load_feeds
-from monitor.digest.relevance import KIND_WEIGHT, coverage, feed_weight, relevance
-from monitor.digest.select import Candidate, plan_digest
+from monitor.digest.relevance import coverage, relevance
+from monitor.digest.select import plan_digest
 from monitor.errors import ConfigError
-from monitor.model import FeedSource, Hit, Rule
+from monitor.model import KIND_WEIGHT, Candidate, FeedSource, Hit, Rule, feed_weight
 from monitor.store.db import open_db
 from monitor.store.feeds import sync_feeds
 

@@ -17,9 +17,8 @@ from rich.tree import Tree
 from monitor.cli.archive import TimeSpec
 from monitor.cli.common import EXIT_CHECK_FAILED, app
 from monitor.config.rules import RuleBook, load_rules
-from monitor.digest.relevance import feed_weight
 from monitor.errors import ConfigError, FetchError, MonitorError, Problem
-from monitor.model import FeedSource, Hit, Item, Match, Rule
+from monitor.model import FeedSource, Hit, Item, Match, Rule, feed_weight
 from monitor.rules import scoring
 from monitor.rules.evaluate import Explanation
 from monitor.rules.explain import describe as describe_clause

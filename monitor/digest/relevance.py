@@ -18,16 +18,8 @@ from __future__ import annotations
 
 import math
 
-KIND_WEIGHT = {"government": 1.2, "news": 1.0, "search": 0.8}
 COVERAGE_STEP = 0.1  # per doubling of outlets
 COVERAGE_CAP = 8  # outlets beyond this add nothing
-
-
-def feed_weight(kind: str, weight: float | None) -> float:
-    """feeds.yaml's weight, else the kind's default (1.0 for an unknown kind)."""
-    if weight is not None:
-        return weight
-    return KIND_WEIGHT.get(kind, 1.0)
 
 
 def coverage(outlets: int) -> float:
