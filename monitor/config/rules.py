@@ -27,6 +27,7 @@ from monitor.config.yamlsrc import (
 )
 from monitor.errors import ConfigError, MonitorError, Problem, QueryError
 from monitor.model import Rule, RuleExample, SourceFilter
+from monitor.names import closest
 from monitor.rules.compile import compile_query
 from monitor.rules.limits import (
     MAX_LIST_FILE_BYTES,
@@ -372,8 +373,8 @@ def _include_problems(
     for name, term_list in lists.items():
         for inc in term_list.includes:
             if inc not in lists:
-                close = did_you_mean(inc, list(lists))
-                hint = f"did you mean @{close.split(chr(39))[1]}?" if close else None
+                close = closest(inc, lists)
+                hint = f"did you mean @{close}?" if close else None
                 problems.append(
                     Problem(
                         term_list.path,
