@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 FeedKind = Literal["news", "government", "search"]
+FEED_KINDS: tuple[FeedKind, ...] = get_args(FeedKind)
 Priority = Literal["normal", "high"]
 Field = Literal["title", "summary", "body"]
 FullText = Literal["auto", "always", "never"]  # fetch each item's article page (issue 15)

@@ -24,9 +24,8 @@ from monitor.config.yamlsrc import (
 )
 from monitor.durations import format_duration, parse_seconds
 from monitor.errors import ConfigError, MonitorError
-from monitor.model import FeedKind, FeedSource, FullText
+from monitor.model import FEED_KINDS, FeedKind, FeedSource, FullText
 
-KINDS: tuple[str, ...] = ("news", "government", "search")
 TOP_KEYS = ("defaults", "feeds")
 FEED_KEYS = (
     "id",
@@ -195,10 +194,10 @@ def _check_url(value: Any) -> str:
 
 def _check_kind(value: Any) -> FeedKind:
     text = _text("kind", value)
-    if text not in KINDS:
-        prefixed = [k for k in KINDS if k.startswith(text.lower()[:3])]  # "gov", "govt"
-        hint = did_you_mean(text, KINDS) or (
-            f"did you mean {prefixed[0]!r}?" if prefixed else f"use one of: {', '.join(KINDS)}"
+    if text not in FEED_KINDS:
+        prefixed = [k for k in FEED_KINDS if k.startswith(text.lower()[:3])]  # "gov", "govt"
+        hint = did_you_mean(text, FEED_KINDS) or (
+            f"did you mean {prefixed[0]!r}?" if prefixed else f"use one of: {', '.join(FEED_KINDS)}"
         )
         raise _Invalid(f"unknown kind {text!r}", hint)
     return cast(FeedKind, text)

@@ -26,7 +26,7 @@ from monitor.config.yamlsrc import (
     unknown_key_problems,
 )
 from monitor.errors import ConfigError, MonitorError, Problem, QueryError
-from monitor.model import Rule, RuleExample, SourceFilter
+from monitor.model import FEED_KINDS, Rule, RuleExample, SourceFilter
 from monitor.names import closest
 from monitor.rules.compile import compile_query
 from monitor.rules.limits import (
@@ -58,7 +58,6 @@ RULE_KEYS = (
 )
 LIST_KEYS = ("description", "label", "include", "terms")
 SOURCE_KEYS = ("kinds", "countries", "feeds", "langs")
-KINDS = ("news", "government", "search")
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
 
@@ -619,13 +618,13 @@ def _sources(data: LineDict, filename: str, problems: list[Problem]) -> SourceFi
         )
         if key == "kinds":
             for kind, ln in entries:
-                if kind not in KINDS:
+                if kind not in FEED_KINDS:
                     problems.append(
                         Problem(
                             filename,
                             ln,
                             f"unknown kind {kind!r}",
-                            did_you_mean(kind, KINDS) or "kinds are news, government, search",
+                            did_you_mean(kind, FEED_KINDS) or "kinds are news, government, search",
                         )
                     )
         norm = str.upper if key == "countries" else (str.lower if key == "langs" else str)
