@@ -36,12 +36,12 @@ import feedparser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from monitor.rules.cjk import has_cjk  # noqa: E402
 from monitor.rules.compile import compile_query  # noqa: E402
 from monitor.rules.parser import parse_query  # noqa: E402
 from monitor.store import candidates as store_candidates  # noqa: E402
 from monitor.store import search as store_search  # noqa: E402
 from monitor.store.db import open_db  # noqa: E402
-from monitor.store.ftsquery import has_cjk  # noqa: E402
 
 CORPUS_DIRS = [ROOT / "tests" / "data" / "feeds", ROOT / "monitor" / "demo" / "snapshots"]
 RULES = [

@@ -41,9 +41,10 @@ from monitor.config.rules import load_rules  # noqa: E402
 from monitor.model import FeedSource, Item, Rule  # noqa: E402
 from monitor.reader.normalize import normalize_entries  # noqa: E402
 from monitor.reader.parse import parse_feed  # noqa: E402
+from monitor.rules.cjk import has_cjk, is_cjk  # noqa: E402
 from monitor.rules.matcher import Matcher  # noqa: E402
 from monitor.rules.termlist import TermList  # noqa: E402
-from monitor.rules.text import Analyzed, has_cjk, is_cjk  # noqa: E402
+from monitor.rules.text import Analyzed  # noqa: E402
 
 SNAPSHOT_DIRS = (ROOT / "tests" / "data" / "feeds", ROOT / "monitor" / "demo" / "snapshots")
 NOW = datetime(2026, 11, 28, tzinfo=UTC)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, NamedTuple
+from statistics import median
+from typing import Literal, NamedTuple, get_args
 
 FeedKind = Literal["news", "government", "search"]
+FEED_KINDS: tuple[FeedKind, ...] = get_args(FeedKind)
 Priority = Literal["normal", "high"]
 Field = Literal["title", "summary", "body"]
 FullText = Literal["auto", "always", "never"]  # fetch each item's article page (issue 15)
@@ -160,3 +162,104 @@ class Rule:
     no_match_examples: tuple[RuleExample, ...] = ()
     version: str = ""  # short hash of the definition (query, exclude, filters, lists used)
     path: str = ""  # file it came from
+
+
+# Ranking and delivery: what the digest step plans and the store records.
+
+KIND_WEIGHT = {"government": 1.2, "news": 1.0, "search": 0.8}
+
+
+def feed_weight(kind: str, weight: float | None) -> float:
+    """feeds.yaml's weight, else the kind's default (1.0 for an unknown kind)."""
+    if weight is not None:
+        return weight
+    return KIND_WEIGHT.get(kind, 1.0)
+
+
+@dataclass(frozen=True)
+class StoryKey:
+    """What clustering needs to know about one item."""
+
+    id: str
+    url: str
+    title: str
+    published: datetime
+    lang: str = ""  # the item's (or its feed's) language, for "also: Nikkei (ja)"
+
+
+Claim = tuple[str, str]  # (item id, rule id)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One undelivered match with what rendering needs of its item and feed."""
+
+    item_id: str
+    rule_id: str
+    score: float
+    hits: tuple[Hit, ...]
+    title: str
+    summary: str
+    url: str
+    published: datetime
+    feed_id: str
+    feed_name: str
+    lang: str = ""  # the item's language, else its feed's ("" when neither says)
+    feed_kind: str = ""
+    feed_weight: float | None = None  # feeds.yaml's weight; None: the kind's default
+    feedback: float = 1.0  # from readers' clicks on similar items (relevance.feedback_factor)
+
+    @property
+    def weight(self) -> float:
+        return feed_weight(self.feed_kind, self.feed_weight)
+
+    @property
+    def weighted(self) -> float:
+        """The match's score times its outlet's weight: what picks a story's lead item."""
+        return round(self.score * self.weight, 3)
+
+    def key(self) -> StoryKey:
+        return StoryKey(self.item_id, self.url, self.title, self.published, self.lang)
+
+
+# Spikes: a rule's daily match counts (monitor.digest.spikes decides, the store counts).
+BASELINE_DAYS = 14
+MIN_HISTORY_DAYS = 7
+SPREADS = 3.0
+
+
+@dataclass(frozen=True)
+class Volume:
+    rule_id: str
+    last_24h: int
+    daily: tuple[int, ...]  # the BASELINE_DAYS days before the last 24 h, oldest first
+    history: bool  # the archive reaches back far enough for a baseline
+
+    @property
+    def usual(self) -> float:
+        return float(median(self.daily)) if self.daily else 0.0
+
+    @property
+    def spread(self) -> float:
+        if not self.daily:
+            return 0.0
+        mid = self.usual
+        return float(median(abs(d - mid) for d in self.daily))
+
+    @property
+    def ratio(self) -> float:
+        return self.last_24h / max(self.usual, 1.0)
+
+    def is_spike(self, *, factor: float, minimum: int) -> bool:
+        return (
+            self.history
+            and self.last_24h >= minimum
+            and self.ratio >= factor
+            and self.last_24h > self.usual + SPREADS * self.spread
+        )
+
+
+@dataclass(frozen=True)
+class TopItem:
+    title: str
+    url: str

@@ -1,13 +1,17 @@
-"""The import rules from docs/architecture: pure steps do no I/O, one owner per library."""
+"""The import rules from docs/architecture, one test per rule, each naming every offender.
+
+Every import counts, including those inside functions (lazy imports): the whole syntax tree
+is walked, so a layer cannot be crossed by moving an import into a function body.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import pytest
-
-PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "monitor"
 
 IO_LIBRARIES = {
     "httpx",
@@ -23,6 +27,7 @@ IO_LIBRARIES = {
     "subprocess",
 }
 PURE = ("monitor/reader/normalize.py", "monitor/rules/", "monitor/digest/")
+LEAVES = ("monitor/model.py", "monitor/errors.py")
 OWNERS = {
     "sqlite_utils": ("monitor/store/",),
     "slack_sdk": ("monitor/deliver/slack.py", "monitor/deliver/blocks.py", "monitor/slackapp/"),
@@ -33,58 +38,155 @@ OWNERS = {
     "apscheduler": ("monitor/scheduler.py",),
     "yaml": ("monitor/config/",),
 }
+# Packages by module name, so a rule holds whether monitor.pipeline is a module or a package.
+NOT_FROM_STORE = ("monitor.digest", "monitor.deliver", "monitor.pipeline", "monitor.cli")
 
 
-def _modules() -> list[tuple[str, set[str]]]:
+def imports_of(source: str) -> list[tuple[int, str]]:
+    """(line, module) of every absolute import anywhere in ``source``, top level or not."""
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE.parent).as_posix()
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names: set[str] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-        found.append((rel, names))
-    return found
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return sorted(found)
+
+
+def _modules() -> list[tuple[str, list[tuple[int, str]]]]:
+    return [
+        (path.relative_to(ROOT).as_posix(), imports_of(path.read_text(encoding="utf-8")))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    ]
 
 
 MODULES = _modules()
 
 
-def _top(name: str) -> str:
-    return name.split(".")[0]
+def within(name: str, packages: Iterable[str]) -> bool:
+    """Whether module ``name`` is one of ``packages`` or inside one of them."""
+    return any(name == p or name.startswith(p + ".") for p in packages)
 
 
-@pytest.mark.parametrize("rel,names", MODULES, ids=[m[0] for m in MODULES])
-def test_pure_steps_import_no_io_library(rel: str, names: set[str]) -> None:
-    if not rel.startswith(PURE):
-        return
-    bad = {n for n in names if n in IO_LIBRARIES or _top(n) in IO_LIBRARIES}
-    assert not bad, f"{rel} is a pure step but imports {sorted(bad)}"
+def offenders(
+    modules: Iterable[tuple[str, list[tuple[int, str]]]],
+    applies: Callable[[str], bool],
+    forbidden: Callable[[str, str], bool],
+) -> list[str]:
+    """'path:line imports module' for each import that ``forbidden(path, module)`` refuses,
+    in the files ``applies`` selects."""
+    return [
+        f"{rel}:{line} imports {name}"
+        for rel, names in modules
+        if applies(rel)
+        for line, name in names
+        if forbidden(rel, name)
+    ]
 
 
-@pytest.mark.parametrize("rel,names", MODULES, ids=[m[0] for m in MODULES])
-def test_each_io_library_has_one_owner(rel: str, names: set[str]) -> None:
-    for library, owners in OWNERS.items():
-        if any(_top(n) == library for n in names):
-            assert rel.startswith(owners), f"{rel} imports {library}; only {owners} may"
+def _report(found: list[str]) -> str:
+    return "\n".join(["", *found])
 
 
-@pytest.mark.parametrize("rel,names", MODULES, ids=[m[0] for m in MODULES])
-def test_nothing_imports_cli_or_scheduler(rel: str, names: set[str]) -> None:
-    if rel.startswith("monitor/cli/") or rel == "monitor/__main__.py":
-        return
-    for n in names:
-        assert not n.startswith("monitor.cli"), f"{rel} imports the CLI"
-        if rel not in ("monitor/scheduler.py", "monitor/pipeline/daemon.py"):
-            assert n != "monitor.scheduler", f"{rel} imports the scheduler"
+def _imports_io(_rel: str, name: str) -> bool:
+    return within(name, IO_LIBRARIES)
 
 
-def test_model_is_stdlib_only() -> None:
-    names = dict(MODULES)["monitor/model.py"]
-    assert {_top(n) for n in names} <= {"__future__", "dataclasses", "datetime", "typing"}
+def _not_owner(rel: str, name: str) -> bool:
+    return any(within(name, [lib]) and not rel.startswith(own) for lib, own in OWNERS.items())
+
+
+def _project(_rel: str, name: str) -> bool:
+    return within(name, ["monitor"])
+
+
+def test_model_and_errors_import_nothing_of_the_project() -> None:
+    found = offenders(MODULES, lambda rel: rel in LEAVES, _project)
+    assert not found, _report(found)
+
+
+def test_pure_steps_import_no_io_library() -> None:
+    found = offenders(MODULES, lambda rel: rel.startswith(PURE), _imports_io)
+    assert not found, _report(found)
+
+
+def test_each_io_library_has_one_owner() -> None:
+    found = offenders(MODULES, lambda rel: True, _not_owner)
+    assert not found, _report(found)
+
+
+def test_store_imports_no_digest_delivery_pipeline_or_cli() -> None:
+    found = offenders(
+        MODULES,
+        lambda rel: rel.startswith("monitor/store/"),
+        lambda _rel, name: within(name, NOT_FROM_STORE),
+    )
+    assert not found, _report(found)
+
+
+def test_delivery_imports_no_store() -> None:
+    found = offenders(
+        MODULES,
+        lambda rel: rel.startswith("monitor/deliver/"),
+        lambda _rel, name: within(name, ["monitor.store"]),
+    )
+    assert not found, _report(found)
+
+
+def test_nothing_outside_the_cli_imports_it() -> None:
+    found = offenders(
+        MODULES,
+        lambda rel: not rel.startswith("monitor/cli/") and rel != "monitor/__main__.py",
+        lambda _rel, name: within(name, ["monitor.cli"]),
+    )
+    assert not found, _report(found)
+
+
+def test_nothing_but_its_wiring_imports_the_scheduler() -> None:
+    found = offenders(
+        MODULES,
+        lambda rel: (
+            not rel.startswith("monitor/cli/")
+            and rel not in ("monitor/__main__.py", "monitor/scheduler.py")
+            and rel != "monitor/pipeline/daemon.py"  # assembles `monitor run`'s jobs
+        ),
+        lambda _rel, name: within(name, ["monitor.scheduler"]),
+    )
+    assert not found, _report(found)
+
+
+SYNTHETIC = """
+import os
+from monitor.store import db
+
+def later():
+    import httpx
+    from monitor.cli.main import cli
+"""
+
+
+def test_the_checker_sees_lazy_imports_and_names_each_offender() -> None:
+    # Each rule above is offenders() over the real tree; here it is shown able to fail.
+    modules = [("monitor/deliver/x.py", imports_of(SYNTHETIC))]
+    assert imports_of(SYNTHETIC) == [
+        (2, "os"),
+        (3, "monitor.store"),
+        (6, "httpx"),
+        (7, "monitor.cli.main"),
+    ]
+    assert offenders(modules, lambda rel: True, _project) == [
+        "monitor/deliver/x.py:3 imports monitor.store",
+        "monitor/deliver/x.py:7 imports monitor.cli.main",
+    ]
+    assert offenders(modules, lambda rel: True, _imports_io) == [
+        "monitor/deliver/x.py:6 imports httpx"
+    ]
+    assert offenders(modules, lambda rel: True, _not_owner) == [
+        "monitor/deliver/x.py:6 imports httpx"
+    ]
+    assert offenders(modules, lambda rel: rel.startswith("monitor/store/"), _project) == []
+    assert within("monitor.pipeline.poll", ["monitor.pipeline"])
+    assert not within("monitor.pipeline_fulltext", ["monitor.pipeline"])
 
 
 def test_reader_errors_survive_pickling() -> None:

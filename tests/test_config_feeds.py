@@ -13,12 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.config.feeds import (
-    FeedDefaults,
-    format_interval,
-    load_feeds,
-    parse_interval,
-)
+from monitor.config.feeds import FeedDefaults, load_feeds
+from monitor.config.feedvalues import format_interval, parse_interval
 from monitor.errors import ConfigError, MonitorError
 
 ROOT = Path(__file__).resolve().parent.parent

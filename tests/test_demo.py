@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from monitor.cli import cli
 from monitor.demo import DEMO_FEEDS, snapshots
 from monitor.digest.relevance import relevance
-from monitor.feedweight import feed_weight
+from monitor.model import feed_weight
 
 EXPECTED = {  # entries per snapshot (monitor/demo/snapshots/SOURCES.md)
     "japan-times": 30,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.digest.cluster import THRESHOLD, StoryKey, cluster, similarity, title_tokens
+from monitor.digest.cluster import THRESHOLD, cluster, similarity, title_tokens
+from monitor.model import StoryKey
 
 PAIRS = json.loads((Path(__file__).parent / "data" / "cluster_pairs.json").read_text("utf-8"))
 

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.digest.cluster import StoryKey, cluster
+from monitor.digest.cluster import cluster
 from monitor.embed import model as encoder
 from monitor.embed import vectors
+from monitor.model import StoryKey
 from monitor.store.db import open_db, to_db_time
 from tests.digestdata import write_config
 

@@ -11,13 +11,12 @@ import pytest
 from monitor.config.feeds import load_feeds
 from monitor.config.settings import AlertSpec, Settings
 from monitor.deliver.slack import SlackWebDeliverer
-from monitor.digest.message import Section
 from monitor.digest.relevance import coverage, relevance
-from monitor.digest.select import Candidate, plan_digest
+from monitor.digest.select import plan_digest
 from monitor.digest.thread import render_thread
 from monitor.errors import ConfigError
-from monitor.feedweight import KIND_WEIGHT, feed_weight
-from monitor.model import FeedSource, Hit, Rule
+from monitor.message import Section
+from monitor.model import KIND_WEIGHT, Candidate, FeedSource, Hit, Rule, feed_weight
 from monitor.pipeline.outbox import send_alerts
 from monitor.store.db import open_db
 from monitor.store.feeds import sync_feeds

@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.deliver.blocks import blocks_json, payload
-from monitor.digest.message import (
+from monitor.digest.mrkdwn import escape, highlight, link, safe_url
+from monitor.digest.render import render_alert, render_digest
+from monitor.digest.select import plan_digest, stories
+from monitor.message import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
     MAX_SECTION_TEXT,
@@ -18,10 +21,7 @@ from monitor.digest.message import (
     Message,
     Section,
 )
-from monitor.digest.mrkdwn import escape, highlight, link, safe_url
-from monitor.digest.render import render_alert, render_digest
-from monitor.digest.select import Candidate, plan_digest, stories
-from monitor.model import Hit, Rule
+from monitor.model import Candidate, Hit, Rule
 
 T = datetime(2026, 8, 22, 12, 0, tzinfo=UTC)
 TZ = ZoneInfo("Australia/Sydney")

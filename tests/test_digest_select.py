@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.digest.select import Candidate, alert_rules, plan_digest
-from monitor.model import Hit, Rule
+from monitor.digest.select import alert_rules, plan_digest
+from monitor.model import Candidate, Hit, Rule
 
 T = datetime(2026, 8, 22, 12, 0, tzinfo=UTC)
 RULES = [

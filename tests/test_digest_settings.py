@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config.cron import cron_problem
 from monitor.config.settings import (
     Settings,
-    cron_problem,
     load_settings,
     parse_duration,
     rule_problems,

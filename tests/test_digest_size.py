@@ -16,7 +16,9 @@ import pytest
 
 from monitor.deliver.blocks import payload, to_block
 from monitor.deliver.slack import SlackWebDeliverer
-from monitor.digest.message import (
+from monitor.digest.render import render_alert, render_digest
+from monitor.digest.select import plan_digest, stories
+from monitor.message import (
     MAX_MESSAGE_CHARS,
     MAX_SECTION_TEXT,
     Block,
@@ -27,9 +29,7 @@ from monitor.digest.message import (
     Section,
     slack_dict,
 )
-from monitor.digest.render import render_alert, render_digest
-from monitor.digest.select import Candidate, plan_digest, stories
-from monitor.model import Hit, Rule
+from monitor.model import Candidate, Hit, Rule
 from tests.fakeslack import FakeSlack, payload_problems
 
 T = datetime(2026, 8, 22, 12, 0, tzinfo=UTC)

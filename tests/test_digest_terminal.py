@@ -21,8 +21,8 @@ from monitor.deliver.console import ConsoleDeliverer
 from monitor.deliver.slack import SlackWebDeliverer
 from monitor.digest.mrkdwn import safe_url
 from monitor.digest.render import period_text, render_alert, render_digest
-from monitor.digest.select import Candidate, plan_digest, stories
-from monitor.model import Hit, Rule
+from monitor.digest.select import plan_digest, stories
+from monitor.model import Candidate, Hit, Rule
 from monitor.pipeline.outbox import send_digest
 from tests.digestdata import NOW, RULES, Seed, make_db, write_config
 from tests.fakeslack import FakeSlack

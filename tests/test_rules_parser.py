@@ -278,6 +278,14 @@ def test_unknown_list_suggests_the_closest() -> None:
     assert "Hint: known lists: @japan, @korea" in _error("@zzz", lists)
 
 
+def test_unknown_list_suggests_the_nearest_not_the_first_alphabetically() -> None:
+    lists = {
+        "mineral-signals": TermList("mineral-signals", ("lithium",)),
+        "minerals": TermList("minerals", ("cobalt",)),
+    }
+    assert _error("@minerls", lists).endswith("Hint: did you mean @minerals?")
+
+
 def _nodes(node: Node) -> int:
     return 1 + sum(_nodes(c) for c in node.children)
 

@@ -165,9 +165,9 @@ def test_button_rows_are_measured_as_sent_and_a_busy_digest_still_fits(
 
     from monitor.deliver.blocks import payload, to_block
     from monitor.digest.buttons import feedback_row
-    from monitor.digest.message import slack_dict
-    from monitor.digest.select import Candidate, plan_digest
-    from monitor.model import Hit, Rule
+    from monitor.digest.select import plan_digest
+    from monitor.message import slack_dict
+    from monitor.model import Candidate, Hit, Rule
     from tests.fakeslack import payload_problems
 
     row = feedback_row("3f9a2c1d0b7e4a55", 'rule-"quoted"')

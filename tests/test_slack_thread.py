@@ -271,9 +271,9 @@ def test_a_parent_for_many_long_rules_stays_within_slack_limits() -> None:
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from monitor.digest.select import Candidate, plan_digest
+    from monitor.digest.select import plan_digest
     from monitor.digest.thread import render_thread
-    from monitor.model import Rule
+    from monitor.model import Candidate, Rule
     from tests.fakeslack import payload_problems
 
     rules = [Rule(id=f"r{i:02d}", name="A very long rule name " * 6, query="x") for i in range(60)]

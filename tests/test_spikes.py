@@ -11,9 +11,8 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.config.settings import load_settings
 from monitor.deliver.slack import SlackWebDeliverer
-from monitor.digest.spikes import Volume
 from monitor.errors import ConfigError
-from monitor.model import Rule
+from monitor.model import Rule, Volume
 from monitor.pipeline.spikes import send_spikes
 from monitor.store.db import open_db, to_db_time
 from tests.digestdata import write_config

@@ -18,8 +18,7 @@ from monitor.cli.jsonl import read_jsonl
 from monitor.cli.options import TimeSpec
 from monitor.config.rules import RuleBook, load_rules
 from monitor.errors import MonitorError
-from monitor.feedweight import feed_weight
-from monitor.model import FeedSource, Hit, Item
+from monitor.model import FeedSource, Hit, Item, feed_weight
 from monitor.rules.evaluate import Explanation
 from monitor.rules.evaluation import (
     Record,

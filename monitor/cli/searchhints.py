@@ -29,7 +29,7 @@ _COUNTRY_NAMES = {
 def check_country(db: Any, value: str) -> None:
     """--country takes ISO 3166-1 alpha-2 codes (any case); a name or a typo is an error,
     not a filter that silently finds nothing."""
-    from monitor.config.feeds import COUNTRIES, COUNTRY_ALIASES
+    from monitor.config.feedvalues import COUNTRIES, COUNTRY_ALIASES
 
     upper = value.strip().upper()
     if upper in COUNTRIES:

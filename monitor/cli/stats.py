@@ -10,8 +10,8 @@ import click
 from monitor.cli.common import AppContext, app, open_archive
 from monitor.cli.options import Duration
 from monitor.config.settings import SpikeSpec, load_settings
-from monitor.digest.spikes import Volume
 from monitor.errors import ConfigError, MonitorError
+from monitor.model import Volume
 from monitor.store import archive as store_archive
 from monitor.store.db import open_db, utcnow
 from monitor.store.volumes import volumes

@@ -6,13 +6,13 @@ their line numbers: ``LineDict.line_of(key)`` and ``LineList.line_of(index)``.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from monitor.errors import ConfigError, Problem
+from monitor.names import closest
 
 
 class LineDict(dict[str, Any]):
@@ -129,8 +129,8 @@ def load_yaml_file(path: Path) -> Any:
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """A hint naming the closest known word, or None when nothing is close."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
+    close = closest(word, choices)
+    return f"did you mean {close!r}?" if close else None
 
 
 def unknown_key_problems(

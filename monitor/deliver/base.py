@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.digest.message import Message
+from monitor.message import Message
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Rendered messages as Slack payloads, built and validated with slack_sdk.models.blocks.
 
-The pure digest step produces plain data (monitor/digest/message.py); here each block becomes
+The pure digest step produces plain data (monitor/message.py); here each block becomes
 a slack_sdk block object, whose ``to_dict()`` checks Slack's limits (header ≤ 150 characters,
 section text ≤ 3,000, …) before anything leaves the process.
 """
@@ -22,8 +22,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from monitor import message as m
 from monitor.deliver.slack_errors import RENDERING_BUG, SET_ASIDE
-from monitor.digest import message as m
 from monitor.errors import DeliveryError
 
 

@@ -18,7 +18,7 @@ from rich.style import Style
 from rich.text import Text
 
 from monitor.deliver.base import SendResult
-from monitor.digest.message import Actions, Context, Divider, Header, Message, Section
+from monitor.message import Actions, Context, Divider, Header, Message, Section
 
 # Our own mrkdwn: links <url|label>, *bold*, `code`, and zero-width spaces beside bold.
 # Feed text cannot contain any of these (mrkdwn.escape replaces them), so they are ours.

@@ -29,8 +29,8 @@ from monitor.deliver.base import SendResult
 from monitor.deliver.blocks import payload
 from monitor.deliver.redact import add_token, add_webhook, protect
 from monitor.deliver.slack_errors import classify
-from monitor.digest.message import Message
 from monitor.errors import DeliveryError
+from monitor.message import Message
 
 # slack_sdk logs through this logger; the filter keeps the webhook URL and token out of it.
 log = protect(logging.getLogger(__name__))

@@ -12,8 +12,8 @@ import json
 from copy import deepcopy
 from typing import Any
 
-from monitor.digest.message import Actions, Button
 from monitor.digest.mrkdwn import shorten
+from monitor.message import Actions, Button
 
 BUTTONS = (
     ("feedback:relevant", "Relevant"),

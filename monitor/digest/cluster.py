@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from monitor.digest import crosslang
+from monitor.model import StoryKey
 
 THRESHOLD = 0.5
 WINDOW = timedelta(hours=72)
@@ -68,17 +68,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 # " - Reuters", " | Nikkei Asia", "（ロイター）": a publisher tag that syndication adds.
 _PUBLISHER_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{2,40}$")
 _BRACKET_SUFFIX = re.compile(r"\s*[（(【\[][^）)】\]]{1,20}[）)】\]]\s*$")
-
-
-@dataclass(frozen=True)
-class StoryKey:
-    """What clustering needs to know about one item."""
-
-    id: str
-    url: str
-    title: str
-    published: datetime
-    lang: str = ""  # the item's (or its feed's) language, for "also: Nikkei (ja)"
 
 
 def title_tokens(title: str) -> frozenset[str]:

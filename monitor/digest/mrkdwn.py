@@ -17,9 +17,10 @@ absurd its feed text, makes a block or a message that Slack would refuse.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
+
+from monitor.message import json_len
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _FORMATTING = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
@@ -45,11 +46,6 @@ def escape(text: str) -> str:
     """Feed text made inert for mrkdwn: entities escaped, formatting neutralised, one line."""
     text = _SPACE.sub(" ", strip_invisible(text)).strip()
     return text.translate(_ESCAPES).translate(_FORMATTING)
-
-
-def json_len(text: str) -> int:
-    """Characters ``text`` takes inside a JSON string, as Slack receives it."""
-    return len(json.dumps(text, ensure_ascii=False)) - 2
 
 
 def fit(make: Callable[[int], str], budget: int, start: int | None = None) -> str:

@@ -4,8 +4,9 @@
 
 - ``score`` is the match's own (monitor.rules; it is what ``min_score`` compares against,
   so a rule's threshold keeps meaning what it meant).
-- The feed weight (monitor.feedweight) is feeds.yaml's ``weight:``, else its kind's: a government source or
-  a wire's own feed states the news; a search feed (Google News) aggregates it.
+- The feed weight (``model.feed_weight``) is feeds.yaml's ``weight:``, else its kind's: a
+  government source or a wire's own feed states the news; a search feed (Google News)
+  aggregates it.
 - Coverage: how many outlets carry the story in this digest, found by clustering. Each
   doubling adds 10 %, up to 8 outlets (+30 %): a story three outlets ran matters more,
   but coverage cannot lift a weak match over a strong one on its own.

@@ -14,7 +14,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from monitor.digest.buttons import feedback_row
-from monitor.digest.message import (
+from monitor.digest.mrkdwn import code, escape, escape_fit, plain, shorten
+from monitor.digest.select import Entry, RuleSection
+from monitor.digest.story import (
+    TITLE_LIMIT,
+    entry_section,
+    period_text,
+    rule_heading,
+    rule_name,
+    when,
+    why_context,
+)
+from monitor.message import (
     MAX_BLOCKS,
     MAX_HEADER_TEXT,
     MAX_MESSAGE_CHARS,
@@ -28,18 +39,7 @@ from monitor.digest.message import (
     block_size,
     blocks_size,
 )
-from monitor.digest.mrkdwn import code, escape, escape_fit, plain, shorten
-from monitor.digest.select import Claim, Entry, RuleSection
-from monitor.digest.story import (
-    TITLE_LIMIT,
-    entry_section,
-    period_text,
-    rule_heading,
-    rule_name,
-    when,
-    why_context,
-)
-from monitor.model import Rule
+from monitor.model import Claim, Rule
 
 __all__ = ["period_text", "render_alert", "render_digest", "render_set_aside", "when"]
 

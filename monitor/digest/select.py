@@ -11,47 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from monitor.digest.cluster import StoryKey, cluster
+from monitor.digest.cluster import cluster
 from monitor.digest.relevance import relevance
-from monitor.feedweight import feed_weight
-from monitor.model import Hit, Rule
-
-Claim = tuple[str, str]  # (item id, rule id)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One undelivered match with what rendering needs of its item and feed."""
-
-    item_id: str
-    rule_id: str
-    score: float
-    hits: tuple[Hit, ...]
-    title: str
-    summary: str
-    url: str
-    published: datetime
-    feed_id: str
-    feed_name: str
-    lang: str = ""  # the item's language, else its feed's ("" when neither says)
-    feed_kind: str = ""
-    feed_weight: float | None = None  # feeds.yaml's weight; None: the kind's default
-    feedback: float = 1.0  # from readers' clicks on similar items (relevance.feedback_factor)
-
-    @property
-    def weight(self) -> float:
-        return feed_weight(self.feed_kind, self.feed_weight)
-
-    @property
-    def weighted(self) -> float:
-        """The match's score times its outlet's weight: what picks a story's lead item."""
-        return round(self.score * self.weight, 3)
-
-    def key(self) -> StoryKey:
-        return StoryKey(self.item_id, self.url, self.title, self.published, self.lang)
+from monitor.model import Candidate, Claim, Rule, StoryKey
 
 
 @dataclass(frozen=True)

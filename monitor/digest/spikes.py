@@ -12,53 +12,12 @@ everything is new, never spikes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from statistics import median
 
-from monitor.digest.message import Context, Header, Message, Section
 from monitor.digest.mrkdwn import escape, link, shorten
+from monitor.message import Context, Header, Message, Section
+from monitor.model import TopItem, Volume
 
-BASELINE_DAYS = 14
-MIN_HISTORY_DAYS = 7
-SPREADS = 3.0
 TOP_SHOWN = 3
-
-
-@dataclass(frozen=True)
-class Volume:
-    rule_id: str
-    last_24h: int
-    daily: tuple[int, ...]  # the BASELINE_DAYS days before the last 24 h, oldest first
-    history: bool  # the archive reaches back far enough for a baseline
-
-    @property
-    def usual(self) -> float:
-        return float(median(self.daily)) if self.daily else 0.0
-
-    @property
-    def spread(self) -> float:
-        if not self.daily:
-            return 0.0
-        mid = self.usual
-        return float(median(abs(d - mid) for d in self.daily))
-
-    @property
-    def ratio(self) -> float:
-        return self.last_24h / max(self.usual, 1.0)
-
-    def is_spike(self, *, factor: float, minimum: int) -> bool:
-        return (
-            self.history
-            and self.last_24h >= minimum
-            and self.ratio >= factor
-            and self.last_24h > self.usual + SPREADS * self.spread
-        )
-
-
-@dataclass(frozen=True)
-class TopItem:
-    title: str
-    url: str
 
 
 def spike_text(volume: Volume, name: str, top: Sequence[TopItem]) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-from monitor.digest.message import MAX_SECTION_TEXT, Context, Section
-from monitor.digest.mrkdwn import escape_fit, fit, highlight, json_len, link
+from monitor.digest.mrkdwn import escape_fit, fit, highlight, link
 from monitor.digest.relevance import coverage
 from monitor.digest.select import Entry, RuleSection
+from monitor.message import MAX_SECTION_TEXT, Context, Section, json_len
 from monitor.model import Rule
 from monitor.rules.why import in_words
 

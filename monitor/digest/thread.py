@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
 
-from monitor.digest.message import MAX_HEADER_TEXT, Block, Context, Header, Message, Section
 from monitor.digest.mrkdwn import escape, link, plain, shorten
 from monitor.digest.render import _pack, period_text, render_digest
 from monitor.digest.select import RuleSection, _entry_key
+from monitor.message import MAX_HEADER_TEXT, Block, Context, Header, Message, Section
 from monitor.model import Rule
 
 TOP_STORIES = 3

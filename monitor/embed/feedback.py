@@ -9,8 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 from monitor.digest.relevance import feedback_factor
-from monitor.digest.select import Candidate
 from monitor.embed.vectors import ensure
+from monitor.model import Candidate
 from monitor.store.writer import Database
 
 MAX_LABELLED = 500  # the newest labelled items per rule compared against

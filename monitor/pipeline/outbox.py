@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.config.settings import DigestSpec, Settings, feedback_buttons_from_env
 from monitor.deliver.base import Deliverer
-from monitor.digest.cluster import WINDOW, StoryKey
-from monitor.digest.message import Message
+from monitor.digest.cluster import WINDOW
 from monitor.digest.render import (
     render_alert,
     render_digest,
@@ -39,7 +38,8 @@ from monitor.digest.thread import render_thread
 from monitor.embed.feedback import with_feedback
 from monitor.embed.vectors import ensure
 from monitor.errors import DeliveryError
-from monitor.model import Rule
+from monitor.message import Message
+from monitor.model import Rule, StoryKey
 from monitor.store import backlog, threads
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow

@@ -14,6 +14,7 @@ from typing import NamedTuple, assert_never
 
 from monitor.errors import QueryError
 from monitor.model import Hit
+from monitor.names import closest
 from monitor.rules import ast
 from monitor.rules.ast import list_names
 from monitor.rules.chain import ChainE
@@ -146,9 +147,9 @@ class _Compiler:
             return self.list_cache[name]
         if self.lists is None or name not in self.lists:
             known = sorted(self.lists or ())
-            close = [k for k in known if _close(name, k)]
+            close = closest(name, known)
             if close:
-                hint = f"did you mean @{close[0]}?"
+                hint = f"did you mean @{close}?"
             elif known:
                 hint = "known lists: " + ", ".join(f"@{k}" for k in known[:12])
             else:
@@ -163,12 +164,6 @@ class _Compiler:
                 continue  # the loader reports bad terms with their line
         self.list_cache[name] = patterns
         return patterns
-
-
-def _close(a: str, b: str) -> bool:
-    import difflib
-
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
 def compile_query(

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from monitor.errors import QueryError
+from monitor.names import closest
 from monitor.rules.ast import JOINERS, FieldName
 
 FIELDS: tuple[FieldName, ...] = ("title", "summary", "body")
@@ -112,14 +113,8 @@ class Lexer:
             return [Tok("FIELD", name, start)]
         if colon and not rest and name.isalpha() and j < len(self.text) and self.text[j] in '("':
             hint = "a field is title:, summary: or body:"
-            close = [f for f in FIELDS if _similar(name.lower(), f)]
+            close = closest(name.lower(), FIELDS)
             if close:
-                hint = f"did you mean {close[0]}:?"
+                hint = f"did you mean {close}:?"
             raise self.error(f"unknown field {name}:", start, hint)
         return [Tok("WORD", word, start)]
-
-
-def _similar(a: str, b: str) -> bool:
-    import difflib
-
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6

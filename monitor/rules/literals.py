@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from monitor.rules.cjk import is_cjk
 from monitor.rules.termlist import TermOptions
-from monitor.rules.text import GAP, fold, is_cjk, key_of, tokenize, written_in_capitals
+from monitor.rules.text import GAP, fold, key_of, tokenize, written_in_capitals
 
 Span = tuple[int, int]  # character offsets in the folded text, end exclusive
 

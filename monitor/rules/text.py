@@ -19,16 +19,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Han (with extensions and compatibility ideographs), Hiragana, Katakana (with phonetic
-# extensions and the prolonged sound mark), Hangul syllables and jamo, iteration marks. The
-# kana punctuation and sound marks (・ ゠ ゛ ゜) are left out: they separate, like a comma.
-CJK_CLASS = (
-    "\u1100-\u11ff\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3040-\u3098\u309d-\u309f"
-    "\u30a1-\u30fa\u30fc-\u30ff"
-    "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af"
-    "\ud7b0-\ud7ff\uf900-\ufaff\U00020000-\U0003134f"
-)
-_CJK_RE = re.compile(f"[{CJK_CLASS}]")
+from monitor.rules.cjk import CJK_CLASS, has_cjk, is_cjk
+
 # The same tokens for text without CJK, found faster without the CJK ranges.
 _LATIN_TOKEN_RE = re.compile("(\x00|[^\\W_]+(?:'(?!s\\b)[^\\W_]+)*)(?:'s\\b)?")
 _ASCII_TOKEN_RE = re.compile(_LATIN_TOKEN_RE.pattern, re.ASCII)
@@ -53,14 +45,6 @@ def _unify_punct(text: str) -> str:
         if variant in text:
             text = text.replace(variant, plain)
     return text
-
-
-def is_cjk(char: str) -> bool:
-    return bool(_CJK_RE.match(char))
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK_RE.search(text))
 
 
 def normalize(text: str) -> str:
@@ -166,7 +150,7 @@ def token_regex(folded: str) -> re.Pattern[str]:
     """TOKEN_RE, or an equivalent faster one when the text has no CJK (or is ASCII)."""
     if folded.isascii():
         return _ASCII_TOKEN_RE
-    return TOKEN_RE if _CJK_RE.search(folded) else _LATIN_TOKEN_RE
+    return TOKEN_RE if has_cjk(folded) else _LATIN_TOKEN_RE
 
 
 # Every ASCII character that is not a letter or digit, as a space (apostrophes aside).
@@ -278,7 +262,7 @@ def spaced_words(folded: str) -> str | None:
     """``" " + folded + " "`` with every character outside a word token made a space, or
     None when the text has CJK (CJK characters are tokens with nothing between them)."""
     ascii_only = folded.isascii()
-    if not ascii_only and _CJK_RE.search(folded):
+    if not ascii_only and has_cjk(folded):
         return None
     if "'" in folded:
         folded = _settle_apostrophes(folded)
@@ -317,12 +301,12 @@ def _settle_apostrophes(folded: str) -> str:
 
 def token_char(ch: str) -> bool:
     """Part of some token: a letter, a digit, or a CJK character."""
-    return ch.isalnum() or (ch >= "\u1100" and _CJK_RE.match(ch) is not None)
+    return ch.isalnum() or (ch >= "\u1100" and is_cjk(ch))
 
 
 def latin_word_char(ch: str) -> bool:
     """Part of a word token: a letter or digit that is not CJK (CJK characters are tokens)."""
-    return ch.isalnum() and not (ch >= "\u1100" and _CJK_RE.match(ch) is not None)
+    return ch.isalnum() and not (ch >= "\u1100" and is_cjk(ch))
 
 
 def _re_boundary(text: str, i: int) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -14,12 +13,13 @@ from typing import Any
 import sqlite_utils
 
 from monitor.errors import MonitorError, StoreError
+from monitor.names import closest
 from monitor.store.db import to_db_time
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
+    close = closest(word, choices)
+    return f"did you mean {close!r}?" if close else None
 
 
 def _tables(db: sqlite_utils.Database) -> set[str]:

@@ -19,10 +19,9 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.digest.cluster import StoryKey
-from monitor.digest.message import Message
-from monitor.digest.select import Candidate, Claim
 from monitor.errors import StoreError
+from monitor.message import Message
+from monitor.model import Candidate, Claim, StoryKey
 from monitor.store.db import from_db_time, to_db_time
 from monitor.store.matches import hit_of
 

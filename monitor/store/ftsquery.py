@@ -37,6 +37,7 @@ from monitor.rules.ast import (
     Regex,
     Term,
 )
+from monitor.rules.cjk import has_cjk
 from monitor.rules.termlist import TermList, expand_terms
 
 
@@ -49,14 +50,9 @@ NOTHING: Final = _Nothing()
 Expr = str | _Nothing | None
 Lists = Mapping[str, TermList]
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3131-\u318e\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"\w+")
 _POSSESSIVE = re.compile(r"['\u2019]s$", re.IGNORECASE)
 TRIGRAM_MIN = 3  # the trigram tokenizer matches nothing for shorter strings
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None
 
 
 def quote(text: str) -> str:

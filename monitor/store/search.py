@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 
 import sqlite_utils
 
-from monitor.feedweight import feed_weight
+from monitor.model import feed_weight
 from monitor.rules.ast import Node
 from monitor.store.candidates import (
     Confirmer,

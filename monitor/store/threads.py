@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import sqlite_utils
 
-from monitor.digest.message import Message
+from monitor.message import Message
 
 WAIT = "wait"  # the parent is not sent yet: keep the reply pending
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from monitor.digest.spikes import BASELINE_DAYS, MIN_HISTORY_DAYS, TopItem, Volume
+from monitor.model import BASELINE_DAYS, MIN_HISTORY_DAYS, TopItem, Volume
 from monitor.store.db import from_db_time, to_db_time
 
 DAY = timedelta(days=1)

@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.digest.mrkdwn import json_len
+
+def json_len(text: str) -> int:
+    """Characters ``text`` takes inside a JSON string, as Slack receives it."""
+    return len(json.dumps(text, ensure_ascii=False)) - 2
+
 
 # Slack's limits (https://docs.slack.dev/reference/block-kit/blocks)
 MAX_BLOCKS = 50
