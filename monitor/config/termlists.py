@@ -75,19 +75,9 @@ def str_list(
     return out
 
 
-def load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str, int]] | None:
+def _read_list_file(path: Path, problems: list[Problem]) -> LineDict | None:
+    """The list file's mapping, or None with the problem noted."""
     filename = str(path)
-    name = path.stem
-    if not NAME_RE.match(name):
-        problems.append(
-            Problem(
-                filename,
-                0,
-                f"list name {name!r} cannot be referenced as @{name}",
-                "use letters, digits, - and _ in the file name",
-            )
-        )
-        return None
     try:
         text = read_capped(path, MAX_LIST_FILE_BYTES, "a term list", problems)
         if text is None:
@@ -104,43 +94,54 @@ def load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str, 
             Problem(filename, 1, "a term list must be a mapping", "start with `terms:`")
         )
         return None
-    problems.extend(unknown_key_problems(data, LIST_KEYS, filename, "a term list"))
-    if "terms" not in data and "include" not in data:
-        problems.append(Problem(filename, data.line, "a term list needs `terms:`"))
-    terms: list[str] = []
-    include_lines: dict[str, int] = {}
-    for entry, ln in str_list(
-        data.get("include"), filename, data.line_of("include"), "include", problems
-    ):
-        include_lines.setdefault(entry.lstrip("@"), ln)
-    raw_terms = data.get("terms")
-    options: dict[str, TermOptions] = {}
-    plain: list[Any] = []
-    if isinstance(raw_terms, LineList):  # entries written as mappings: {term: …, not_in: …}
-        kept = LineList()
-        kept.line, kept.item_lines = raw_terms.line, []
-        for i, item in enumerate(raw_terms):
-            if isinstance(item, LineDict):
-                found = _term_entry(item, filename, raw_terms.line_of(i), problems)
-                if found is None:
-                    continue
-                item, opts = found
-                options.setdefault(item, opts)
-            kept.append(item)
-            kept.item_lines.append(raw_terms.line_of(i))
-        raw_terms = kept
-    plain = raw_terms if raw_terms is not None else []
-    entries = str_list(plain or None, filename, data.line_of("terms"), "terms", problems)
-    if len(entries) > MAX_LIST_TERMS:
+    return data
+
+
+def _mapped_entries(
+    raw_terms: Any, filename: str, options: dict[str, TermOptions], problems: list[Problem]
+) -> Any:
+    """``terms:`` with entries written as mappings ({term: …, not_in: …}) turned into their
+    term, each one's options kept in ``options``."""
+    if not isinstance(raw_terms, LineList):
+        return raw_terms
+    kept = LineList()
+    kept.line, kept.item_lines = raw_terms.line, []
+    for i, item in enumerate(raw_terms):
+        if isinstance(item, LineDict):
+            found = _term_entry(item, filename, raw_terms.line_of(i), problems)
+            if found is None:
+                continue
+            item, opts = found
+            options.setdefault(item, opts)
+        kept.append(item)
+        kept.item_lines.append(raw_terms.line_of(i))
+    return kept
+
+
+def _label(data: LineDict, filename: str, problems: list[Problem]) -> str:
+    label = data.get("label") or ""
+    if not isinstance(label, str) or len(label) > 60:
         problems.append(
             Problem(
                 filename,
-                entries[MAX_LIST_TERMS][1],
-                f"more than {MAX_LIST_TERMS:,} terms in one list (the limit)",
-                "split it into several lists and join them with include:",
+                data.line_of("label"),
+                "label must be a short text (60 characters at most)",
+                "e.g. label: Japan",
             )
         )
-        return None
+        return ""
+    return label.strip()
+
+
+def _checked_terms(
+    entries: list[tuple[str, int]],
+    options: dict[str, TermOptions],
+    include_lines: dict[str, int],
+    filename: str,
+    problems: list[Problem],
+) -> list[str]:
+    """The terms that compile; an ``@name`` entry goes to ``include_lines`` instead."""
+    terms: list[str] = []
     for entry, ln in entries:
         if len(entry) > MAX_TERM_CHARS:
             problems.append(
@@ -161,18 +162,50 @@ def load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str, 
             problems.append(Problem(filename, ln, f"term {entry!r}: {exc}"))
             continue
         terms.append(entry)
-    description = data.get("description") or ""
-    label = data.get("label") or ""
-    if not isinstance(label, str) or len(label) > 60:
+    return terms
+
+
+def load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str, int]] | None:
+    filename = str(path)
+    name = path.stem
+    if not NAME_RE.match(name):
         problems.append(
             Problem(
                 filename,
-                data.line_of("label"),
-                "label must be a short text (60 characters at most)",
-                "e.g. label: Japan",
+                0,
+                f"list name {name!r} cannot be referenced as @{name}",
+                "use letters, digits, - and _ in the file name",
             )
         )
-        label = ""
+        return None
+    data = _read_list_file(path, problems)
+    if data is None:
+        return None
+    problems.extend(unknown_key_problems(data, LIST_KEYS, filename, "a term list"))
+    if "terms" not in data and "include" not in data:
+        problems.append(Problem(filename, data.line, "a term list needs `terms:`"))
+    include_lines: dict[str, int] = {}
+    for entry, ln in str_list(
+        data.get("include"), filename, data.line_of("include"), "include", problems
+    ):
+        include_lines.setdefault(entry.lstrip("@"), ln)
+    options: dict[str, TermOptions] = {}
+    raw_terms = _mapped_entries(data.get("terms"), filename, options, problems)
+    plain = raw_terms if raw_terms is not None else []
+    entries = str_list(plain or None, filename, data.line_of("terms"), "terms", problems)
+    if len(entries) > MAX_LIST_TERMS:
+        problems.append(
+            Problem(
+                filename,
+                entries[MAX_LIST_TERMS][1],
+                f"more than {MAX_LIST_TERMS:,} terms in one list (the limit)",
+                "split it into several lists and join them with include:",
+            )
+        )
+        return None
+    terms = _checked_terms(entries, options, include_lines, filename, problems)
+    description = data.get("description") or ""
+    label = _label(data, filename, problems)
     kept_options = tuple((t, o) for t, o in options.items() if t in terms)
     return (
         TermList(
@@ -182,7 +215,7 @@ def load_list(path: Path, problems: list[Problem]) -> tuple[TermList, dict[str, 
             str(description).strip(),
             filename,
             kept_options,
-            label.strip(),
+            label,
         ),
         include_lines,
     )
@@ -256,7 +289,7 @@ def include_problems(
             if inc not in lists:
                 continue
             if inc in trail:
-                cycle = trail[trail.index(inc) :] + [inc]
+                cycle = [*trail[trail.index(inc) :], inc]
                 members = frozenset(cycle)
                 if members not in reported:
                     reported.add(members)
@@ -270,7 +303,7 @@ def include_problems(
                         )
                     )
                 continue
-            walk(inc, trail + [inc])
+            walk(inc, [*trail, inc])
 
     for name in sorted(lists):
         walk(name, [name])
