@@ -206,3 +206,49 @@ def test_reader_errors_survive_pickling() -> None:
     )
     parse = pickle.loads(pickle.dumps(ParseError("empty", "the body is empty")))
     assert (parse.kind, parse.message) == ("empty", "the body is empty")
+
+
+# --- size: modules a newcomer can read, functions that fit on a screen ----------------------
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60  # the body, docstring left out: a command's help is its docstring
+# Linear orchestrators, allowed to be long because they read top to bottom:
+LINEAR = {"monitor/store/migrations.py:_core"}  # the first schema, one statement after another
+
+
+def function_lengths(source: str) -> list[tuple[str, int]]:
+    """(name, lines of its body without the docstring) of every function in ``source``."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            first = body[0]
+            is_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            start = body[1] if is_doc and len(body) > 1 else first
+            out.append((node.name, (node.end_lineno or start.lineno) - start.lineno + 1))
+    return out
+
+
+def test_no_module_over_400_lines() -> None:
+    found = [
+        f"{p.relative_to(ROOT).as_posix()}: {n} lines"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
+    assert not found, "split by concern:\n" + "\n".join(found)
+
+
+def test_no_function_over_60_lines_but_linear_orchestrators() -> None:
+    found = []
+    for p in sorted(PACKAGE.rglob("*.py")):
+        rel = p.relative_to(ROOT).as_posix()
+        for name, lines in function_lengths(p.read_text(encoding="utf-8")):
+            if lines > MAX_FUNCTION_LINES and f"{rel}:{name}" not in LINEAR:
+                found.append(f"{rel}:{name}: {lines} lines")
+    assert not found, "split into named steps:\n" + "\n".join(found)
+
+
+def test_function_lengths_leave_the_docstring_out() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(3))
+    source = f'def f():\n    """Doc.\n\n    More.\n    """\n{body}\nasync def g():\n{body}'
+    assert function_lengths(source) == [("f", 3), ("g", 3)]

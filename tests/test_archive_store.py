@@ -147,8 +147,10 @@ def test_search_finds_exactly_what_the_matcher_finds(db: sqlite_utils.Database, 
 def test_queries_used_above_are_not_trivial() -> None:
     assert all(brute_force(q) for q in ("日本", "米国", "미국", "copper", "Trump", '"White House"'))
     # BEFORE keeps the order: found one way round, not the other.
-    assert brute_force("Trump BEFORE/6 Russia") and not brute_force("Russia BEFORE/6 Trump")
-    assert brute_force("カナダ BEFORE/6 関税") and not brute_force("関税 BEFORE/6 カナダ")
+    assert brute_force("Trump BEFORE/6 Russia")
+    assert not brute_force("Russia BEFORE/6 Trump")
+    assert brute_force("カナダ BEFORE/6 関税")
+    assert not brute_force("関税 BEFORE/6 カナダ")
     # COMPOUND needs the hyphen: found as "US-Canada", not where both are merely named.
     assert brute_force("COMPOUND (US, Canada)")
     assert brute_force("COMPOUND (US, Canada)") < brute_force("US AND Canada")
@@ -278,10 +280,12 @@ def test_show_lists_deliveries(tmp_path: Path) -> None:
 
 def test_stats(db: sqlite_utils.Database, tmp_path: Path) -> None:
     s = archive.stats(db, tmp_path / "missing.db", days=3)
-    assert s.items == len(ITEMS) and s.matches == len(MATCHES)
+    assert s.items == len(ITEMS)
+    assert s.matches == len(MATCHES)
     assert sum(f["items"] for f in s.per_feed) == len(ITEMS)
     assert [r["rule"] for r in s.per_rule] == ["copper", "us-defense"]
-    assert s.per_day and all(d["day"] >= "2026-08-20" for d in s.per_day)
+    assert s.per_day
+    assert all(d["day"] >= "2026-08-20" for d in s.per_day)
     assert s.size_bytes == 0
 
 
@@ -307,7 +311,8 @@ def test_prune_keeps_matched_and_delivered(tmp_path: Path) -> None:
     assert left == {item_id(63)}
     assert db.execute("SELECT count(*) FROM matches").fetchone()[0] == 2  # 63's and item 0's
     # the indexes follow the deletes: nothing pruned is still found
-    assert run(db, "copper OR 미국") and all(
+    assert run(db, "copper OR 미국")
+    assert all(
         f.published >= "2026-08-22" or f.id == item_id(63)
         for f in run(db, "copper OR 미국 OR Trump")
     )

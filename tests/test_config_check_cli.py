@@ -190,7 +190,8 @@ def test_collect_checks_returns_a_report_instead_of_raising(in_tmp: Path) -> Non
     assert [(p.file, p.line, p.message) for p in report.problems] == [
         ("rules/watch.yaml", 5, "rule 'watch' names unknown feed 'japan-time'"),
     ]
-    assert report.feeds is not None and report.book is not None
+    assert report.feeds is not None
+    assert report.book is not None
     assert report.summaries[1:] == [
         "rules: 1 rule, 0 lists",
         "monitor.yaml: 1 digest, alerts on (file not found: defaults used)",

@@ -175,5 +175,5 @@ def test_items_readers_marked_relevant_count_however_old_and_since_bounds_the_re
     assert suggested() == {"recent": "old"}  # --since 30d by default
     assert suggested("--since", "60d") == {"recent": "old", "older": "old"}
     assert suggested("--since", "7d") == {}
-    code, out, err = _run(env, "japan-korea", "--since", "7d")
+    _code, _out, err = _run(env, "japan-korea", "--since", "7d")
     assert "No unmatched item of the last 0" in err

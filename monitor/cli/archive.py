@@ -17,6 +17,7 @@ from monitor.cli.common import AppContext, app, open_archive
 from monitor.cli.options import TimeSpec
 from monitor.cli.searchhints import check_country, describe_total, lowercase_operator_hint
 from monitor.errors import MonitorError
+from monitor.model import FEED_KINDS
 from monitor.rules.ast import Node
 from monitor.rules.explain import window
 from monitor.store import export as store_export
@@ -25,8 +26,6 @@ from monitor.store.candidates import Confirmer, Filters
 from monitor.store.ftsquery import Lists
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-KINDS = ("news", "government", "search")
 
 
 def filter_options(f: F) -> F:
@@ -46,7 +45,7 @@ def filter_options(f: F) -> F:
             "--kind",
             "kinds",
             multiple=True,
-            type=click.Choice(KINDS),
+            type=click.Choice(FEED_KINDS),
             help="Feed kind (repeatable).",
         ),
         click.option(
@@ -93,7 +92,7 @@ def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> Filters:
     show_default=True,
 )
 @click.pass_context
-def search(ctx: click.Context, query: str, limit: int, sort: str, fmt: str, **opts: Any) -> None:
+def search(ctx: click.Context, /, query: str, limit: int, sort: str, fmt: str, **opts: Any) -> None:
     """Search the archive with the rule language (docs/rules.md).
 
     The same query as a rule finds the same items: the full-text index proposes
@@ -210,6 +209,7 @@ def _highlighted(text: str, spans: Sequence[store_search.Span], text_cls: Any, s
 @click.pass_context
 def export(
     ctx: click.Context,
+    /,
     query: str | None,
     fmt: str,
     output: Path | None,
@@ -294,7 +294,7 @@ def _write_rows(
             out.write(dumps(record, ensure_ascii=False) + "\n")
         return count
     out.write("[")
-    for count, record in enumerate(store_export.export_dicts(rows, fields), 1):  # noqa: B007
+    for count, record in enumerate(store_export.export_dicts(rows, fields), 1):
         out.write(("\n" if count == 1 else ",\n") + dumps(record, ensure_ascii=False))
     out.write("\n]\n" if count else "]\n")
     return count

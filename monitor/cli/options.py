@@ -12,7 +12,7 @@ from monitor.durations import parse_duration
 from monitor.store.db import utcnow
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[timedelta]):
     """``24h``, ``7d``, ``2w``: a length of time (monitor.durations' syntax).
 
     ``name`` is the metavar shown in help; with ``example`` an invalid value is reported as
@@ -32,7 +32,7 @@ class Duration(click.ParamType):
             self.fail(f"{value!r} is not {self.example}" if self.example else str(exc), param, ctx)
 
 
-class TimeSpec(click.ParamType):
+class TimeSpec(click.ParamType[datetime]):
     """``30d``, ``12h``, ``2w``, ``90m`` (before now) or a date/time (``2026-06-01``, UTC)."""
 
     name = "when"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from monitor.config.feedvalues import (
     CHECKS,
-    Invalid,
+    BadValueError,
     describe,
 )
 from monitor.config.yamlsrc import (
@@ -105,7 +105,7 @@ class _Collector(ProblemCollector):
                 continue
             try:
                 out[key] = CHECKS[key](mapping[key])
-            except Invalid as bad:
+            except BadValueError as bad:
                 self.add(mapping.line_of(key), f"{where}: {bad.message}", bad.hint)
         return out
 

@@ -1,4 +1,4 @@
-"""feeds.yaml's values, one check per key: each returns the value or raises Invalid with a hint.
+"""feeds.yaml's values, one check per key: each returns the value or raises BadValueError with a hint.
 
 monitor/config/feeds.py reads the file and applies these to every entry and to ``defaults:``.
 """
@@ -49,7 +49,7 @@ _SIZE = re.compile(r"^(\d+)\s*(b|kb|mb)?$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1_000, "mb": 1_000_000}
 
 
-class Invalid(Exception):
+class BadValueError(Exception):
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -72,7 +72,7 @@ def describe(value: Any) -> str:
 
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"{key} must be non-empty text, not {describe(value)}")
+        raise BadValueError(f"{key} must be non-empty text, not {describe(value)}")
     return value.strip()
 
 
@@ -80,7 +80,7 @@ def _check_id(value: Any) -> str:
     text = _text("id", value)
     if not _ID.match(text):
         slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-        raise Invalid(
+        raise BadValueError(
             f"id {text!r} is not a lower-case slug",
             f"use letters, digits and single dashes, e.g. {slug or 'my-feed'!r}",
         )
@@ -94,24 +94,24 @@ def _check_name(value: Any) -> str:
 def _check_url(value: Any) -> str:
     url = _text("url", value)
     if any(c.isspace() for c in url):
-        raise Invalid("url contains a space", "encode spaces as + or %20 in the query string")
+        raise BadValueError("url contains a space", "encode spaces as + or %20 in the query string")
     if not url.isascii():
-        raise Invalid(
+        raise BadValueError(
             "url contains non-ASCII characters",
             "percent-encode them as UTF-8, e.g. 日本 → %E6%97%A5%E6%9C%AC",
         )
     try:
         parts = urlsplit(url)
     except ValueError as exc:
-        raise Invalid(f"url {url!r} is malformed: {exc}") from None
+        raise BadValueError(f"url {url!r} is malformed: {exc}") from None
     if not parts.scheme:
-        raise Invalid(f"url {url!r} is not absolute", "start it with https://")
+        raise BadValueError(f"url {url!r} is not absolute", "start it with https://")
     if parts.scheme not in ("http", "https"):
-        raise Invalid(
+        raise BadValueError(
             f"url scheme {parts.scheme!r} is not allowed", "use an http:// or https:// URL"
         )
     if not parts.hostname:
-        raise Invalid(f"url {url!r} has no host name", "write it as https://host/path")
+        raise BadValueError(f"url {url!r} has no host name", "write it as https://host/path")
     return url
 
 
@@ -122,27 +122,27 @@ def _check_kind(value: Any) -> FeedKind:
         hint = did_you_mean(text, FEED_KINDS) or (
             f"did you mean {prefixed[0]!r}?" if prefixed else f"use one of: {', '.join(FEED_KINDS)}"
         )
-        raise Invalid(f"unknown kind {text!r}", hint)
-    return cast(FeedKind, text)
+        raise BadValueError(f"unknown kind {text!r}", hint)
+    return text
 
 
 def _check_country(value: Any) -> str:
     if value is None or value == "":
         return ""  # international outlet: no single country
     if not isinstance(value, str):
-        raise Invalid(f"country must be a two-letter code, not {describe(value)}")
+        raise BadValueError(f"country must be a two-letter code, not {describe(value)}")
     text = value.strip()
     if text in COUNTRIES:
         return text
     upper = text.upper()
     if upper in COUNTRIES:
-        raise Invalid(f"country {text!r} must be upper case", f"write {upper!r}")
+        raise BadValueError(f"country {text!r} must be upper case", f"write {upper!r}")
     if upper in COUNTRY_ALIASES:
-        raise Invalid(
+        raise BadValueError(
             f"{text!r} is not an ISO 3166-1 country code",
             f"did you mean {COUNTRY_ALIASES[upper]!r}?",
         )
-    raise Invalid(
+    raise BadValueError(
         f"unknown country code {text!r}",
         'use an ISO 3166-1 alpha-2 code such as JP, KR, US, AU, or "" for international',
     )
@@ -154,15 +154,15 @@ def _check_lang(value: Any) -> str:
         return text
     primary = text.split("-")[0].split("_")[0].lower()
     if _LANG.match(primary):
-        raise Invalid(f"lang {text!r} must be a primary language tag", f"write {primary!r}")
-    raise Invalid(
+        raise BadValueError(f"lang {text!r} must be a primary language tag", f"write {primary!r}")
+    raise BadValueError(
         f"lang {text!r} is not a language code", "use a lower-case code such as en, ja or ko"
     )
 
 
-def _duration_problem(key: str, value: str, exc: ValueError) -> Invalid:
+def _duration_problem(key: str, value: str, exc: ValueError) -> BadValueError:
     what, _, how = str(exc).partition(": ")
-    return Invalid(f"{key} {what}", how or None)
+    return BadValueError(f"{key} {what}", how or None)
 
 
 def _check_interval(value: Any) -> int:
@@ -170,35 +170,35 @@ def _check_interval(value: Any) -> int:
         hint = "write a duration such as '15m' or '1h'"
         if isinstance(value, int):
             hint = f"write a duration with a unit, e.g. '{value}m' or '{value}s'"
-        raise Invalid(f"interval must be a duration, not {describe(value)}", hint)
+        raise BadValueError(f"interval must be a duration, not {describe(value)}", hint)
     try:
         seconds = parse_interval(value)
     except ValueError as exc:
         raise _duration_problem("interval", value, exc) from None
     if seconds < MIN_INTERVAL:
-        raise Invalid(
+        raise BadValueError(
             f"interval {value!r} is too short", "the minimum is 1m; faster polling gets blocked"
         )
     if seconds > MAX_INTERVAL:
-        raise Invalid(f"interval {value!r} is too long", "the maximum is 1d")
+        raise BadValueError(f"interval {value!r} is too long", "the maximum is 1d")
     return seconds
 
 
 def _check_enabled(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise Invalid(f"enabled must be true or false, not {describe(value)}")
+        raise BadValueError(f"enabled must be true or false, not {describe(value)}")
     return value
 
 
 def _check_tags(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise Invalid("tags must be a list", f"write tags: [{value}]")
+        raise BadValueError("tags must be a list", f"write tags: [{value}]")
     if not isinstance(value, list):
-        raise Invalid(f"tags must be a list, not {describe(value)}", "write tags: [a, b]")
+        raise BadValueError(f"tags must be a list, not {describe(value)}", "write tags: [a, b]")
     tags = []
     for tag in value:
         if not isinstance(tag, str) or not _TAG.match(tag):
-            raise Invalid(
+            raise BadValueError(
                 f"tag {tag!r} is not a lower-case word",
                 "use lower-case letters, digits, - and _, e.g. minerals",
             )
@@ -215,11 +215,11 @@ def _check_timeout(value: Any) -> float:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
     else:
-        raise Invalid(
+        raise BadValueError(
             f"timeout must be seconds or a duration, not {describe(value)}", "e.g. 20 or '30s'"
         )
     if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
-        raise Invalid(f"timeout {value!r} is out of range", "allowed: 1s to 5m")
+        raise BadValueError(f"timeout {value!r} is out of range", "allowed: 1s to 5m")
     return float(seconds)
 
 
@@ -229,24 +229,24 @@ def _check_max_bytes(value: Any) -> int:
     elif isinstance(value, str) and (found := _SIZE.match(value.strip())):
         size = int(found.group(1)) * _SIZE_UNITS[(found.group(2) or "b").lower()]
     else:
-        raise Invalid(
+        raise BadValueError(
             f"max_bytes must be a size, not {describe(value)}", "e.g. 10MB, 500KB or 2000000"
         )
     if not MIN_BYTES <= size <= MAX_BYTES:
-        raise Invalid(f"max_bytes {value!r} is out of range", "allowed: 1KB to 200MB")
+        raise BadValueError(f"max_bytes {value!r} is out of range", "allowed: 1KB to 200MB")
     return size
 
 
 def _check_full_text(value: Any) -> FullText:
     if isinstance(value, bool):  # YAML reads a bare yes/no/on/off as true/false
-        raise Invalid(
+        raise BadValueError(
             f"full_text must be auto, always or never, not {describe(value)}",
             "write full_text: always (or never); auto fetches when summaries are short",
         )
     text = _text("full_text", value).lower()
     if text not in FULL_TEXT:
         hint = did_you_mean(text, FULL_TEXT) or "use one of: auto, always, never"
-        raise Invalid(f"unknown full_text {value!r}", hint)
+        raise BadValueError(f"unknown full_text {value!r}", hint)
     return cast(FullText, text)
 
 
@@ -255,9 +255,9 @@ MIN_WEIGHT, MAX_WEIGHT = 0.1, 5.0
 
 def _check_weight(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Invalid(f"weight must be a number, not {describe(value)}", "e.g. 1.2 or 0.8")
+        raise BadValueError(f"weight must be a number, not {describe(value)}", "e.g. 1.2 or 0.8")
     if not MIN_WEIGHT <= value <= MAX_WEIGHT:
-        raise Invalid(
+        raise BadValueError(
             f"weight {value!r} is out of range",
             f"allowed: {MIN_WEIGHT} to {MAX_WEIGHT:g}; 1 is an ordinary news feed",
         )

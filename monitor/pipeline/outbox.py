@@ -26,7 +26,6 @@ from monitor.digest.render import (
     render_set_aside,
 )
 from monitor.digest.select import (
-    Candidate,
     Entry,
     alert_rules,
     eligible,
@@ -39,7 +38,7 @@ from monitor.embed.feedback import with_feedback
 from monitor.embed.vectors import ensure
 from monitor.errors import DeliveryError
 from monitor.message import Message
-from monitor.model import Rule, StoryKey
+from monitor.model import Candidate, Rule, StoryKey
 from monitor.store import backlog, threads
 from monitor.store import deliveries as ledger
 from monitor.store.db import utcnow

@@ -76,7 +76,7 @@ def _matcher(plan: MatchPlan) -> Any:
                 from monitor.config.rules import load_rules  # only matching workers pay for it
 
                 matcher = load_rules(rules_dir).matcher
-            except Exception:  # a broken set: the writer matches with the set in force
+            except Exception:  # noqa: BLE001 - a broken set: the writer matches with the set in force
                 matcher = None
             if rule_files(rules_dir) != plan.files:
                 matcher = None  # changed while loading: not the pipeline's set
@@ -94,7 +94,7 @@ def _match(source: FeedSource, items: list[Item], plan: MatchPlan) -> dict[str, 
             continue  # stored unchanged: the writer will not match it
         try:
             found[item.id] = tuple(matcher.match(item, source))
-        except Exception:  # left to the writer, which logs it
+        except Exception:  # noqa: BLE001 - left to the writer, which logs it
             continue
     return found
 
@@ -114,11 +114,11 @@ def parse_body(
         items = normalize_entries(source, parsed, now=now)
     except ParseError as exc:
         return Parsed(error_kind=exc.kind, error=exc.message)
-    except Exception as exc:  # a parser bug must not take the cycle down
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not take the cycle down
         return Parsed(error_kind=ParseKind.INTERNAL, error=f"could not read the feed: {exc}")
     try:
         matches = _match(source, items, plan) if plan is not None else None
-    except Exception:  # e.g. a rule file removed mid-scan: the writer matches instead
+    except Exception:  # noqa: BLE001 - e.g. a rule file removed mid-scan: the writer matches instead
         matches = None
     return Parsed(
         items=tuple(items),
@@ -155,7 +155,7 @@ def read_article(
 
     try:
         article = extract_article(body, headers, url)
-    except Exception as exc:  # a page that breaks the extractor is a page without text
+    except Exception as exc:  # noqa: BLE001 - a page that breaks the extractor is a page without text
         return ArticleRead("empty", note=f"the page could not be read ({type(exc).__name__})")
     if article.status != "ok" or plan is None:
         return ArticleRead(article.status, article.text, article.note)
@@ -164,6 +164,6 @@ def read_article(
         matcher = _matcher(plan)
         if matcher is not None:
             matches = tuple(matcher.match(replace(item, body=article.text), source))
-    except Exception:  # left to the writer, which logs it
+    except Exception:  # noqa: BLE001 - left to the writer, which logs it
         matches = None
     return ArticleRead("ok", article.text, article.note, matches)

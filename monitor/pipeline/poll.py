@@ -259,7 +259,7 @@ class Poller:
             message = f"unexpected error: {str(exc) or type(exc).__name__}"[:300]
             try:  # recorded like any failure: last error, back-off, ops alert
                 return await self._failed(feed, ParseKind.INTERNAL, message)
-            except Exception:  # noqa: BLE001 - the archive itself is failing: say so only
+            except Exception:
                 log.exception("feed %s: the failure could not be recorded", feed.id)
                 return FeedOutcome(feed.id, "failed", error=message, error_kind=ParseKind.INTERNAL)
         finally:

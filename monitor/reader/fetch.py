@@ -220,7 +220,7 @@ def _shard_of(host: str, shards: int) -> int:
 
 
 def _next_url(response: httpx.Response, current: str) -> str:
-    location = response.headers.get("location")
+    location: str | None = response.headers.get("location")
     if not location:
         raise FetchError(
             FetchKind.PROTOCOL, f"HTTP {response.status_code} redirect without a Location header"

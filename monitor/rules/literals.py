@@ -28,12 +28,12 @@ class Pattern:
     exact: tuple[str | None, ...]  # None: any case
     prefix: bool
     needs_case: bool  # some token must keep the case it is written in
-    not_in: tuple[Exception_, ...] = ()  # longer words it is not read inside
+    not_in: tuple[NotInside, ...] = ()  # longer words it is not read inside
     needs_check: bool = False  # needs_case, or not_in: each occurrence is looked at
 
 
 @dataclass(frozen=True, slots=True)
-class Exception_:
+class NotInside:
     """A word a term is not read inside: where the folded text has ``word`` starting
     ``offset`` characters from the term's start (negative: before it), the occurrence
     belongs to that word. ``number``: a number right before the word (``#日`` is a date)."""
@@ -43,7 +43,7 @@ class Exception_:
     number: bool
 
 
-def exceptions_of(term: str, not_in: Sequence[str]) -> tuple[Exception_, ...]:
+def exceptions_of(term: str, not_in: Sequence[str]) -> tuple[NotInside, ...]:
     """Each ``not_in`` word at every place it can share characters with the term: 訪韓日程
     around 韓日, 毎日 ending on the 日 of 日米, 북한 ending on the 한 of 한일. ValueError (with a
     sentence) for a word that shares none, or is the term itself."""
@@ -60,7 +60,7 @@ def exceptions_of(term: str, not_in: Sequence[str]) -> tuple[Exception_, ...]:
             inside = k >= 0 and k + len(folded) <= len(body)
             if inside and not number:
                 continue  # a part of the term itself would cancel every occurrence
-            places.append(Exception_(folded, k, number))
+            places.append(NotInside(folded, k, number))
         if not places:
             raise ValueError(
                 f"not_in: {word!r} shares no characters with {term!r} at its start or end; "
@@ -70,7 +70,7 @@ def exceptions_of(term: str, not_in: Sequence[str]) -> tuple[Exception_, ...]:
     return tuple(out)
 
 
-def excepted(folded: str, span: Span, not_in: Sequence[Exception_]) -> bool:
+def excepted(folded: str, span: Span, not_in: Sequence[NotInside]) -> bool:
     """Whether the occurrence at ``span`` of the folded text shares characters with one of
     the words its term is not read in."""
     a = span[0]

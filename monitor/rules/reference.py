@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import permutations, product
+from itertools import pairwise, permutations, product
 from typing import assert_never
 
 from monitor.errors import QueryError
@@ -116,8 +116,7 @@ class Reference:
         for order in permutations(range(len(spans))):
             for picked in product(*(spans[i] for i in order)):
                 if all(
-                    linked(node.joiner, text, x[1], y[0])
-                    for x, y in zip(picked, picked[1:], strict=False)
+                    linked(node.joiner, text, x[1], y[0]) for x, y in pairwise(picked)
                 ) and chain_open(node.joiner, text, picked[0], picked[-1]):
                     return True
         return False

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from monitor.model import Field
-from monitor.rules.literals import Exception_, excepted, exceptions_of
+from monitor.rules.literals import NotInside, excepted, exceptions_of
 from monitor.rules.termlist import TermOptions
 from monitor.rules.text import (
     _GAP_RE,
@@ -63,7 +63,7 @@ class Literal:
     tokens: tuple[str, ...]
     exact: tuple[str | None, ...]
     prefix: bool
-    not_in: tuple[Exception_, ...] = ()  # longer words it is not read inside
+    not_in: tuple[NotInside, ...] = ()  # longer words it is not read inside
 
 
 def literal(

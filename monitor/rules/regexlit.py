@@ -26,7 +26,7 @@ def necessary_literals(pattern: str) -> frozenset[str] | None:
         return None
     try:  # re's own parser (private): if it ever changes shape, the regex just always runs
         found = _necessary(list(_parse(pattern, re.IGNORECASE)))
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a private parser: any surprise means "no literals"
         return None
     return frozenset(t.casefold() for t in found) if found else None
 

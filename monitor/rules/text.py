@@ -167,7 +167,7 @@ class Analyzed:
     evaluation needs them (a hit to report, a regex): most items match no rule.
     """
 
-    __slots__ = ("text", "folded", "spaced", "_aligned", "_spans")
+    __slots__ = ("_aligned", "_spans", "folded", "spaced", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text

@@ -164,7 +164,7 @@ class Runner:
         finally:
             self.connected.clear()
             self._hang_up()
-            self.handler.close()
+            self.handler.close()  # type: ignore[no-untyped-call]  # untyped in slack_bolt
 
     def _hang_up(self) -> None:
         # The reader holds the socket's lock while it waits in recv (up to 3 s); shutting the

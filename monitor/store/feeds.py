@@ -207,7 +207,7 @@ def backoff(failures: int, interval: int) -> timedelta:
     hours (or the feed's own interval when that is longer).
     """
     base = timedelta(seconds=max(interval, 60))
-    delay = base * (2 ** min(max(failures - 1, 0), 20))
+    delay = base * (1 << min(max(failures - 1, 0), 20))
     return max(min(delay, MAX_BACKOFF), timedelta(seconds=interval))
 
 

@@ -127,7 +127,7 @@ def search(
         return [_with_rules(f, rules.get(f.id, ())) for f in found]
     rows = _dicts(candidate_rows(db, p, filters))
     found = []
-    if sort == "relevance" and p.mode != "index":
+    if sort == "relevance":
         # Among the newest SCAN_RANK_CAP matches (confirming every item of a large archive
         # would take seconds), newest on ties.
         newest = itertools.islice(_confirmed(rows, confirm), SCAN_RANK_CAP)

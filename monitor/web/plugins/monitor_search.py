@@ -60,7 +60,7 @@ def _search(path: str, query: str) -> str:
     return json.dumps([f.id for f in found])
 
 
-@hookimpl
+@hookimpl  # type: ignore[untyped-decorator]  # datasette's pluggy marker has no types
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     db = datasette.databases.get(database)
     path = getattr(db, "path", None)
