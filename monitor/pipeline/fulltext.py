@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -218,6 +219,18 @@ def _store(
     return save_matches(db, found, now) if found else 0
 
 
+# One page at a time when extraction runs in threads (no parser processes): trafilatura
+# parses with one lxml HTMLParser kept at module level (trafilatura.utils.HTML_PARSER), and
+# lxml allows a parser one thread at a time; two at once crashed the interpreter once under
+# load. Each parser process reads one page at a time anyway.
+_INLINE = threading.Lock()
+
+
+def _read_inline(*args: Any) -> ArticleRead:
+    with _INLINE:
+        return read_article(*args)
+
+
 async def poll_bodies(poller: Poller, feed: FeedSource) -> BodyOutcome:
     """The Poller's hook, after a feed's poll: its pending pages, extracted in the parser
     processes (or a thread for tiny lists), matched there with the rule set in force."""
@@ -233,7 +246,7 @@ async def poll_bodies(poller: Poller, feed: FeedSource) -> BodyOutcome:
         plan = poller._match_plan(source)
         args = (source, item, body, headers, url, plan)
         if poller.workers <= 0:
-            read = await asyncio.to_thread(read_article, *args)
+            read = await asyncio.to_thread(_read_inline, *args)
         else:
             pool = poller._parse_pool()
             try:
