@@ -77,7 +77,8 @@ def _rank_key(c: Candidate) -> tuple[float, float, str]:
     return (-c.weighted, -c.published.timestamp(), c.item_id)
 
 
-def _entry_key(e: Entry) -> tuple[float, float, str]:
+def by_relevance(e: Entry) -> tuple[float, float, str]:
+    """The order of stories everywhere a digest lists them: most relevant, then newest."""
     return (-e.relevance, -e.lead.published.timestamp(), e.lead.item_id)
 
 
@@ -117,7 +118,7 @@ def stories(
         also = sorted({c.rule_id for c in members} - {lead.rule_id}, key=rule_order.__getitem__)
         claims = tuple(sorted({(c.item_id, c.rule_id) for c in members}))
         entries.append(Entry(lead.rule_id, lead, tuple(others.values()), tuple(also), claims))
-    entries.sort(key=_entry_key)
+    entries.sort(key=by_relevance)
     return entries
 
 

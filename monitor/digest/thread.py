@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 
 from monitor.digest.mrkdwn import escape, link, plain, shorten
 from monitor.digest.render import _pack, period_text, render_digest
-from monitor.digest.select import RuleSection, _entry_key
+from monitor.digest.select import RuleSection, by_relevance
 from monitor.message import MAX_HEADER_TEXT, Block, Context, Header, Message, Section
 from monitor.model import Rule
 
@@ -84,7 +84,7 @@ def parent(channel: str, sections: Sequence[RuleSection], name: str, period: str
         used += len(line) + 1
     # The order each reply shows (relevance, then recency), so the parent's first headline
     # is the strongest reply's lead, not the highest raw score of a weak outlet.
-    entries = sorted((e for s in sections for e in s.entries), key=_entry_key)[:TOP_STORIES]
+    entries = sorted((e for s in sections for e in s.entries), key=by_relevance)[:TOP_STORIES]
     # One section per headline: a link may take 1,000 characters, three would not fit one.
     top = [
         Section(
