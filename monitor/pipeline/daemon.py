@@ -139,16 +139,14 @@ def delivery_jobs(settings_path: Path, db_path: Path, rules: Rules | None) -> li
     return jobs
 
 
-def embed_job(db_path: Path, stopping: threading.Event | None = None) -> JobSpec:
+def embed_job(db_path: Path, stopping: threading.Event) -> JobSpec:
     """Embeds items without a vector (matched first), a bounded batch in a worker thread
     that gives up between batches once ``stopping`` is set: asyncio.run waits for its
     threads, so a pass still running would hold up the exit after SIGTERM."""
     from monitor.embed.vectors import backfill_archive
 
-    stop = stopping or threading.Event()
-
     async def run() -> int:
-        return await asyncio.to_thread(backfill_archive, db_path, stopping=stop.is_set)
+        return await asyncio.to_thread(backfill_archive, db_path, stopping=stopping.is_set)
 
     return JobSpec(id="embed:backfill", func=run, every=EMBED_EVERY)
 

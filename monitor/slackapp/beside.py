@@ -12,7 +12,7 @@ from monitor.slackapp.runner import Runner, config_from_env, start_in_thread
 from monitor.slackapp.workbench import Paths
 from monitor.store.lock import ArchiveLock
 
-log = logging.getLogger("monitor.cli.slack")  # the name its log lines always had
+log = logging.getLogger(__name__)
 
 
 @contextmanager
