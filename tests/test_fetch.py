@@ -339,3 +339,38 @@ def test_per_host_limits_count_each_port_as_its_own_host() -> None:
     assert _host_key("http://127.0.0.1:8080/a") == "127.0.0.1:8080"
     assert _host_key("http://127.0.0.1:8081/a") != _host_key("http://127.0.0.1:8080/a")
     assert _host_key("http://[bad") == ""
+
+
+def test_a_hosts_connection_serves_its_feeds_and_closes_when_none_waits(
+    feed_server: FeedServer,
+) -> None:
+    """One client per host: its feeds share a connection while any of them waits, and it
+    is closed (a later feed of that host connects afresh) once none does, even though the
+    cycle goes on with another host."""
+    feed_server.add_file("/a.xml", SMALL_FEED)
+    ports: list[int] = []
+    route = feed_server.routes["/a.xml"]
+    inner = route.handler
+
+    def recording(handler: Any, r: Any) -> None:  # the client's port names its connection
+        ports.append(handler.client_address[1])
+        inner(handler, r)
+
+    route.handler = recording
+    with FeedServer() as other:
+        other.add_scenario("/slow", "trickle", body=b"<rss/>", interval=0.05)
+
+        async def cycle() -> None:
+            async with Fetcher(per_host=1) as fetcher:
+                slow = asyncio.ensure_future(fetcher.fetch(source(other.url("/slow"))))
+                await asyncio.gather(
+                    *(fetcher.fetch(source(feed_server.url("/a.xml"))) for _ in range(5))
+                )
+                assert not slow.done()  # the cycle is still open for the other host
+                await fetcher.fetch(source(feed_server.url("/a.xml")))
+                await slow
+
+        run(cycle())
+    assert len(ports) == 6
+    assert len(set(ports[:5])) == 1  # five feeds, one connection
+    assert ports[5] != ports[0]  # nothing of the host waited: its connection was closed

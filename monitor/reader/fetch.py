@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib.util
-import math
 import ssl
 import sys
-import zlib
+from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
@@ -42,22 +41,35 @@ if importlib.util.find_spec("sniffio") is None:
 
 DEFAULT_USER_AGENT = f"jkus-monitor/{__version__} (+https://github.com/jkus-monitor; news monitor)"
 
-# One client's pool gets slower per request as it grows (httpx #3215): several small
-# clients, each owning the hosts hashed to it, beat one pool of 50 (libraries.md). Shards
-# of 25 rather than 10 let connections be reused across a host's feeds: 1,000 conditional
-# GETs to 100 hosts (bench/poll.py's server, 100 connections) took 3.0 s instead of 3.9 s,
-# with the same CPU (about 2.6 ms a request, all in httpx/httpcore).
-_SHARD_SIZE = 25
+# One client per publisher (host and port), closed once none of its feeds is waiting.
+# httpcore's pool looks at every connection it holds on each request (has_expired asks
+# anyio for the socket's state, a getpeername call each): a cost that grows with the pool.
+# Sharing clients between hosts (shards of 25 connections, before) spent about a fifth of
+# the event loop's time there; a host's own client holds at most `per_host` connections,
+# and its connections are still reused across that host's feeds.
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 
+@dataclass
+class _Host:
+    """One publisher's share of a cycle: its slot, its client, its feeds not yet done."""
+
+    slot: asyncio.Semaphore
+    waiting: int = 0
+    client: httpx.AsyncClient | None = None
+
+
 class Fetcher:
-    """Async context manager; one per poll cycle. Bounded overall, per shard and per host."""
+    """Async context manager; one per poll cycle. Bounded overall and per host.
+
+    Open sockets: at most ``max_connections`` in use, plus the idle connections (up to
+    ``per_host`` each) of hosts that still have a feed waiting for a free slot.
+    """
 
     def __init__(
         self,
         *,
-        max_connections: int = 100,  # 1,000 feeds on 100 hosts: 3.9 s at 100, 4.2 s at 50
+        max_connections: int = 200,  # 1,000 feeds on 100 hosts, 100 ms each: steady 1.6 s at 100, 1.25 at 200
         per_host: int = 4,
         user_agent: str = DEFAULT_USER_AGENT,
         max_redirects: int = 5,
@@ -70,12 +82,8 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        shards = math.ceil(self.max_connections / _SHARD_SIZE)
-        base, extra = divmod(self.max_connections, shards)
-        self._sizes = [base + (1 if i < extra else 0) for i in range(shards)]
-        self._clients: dict[int, httpx.AsyncClient] = {}
-        self._shard_slots = [asyncio.Semaphore(n) for n in self._sizes]
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._slots = asyncio.Semaphore(self.max_connections)
+        self._hosts: dict[str, _Host] = {}
         self._ssl: ssl.SSLContext | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -87,9 +95,10 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        hosts, self._hosts = list(self._hosts.values()), {}
+        for host in hosts:
+            if host.client is not None:
+                await host.client.aclose()
 
     async def fetch(
         self,
@@ -100,62 +109,67 @@ class Fetcher:
         body_hash: str | None = None,
     ) -> FetchResult:
         """GET the feed; waiting for a free slot does not count against source.timeout."""
-        host = _host_key(source.url)
-        shard = _shard_of(host, len(self._sizes))
-        async with self._host_slot(host), self._shard_slots[shard]:
-            progress = Progress()
-            try:
-                async with asyncio.timeout(source.timeout):
-                    return await self._get(shard, source, etag, last_modified, body_hash, progress)
-            except TimeoutError:
-                raise deadline_error(source.timeout, progress) from None
-            except httpx.HTTPError as exc:
-                raise classify(exc, self) from exc
-            except FetchError:
-                raise
-            except ODD_ERRORS as exc:
-                # What a hostile or broken server can still provoke below httpx's own error
-                # types (a port out of range reaching connect(), an odd header): a typed
-                # failure with a sentence, recorded on the feed like any other.
-                raise FetchError(FetchKind.PROTOCOL, odd_sentence(exc, progress)) from exc
+        key = _host_key(source.url)
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(asyncio.Semaphore(self.per_host))
+        host.waiting += 1
+        try:
+            async with host.slot, self._slots:
+                progress = Progress()
+                try:
+                    async with asyncio.timeout(source.timeout):
+                        client = self._client(host)
+                        return await self._get(
+                            client, source, etag, last_modified, body_hash, progress
+                        )
+                except TimeoutError:
+                    raise deadline_error(source.timeout, progress) from None
+                except httpx.HTTPError as exc:
+                    raise classify(exc, self) from exc
+                except FetchError:
+                    raise
+                except ODD_ERRORS as exc:
+                    # What a hostile or broken server can still provoke below httpx's own
+                    # error types (a port out of range reaching connect(), an odd header):
+                    # a typed failure with a sentence, recorded on the feed like any other.
+                    raise FetchError(FetchKind.PROTOCOL, odd_sentence(exc, progress)) from exc
+        finally:
+            host.waiting -= 1
+            if host.waiting == 0 and self._hosts.get(key) is host:
+                del self._hosts[key]
+                if host.client is not None:
+                    await host.client.aclose()
 
-    def _host_slot(self, host: str) -> asyncio.Semaphore:
-        slot = self._host_slots.get(host)
-        if slot is None:
-            slot = self._host_slots[host] = asyncio.Semaphore(self.per_host)
-        return slot
-
-    def _client(self, shard: int) -> httpx.AsyncClient:
-        client = self._clients.get(shard)
-        if client is None:
+    def _client(self, host: _Host) -> httpx.AsyncClient:
+        if host.client is None:
             if self._ssl is None:
-                self._ssl = httpx.create_ssl_context()  # loading CA certs once, not per shard
-            size = self._sizes[shard]
-            client = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                self._ssl = httpx.create_ssl_context()  # loading CA certs once, not per host
+            host.client = httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=self.per_host, max_keepalive_connections=self.per_host
+                ),
                 timeout=httpx.Timeout(
                     connect=self.connect_timeout,
                     read=self.read_timeout,
                     write=self.read_timeout,
-                    pool=None,  # the shard semaphore already bounds the wait
+                    pool=None,  # the host's slot already bounds the wait
                 ),
                 headers={"user-agent": self.user_agent, "accept-encoding": "gzip, deflate"},
                 follow_redirects=False,  # followed by hand: loop detection, scheme check
                 verify=self._ssl,
             )
-            self._clients[shard] = client
-        return client
+        return host.client
 
     async def _get(
         self,
-        shard: int,
+        client: httpx.AsyncClient,
         source: FeedSource,
         etag: str | None,
         last_modified: str | None,
         body_hash: str | None,
         progress: Progress,
     ) -> FetchResult:
-        client = self._client(shard)
         headers = {
             "accept": "application/rss+xml, application/atom+xml, application/feed+json,"
             " application/xml, */*"
@@ -201,7 +215,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _host_key(url: str) -> str:
-    """Whom a request goes to, for the per-host limit and the shard: the host name, with
+    """Whom a request goes to, for the per-host limit and client: the host name, with
     the port when it is not the scheme's default (two servers on one machine are two
     publishers)."""
     try:
@@ -212,11 +226,6 @@ def _host_key(url: str) -> str:
     if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
         return host
     return f"{host}:{port}"
-
-
-def _shard_of(host: str, shards: int) -> int:
-    # crc32, not hash(): stable across processes, so a host always lands in one pool.
-    return zlib.crc32(host.encode("utf-8")) % shards
 
 
 def _next_url(response: httpx.Response, current: str) -> str:
