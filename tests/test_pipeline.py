@@ -375,3 +375,44 @@ def test_a_worker_matches_with_the_compiled_set_it_was_started_with(tmp_path: Pa
         assert parse_body(feed, SMALL_FEED, {}, feed.url, now, other).matches == {}
     finally:
         parse_worker._rules = None  # this process is the test runner, not a worker
+
+
+def test_parsed_feeds_waiting_for_the_writer_are_bounded(
+    feed_server: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer is a cold cycle's slower end: fetched feeds wait for it unparsed, so at
+    most MAX_PARSED feeds' items are held in memory at once, and every feed is still
+    written."""
+    import threading
+    import time
+
+    from monitor.pipeline import poll
+
+    monkeypatch.setattr(poll, "MAX_PARSED", 2)
+    held = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+    parse, write = poll.parse_body, poll.write_items
+
+    def parsing(*args: Any) -> Any:
+        parsed = parse(*args)
+        with lock:
+            held["now"] += 1
+            held["peak"] = max(held["peak"], held["now"])
+        return parsed
+
+    def writing(*args: Any) -> Any:
+        time.sleep(0.05)  # a writer slower than the parser
+        try:
+            return write(*args)
+        finally:
+            with lock:
+                held["now"] -= 1
+
+    monkeypatch.setattr(poll, "parse_body", parsing)
+    monkeypatch.setattr(poll, "write_items", writing)
+    feed_server.add_file("/small.xml", SMALL_FEED)
+    feeds = [source(feed_server, "/small.xml", f"small-{n}") for n in range(8)]
+    summary = poll_once(tmp_path / "archive.db", feeds, workers=0)
+    assert summary.ok == 8
+    assert held["now"] == 0
+    assert held["peak"] == 2
