@@ -6,10 +6,13 @@ Critical-Minerals Strategy Looks Increasingly Chinese", both in the shipped snap
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.cli import cli
 from monitor.rules.compile import compile_query
@@ -136,3 +139,27 @@ def test_explain_prints_the_score_part_by_part(tmp_path: Path) -> None:
         in flat
     )
     assert "in digests × feed weight 1 (news) × coverage (outlets)" in flat
+
+
+# The sentence end as first written: every look-behind tried before the stop, at each
+# character (slow, and plainly what docs/rules.md says). The shipped pattern must agree.
+_PLAIN_END = re.compile(
+    r"(?<!\b[A-Z])"
+    + "".join(
+        rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "St", "Gov", "Sen", "Rep", "Gen", "No")
+    )
+    + r"[.!?](?=\s)|[。！？]|다\."
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Mr", "Mrs", "St", "No", "U", "S", "a", "Gov", " ", ".", "!", "?",
+                         "。", "다", "다.", "\n", "Jr", "A. ", "e.g. "]),
+        max_size=40,
+    ).map("".join)
+)  # fmt: skip
+def test_the_lead_ends_where_the_plain_pattern_says(summary: str) -> None:
+    plain = _PLAIN_END.search(summary[:240])
+    assert lead_end(summary) == (plain.end() if plain else len(summary[:240]))

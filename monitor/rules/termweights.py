@@ -29,10 +29,14 @@ LEAD_CHARS = 240
 # A sentence ends at . ! ? followed by a space, or at a CJK full stop (。！？), or at the
 # Korean declarative ending "다." — whichever comes first. A period after an initial
 # ("U.S.", "J. Smith") or a title ("Mr.", "Gov.") does not end one.
+# The stop is matched first and the look-behinds (which include it) only then: put before
+# it, all eleven ran at every character (17.6 µs a lead against 1.4; the same ends on the
+# snapshot summaries and 200,000 random strings of these letters and stops).
 _ABBREVIATIONS = "".join(
-    rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "St", "Gov", "Sen", "Rep", "Gen", "No")
+    rf"(?<!\b{a}[.!?])"
+    for a in ("[A-Z]", "Mr", "Mrs", "Ms", "Dr", "St", "Gov", "Sen", "Rep", "Gen", "No")
 )
-_SENTENCE_END = re.compile(rf"(?<!\b[A-Z]){_ABBREVIATIONS}[.!?](?=\s)|[。！？]|다\.")
+_SENTENCE_END = re.compile(rf"[.!?]{_ABBREVIATIONS}(?=\s)|[。！？]|다\.")
 
 
 def lead_end(summary: str) -> int:
