@@ -47,7 +47,13 @@ def old_archive(path: Path) -> None:
     sync_feeds(
         db, [FeedSource("press", "Press", "https://x.test/feed", "government", "JP", "en", 900)]
     )
-    store_items(db, [_item(1, "Export controls tightened", "Licences needed.")], now=NOW)
+    # Written as that version did, in its own columns (store_items writes today's).
+    db.execute(
+        "INSERT INTO items (id, feed_id, url, title, summary, published, first_seen)"
+        " VALUES (?, 'press', 'https://x.test/1', 'Export controls tightened',"
+        " 'Licences needed.', '2026-12-01T09:01:00Z', '2026-12-01T09:01:00Z')",
+        [f"{1:016x}"],
+    )
     db.execute(
         "INSERT INTO matches (item_id, rule_id, rule_version, score, hits, matched_at)"
         " VALUES (?, 'ctl', 'v1', 2, '[]', '2026-12-01T09:00:00Z')",

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from monitor.model import Enclosure, Item
 from monitor.store.db import from_db_time, to_db_time
+from monitor.store.trigramflag import needs_trigram
 
 _COLUMNS = (
     "id",
@@ -32,9 +33,10 @@ _COLUMNS = (
     "content_hash",
     "enclosures",
     "date_raw",
+    "cjk",
 )
 _CHUNK = (
-    500  # rows per INSERT statement: 14 columns × 500 stays far below SQLite's 32,766 variables
+    500  # rows per INSERT statement: 15 columns × 500 stays far below SQLite's 32,766 variables
 )
 
 
@@ -60,6 +62,7 @@ def _row(item: Item) -> tuple[object, ...]:
         item.content_hash,
         _enclosures_json(item.enclosures),
         item.date_raw,
+        int(needs_trigram(item.title, item.summary)),
     )
 
 
@@ -171,7 +174,7 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
                 db.execute(
                     """UPDATE items SET guid = ?, url = ?, title = ?, summary = ?, author = ?,
                          categories = ?, lang = ?, content_hash = ?, updated_at = ?,
-                         enclosures = ?, revision = revision + 1
+                         enclosures = ?, cjk = ?, revision = revision + 1
                        WHERE id = ?""",
                     [
                         item.guid,
@@ -184,6 +187,7 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
                         item.content_hash,
                         stamp,
                         _enclosures_json(item.enclosures),
+                        int(needs_trigram(item.title, item.summary)),
                         item.id,
                     ],
                 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from monitor.store.trigramflag import GLOB
+
 migrations = sqlite_utils.Migrations("monitor")
 
 
@@ -109,7 +111,7 @@ def _pipeline_state(db: sqlite_utils.Database) -> None:
 
 # Characters that make an item need the trigram index: kana, CJK ideographs, Hangul.
 # unicode61 sees a run of them as one token, so 日本 inside 日本政府は is invisible to it.
-_CJK_GLOB = "'*[぀-ヿㄱ-ㆎ㐀-鿿가-힯豈-﫿]*'"
+_CJK_GLOB = GLOB  # monitor/store/trigramflag.py says which characters, and why
 _HAS_CJK_OLD = f"(old.title GLOB {_CJK_GLOB} OR old.summary GLOB {_CJK_GLOB})"
 _HAS_CJK_NEW = f"(new.title GLOB {_CJK_GLOB} OR new.summary GLOB {_CJK_GLOB})"
 
@@ -375,3 +377,37 @@ def _embeddings(db: sqlite_utils.Database) -> None:
 def _feed_weight(db: sqlite_utils.Database) -> None:
     # feeds.yaml's `weight:` for ranking (monitor.digest.relevance); NULL: the kind's default.
     db.execute("ALTER TABLE feeds ADD COLUMN weight REAL")
+
+
+@migrations(name="0502_item_cjk_flag")
+def _item_cjk_flag(db: sqlite_utils.Database) -> None:
+    """``items.cjk``: 1 when the item is in items_cjk, as the writer worked it out.
+
+    The GLOB in the triggers cost more than the trigram index itself (trigramflag.py).
+    Rows from before have NULL and keep the GLOB, in both directions, so an existing
+    archive is not rewritten and each row leaves items_cjk by the rule that put it there.
+    """
+    new = f"coalesce(new.cjk, {_HAS_CJK_NEW})"
+    old = f"coalesce(old.cjk, {_HAS_CJK_OLD})"
+    db.executescript(
+        f"""
+        ALTER TABLE items ADD COLUMN cjk INTEGER;
+        DROP TRIGGER items_cjk_ai;
+        DROP TRIGGER items_cjk_ad;
+        DROP TRIGGER items_cjk_au;
+        CREATE TRIGGER items_cjk_ai AFTER INSERT ON items BEGIN
+            INSERT INTO items_cjk(rowid, title, summary)
+            SELECT new.rowid, new.title, new.summary WHERE {new};
+        END;
+        CREATE TRIGGER items_cjk_ad AFTER DELETE ON items BEGIN
+            INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+            SELECT 'delete', old.rowid, old.title, old.summary WHERE {old};
+        END;
+        CREATE TRIGGER items_cjk_au AFTER UPDATE OF title, summary ON items BEGIN
+            INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+            SELECT 'delete', old.rowid, old.title, old.summary WHERE {old};
+            INSERT INTO items_cjk(rowid, title, summary)
+            SELECT new.rowid, new.title, new.summary WHERE {new};
+        END;
+        """
+    )
