@@ -6,9 +6,11 @@ the real slack_sdk talking to the fake Slack Web API.
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from monitor.config.settings import load_settings
 from monitor.deliver.slack import SlackWebDeliverer
@@ -57,6 +59,29 @@ def _deliver(db_path: Path, fake_slack: FakeSlack, now: datetime) -> tuple[int, 
     assert not digest.errors
     assert not alerts.errors
     return digest.sent, alerts.sent
+
+
+def _as_first_written(dt: datetime) -> str:
+    """to_db_time as it was before its fast path: astimezone, then strftime."""
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:
+        dt = dt.replace(tzinfo=UTC)
+    return f"{dt.year:04d}-" + dt.strftime("%m-%dT%H:%M:%SZ")
+
+
+def test_stored_times_are_what_strftime_wrote() -> None:
+    rng = random.Random(3)
+    zones = [UTC, None, timezone(timedelta(hours=9)), timezone(timedelta(hours=-5, minutes=-30))]
+    zones.append(ZoneInfo("Asia/Seoul"))
+    edges = [datetime(1, 1, 1, 3, tzinfo=timezone(timedelta(hours=9)))]
+    edges.append(datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-9))))
+    stamps = [*edges]
+    for _ in range(5000):
+        moment = datetime(1, 1, 1) + timedelta(seconds=rng.randrange(0, 315_537_897_600))
+        stamps.append(moment.replace(tzinfo=rng.choice(zones), microsecond=rng.randrange(10**6)))
+    assert [to_db_time(s) for s in stamps] == [_as_first_written(s) for s in stamps]
 
 
 def test_an_item_dated_year_999_is_stored_and_delivered(

@@ -25,13 +25,23 @@ _DB_TIME = re.compile(r"(\d{1,4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z")
 
 def to_db_time(dt: datetime) -> str:
     """A timezone-aware datetime as stored text; naive datetimes are taken as UTC."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    try:
-        dt = dt.astimezone(UTC)
-    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-        dt = dt.replace(tzinfo=UTC)
-    return f"{dt.year:04d}-" + dt.strftime("%m-%dT%H:%M:%SZ")
+    if dt.tzinfo is not UTC:  # the reader's times are UTC already: nothing to convert
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        try:
+            dt = dt.astimezone(UTC)
+        except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+            dt = dt.replace(tzinfo=UTC)
+    # %-formatting: 1.2 us against 2.7 for strftime and 2.1 for an f-string with format
+    # specs, twice an item on the writer thread.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        dt.year,
+        dt.month,
+        dt.day,
+        dt.hour,
+        dt.minute,
+        dt.second,
+    )
 
 
 def from_db_time(text: str) -> datetime:

@@ -57,13 +57,17 @@ def _row(item: Item) -> tuple[object, ...]:
         to_db_time(item.published),
         to_db_time(item.first_seen),
         item.author,
-        json.dumps(list(item.categories), ensure_ascii=False),
+        _categories_json(item.categories),
         item.lang,
         item.content_hash,
         _enclosures_json(item.enclosures),
         item.date_raw,
         int(needs_trigram(item.title, item.summary)),
     )
+
+
+def _categories_json(categories: tuple[str, ...]) -> str:
+    return json.dumps(list(categories), ensure_ascii=False) if categories else "[]"
 
 
 def _enclosures_json(enclosures: tuple[Enclosure, ...]) -> str:
@@ -182,7 +186,7 @@ def store_items(db: sqlite_utils.Database, items: Iterable[Item], *, now: dateti
                         item.title,
                         item.summary,
                         item.author,
-                        json.dumps(list(item.categories), ensure_ascii=False),
+                        _categories_json(item.categories),
                         item.lang,
                         item.content_hash,
                         stamp,
