@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from monitor.store.trigramflag import GLOB
+from monitor.store.trigramflag import FLAGGED_TRIGGERS, GLOB
 
 migrations = sqlite_utils.Migrations("monitor")
 
@@ -387,27 +387,4 @@ def _item_cjk_flag(db: sqlite_utils.Database) -> None:
     Rows from before have NULL and keep the GLOB, in both directions, so an existing
     archive is not rewritten and each row leaves items_cjk by the rule that put it there.
     """
-    new = f"coalesce(new.cjk, {_HAS_CJK_NEW})"
-    old = f"coalesce(old.cjk, {_HAS_CJK_OLD})"
-    db.executescript(
-        f"""
-        ALTER TABLE items ADD COLUMN cjk INTEGER;
-        DROP TRIGGER items_cjk_ai;
-        DROP TRIGGER items_cjk_ad;
-        DROP TRIGGER items_cjk_au;
-        CREATE TRIGGER items_cjk_ai AFTER INSERT ON items BEGIN
-            INSERT INTO items_cjk(rowid, title, summary)
-            SELECT new.rowid, new.title, new.summary WHERE {new};
-        END;
-        CREATE TRIGGER items_cjk_ad AFTER DELETE ON items BEGIN
-            INSERT INTO items_cjk(items_cjk, rowid, title, summary)
-            SELECT 'delete', old.rowid, old.title, old.summary WHERE {old};
-        END;
-        CREATE TRIGGER items_cjk_au AFTER UPDATE OF title, summary ON items BEGIN
-            INSERT INTO items_cjk(items_cjk, rowid, title, summary)
-            SELECT 'delete', old.rowid, old.title, old.summary WHERE {old};
-            INSERT INTO items_cjk(rowid, title, summary)
-            SELECT new.rowid, new.title, new.summary WHERE {new};
-        END;
-        """
-    )
+    db.executescript(FLAGGED_TRIGGERS)

@@ -33,3 +33,28 @@ def needs_trigram(*texts: str) -> bool:
         if _RE.search(text):
             return True
     return False
+
+
+# Migration 0502's triggers: items.cjk when the writer set it, else the GLOB (older rows).
+_NEW = f"coalesce(new.cjk, new.title GLOB {GLOB} OR new.summary GLOB {GLOB})"
+_OLD = f"coalesce(old.cjk, old.title GLOB {GLOB} OR old.summary GLOB {GLOB})"
+FLAGGED_TRIGGERS = f"""
+    ALTER TABLE items ADD COLUMN cjk INTEGER;
+    DROP TRIGGER items_cjk_ai;
+    DROP TRIGGER items_cjk_ad;
+    DROP TRIGGER items_cjk_au;
+    CREATE TRIGGER items_cjk_ai AFTER INSERT ON items BEGIN
+        INSERT INTO items_cjk(rowid, title, summary)
+        SELECT new.rowid, new.title, new.summary WHERE {_NEW};
+    END;
+    CREATE TRIGGER items_cjk_ad AFTER DELETE ON items BEGIN
+        INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+        SELECT 'delete', old.rowid, old.title, old.summary WHERE {_OLD};
+    END;
+    CREATE TRIGGER items_cjk_au AFTER UPDATE OF title, summary ON items BEGIN
+        INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+        SELECT 'delete', old.rowid, old.title, old.summary WHERE {_OLD};
+        INSERT INTO items_cjk(rowid, title, summary)
+        SELECT new.rowid, new.title, new.summary WHERE {_NEW};
+    END;
+"""
