@@ -24,6 +24,9 @@ from monitor.store.ftsquery import (
     scan_predicate,
     trigram_expression,
 )
+from monitor.store.indexfill import has_queue
+
+UNINDEXED = "items_unindexed"  # items the poll's writer has not indexed yet (indexfill.py)
 
 
 class QueryResultLike(Protocol):
@@ -68,6 +71,7 @@ class Plan:
     scan_params: list[str] = field(default_factory=list)
     body_fts: str | None = None
     body_cjk: str | None = None
+    queued: bool = False  # the archive has items_unindexed: add its rows (indexfill.py)
 
     def indexes(self) -> list[tuple[str, str]]:
         """(table, MATCH expression) of every index that can hold a match."""
@@ -81,10 +85,16 @@ class Plan:
 
 
 def plan(
-    node: Node | None, lists: Lists | None = None, *, trigram: bool = True, body: bool = True
+    node: Node | None,
+    lists: Lists | None = None,
+    *,
+    trigram: bool = True,
+    body: bool = True,
+    queued: bool = False,
 ) -> Plan:
     """``trigram``: the archive has items_cjk; ``body``: it has the article text and its
-    indexes (an archive not yet migrated has not)."""
+    indexes (an archive not yet migrated has not); ``queued``: it has items_unindexed,
+    whose items are candidates of every indexed search."""
     if node is None:
         return Plan("all")
     fts = fts_expression(node, lists)
@@ -101,6 +111,7 @@ def plan(
         cjk=cjk if isinstance(cjk, str) else None,
         body_fts=body_fts if isinstance(body_fts, str) else None,
         body_cjk=body_cjk if isinstance(body_cjk, str) else None,
+        queued=queued,
     )
 
 
@@ -116,7 +127,7 @@ def has_body(db: sqlite_utils.Database) -> bool:
 
 
 def plan_for(db: sqlite_utils.Database, node: Node | None, lists: Lists | None) -> Plan:
-    return plan(node, lists, trigram=has_trigram(db), body=has_body(db))
+    return plan(node, lists, trigram=has_trigram(db), body=has_body(db), queued=has_queue(db))
 
 
 _BASE_COLUMNS = """i.rowid AS rowid, i.id, i.feed_id, f.name AS feed, f.kind, f.country,
@@ -169,6 +180,8 @@ def _index_union(p: Plan) -> tuple[str, list[str]]:
     for table, expr in p.indexes():
         parts.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ?")
         params.append(expr)
+    if p.queued:  # written but not yet indexed: confirmed like the others
+        parts.append(f"SELECT item_rowid FROM {UNINDEXED}")
     if not parts:
         parts.append("SELECT NULL AS rowid LIMIT 0")
     return " UNION ".join(parts), params

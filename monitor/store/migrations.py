@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from monitor.store.indexfill import DEFERRED_TRIGGERS
 from monitor.store.trigramflag import FLAGGED_TRIGGERS, GLOB
 
 migrations = sqlite_utils.Migrations("monitor")
@@ -388,3 +389,9 @@ def _item_cjk_flag(db: sqlite_utils.Database) -> None:
     archive is not rewritten and each row leaves items_cjk by the rule that put it there.
     """
     db.executescript(FLAGGED_TRIGGERS)
+
+
+@migrations(name="0503_deferred_index")
+def _deferred_index(db: sqlite_utils.Database) -> None:
+    """The poll's writer indexes items after writing them (monitor/store/indexfill.py)."""
+    db.executescript(DEFERRED_TRIGGERS)

@@ -20,6 +20,7 @@ import sqlite_utils
 from monitor.model import feed_weight
 from monitor.rules.ast import Node
 from monitor.store.candidates import (
+    UNINDEXED,
     Confirmer,
     Filters,
     Plan,
@@ -155,6 +156,9 @@ def _rowids_desc(db: sqlite_utils.Database, p: Plan) -> Iterator[int]:
         )
         for t, e in p.indexes()
     ]
+    if p.queued:
+        sql = f"SELECT item_rowid FROM {UNINDEXED} ORDER BY item_rowid DESC"
+        streams.append(r[0] for r in db.execute(sql))
     last = None
     for rowid in heapq.merge(*streams, reverse=True):
         if rowid != last:
@@ -215,6 +219,9 @@ def _newest_indexed(
     for table, expr in p.indexes():
         union.append(f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?")
         params += [expr, lo, hi]
+    if p.queued:
+        union.append(f"SELECT item_rowid FROM {UNINDEXED} WHERE item_rowid BETWEEN ? AND ?")
+        params += [lo, hi]
     where, filter_params = filter_sql(filters)
     sql = (
         f"SELECT {row_columns(db)} FROM items i JOIN feeds f ON f.id = i.feed_id"
@@ -236,6 +243,27 @@ def _newest_indexed(
     return found
 
 
+def _ranks(db: sqlite_utils.Database, p: Plan, n: int) -> tuple[dict[int, float], float]:
+    """The best ``n`` candidates of each index by bm25 (the best of a row's ranks), and the
+    rank no unfetched candidate beats (infinite when every index gave all it had)."""
+    ranks: dict[int, float] = {}
+    cutoff = float("inf")
+    for table, expr in p.indexes():
+        top = db.execute(
+            f"SELECT rowid, bm25({table}, {_BM25[table]}) AS r FROM {table}"
+            f" WHERE {table} MATCH ? ORDER BY r LIMIT ?",
+            [expr, n],
+        ).fetchall()
+        for rowid, rank in top:
+            ranks[rowid] = min(rank, ranks.get(rowid, rank))
+        if len(top) >= n:
+            cutoff = min(cutoff, top[-1][1])
+    if p.queued:  # not indexed yet, so no bm25: after the ranked ones (bm25 is negative)
+        for (rowid,) in db.execute(f"SELECT item_rowid FROM {UNINDEXED}"):
+            ranks.setdefault(rowid, 0.0)
+    return ranks, cutoff
+
+
 def _best_indexed(
     db: sqlite_utils.Database, p: Plan, filters: Filters, confirm: Confirmer, limit: int
 ) -> list[Found]:
@@ -245,18 +273,7 @@ def _best_indexed(
     verdicts: dict[int, Found | None] = {}
     n = max(4 * limit, 64)
     while True:
-        ranks: dict[int, float] = {}
-        cutoff = float("inf")  # no unfetched candidate ranks better than this
-        for table, expr in p.indexes():
-            top = db.execute(
-                f"SELECT rowid, bm25({table}, {_BM25[table]}) AS r FROM {table}"
-                f" WHERE {table} MATCH ? ORDER BY r LIMIT ?",
-                [expr, n],
-            ).fetchall()
-            for rowid, rank in top:
-                ranks[rowid] = min(rank, ranks.get(rowid, rank))
-            if len(top) >= n:
-                cutoff = min(cutoff, top[-1][1])
+        ranks, cutoff = _ranks(db, p, n)
         order = sorted(ranks, key=lambda r: (ranks[r], -r))
         found: list[Found] = []
         for start in range(0, len(order), 256):

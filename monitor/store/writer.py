@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from monitor.store import indexfill
 from monitor.store.db import open_db
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,13 @@ class ArchiveWriter:
             self._ready.set_exception(exc)
             return
         self._ready.set_result(None)
+        backlog = True  # rows a writer before this one queued and did not index (a crash)
         try:
             stopping = False
             while not stopping:
+                if backlog and self._queue.empty():
+                    backlog = self._fill(db)  # idle: index what the jobs queued, a chunk
+                    continue
                 jobs = [self._queue.get()]
                 while len(jobs) < MAX_BATCH:
                     try:
@@ -81,19 +86,34 @@ class ArchiveWriter:
                     jobs = [job for job in jobs if job is not _STOP]
                 if jobs:
                     self._commit(db, jobs)
+                    backlog = True
+            while backlog:
+                backlog = self._fill(db)
         finally:
             db.close()
+
+    def _fill(self, db: Database) -> bool:
+        """Index one chunk of queued items; False when none is left (or filling failed:
+        search still finds queued items, and the next writer tries again)."""
+        try:
+            with db.atomic():
+                return indexfill.fill(db) > 0
+        except Exception as exc:  # noqa: BLE001 - the writes stand; only their index waits
+            log.error("archive index fill failed (search still finds the items): %s", exc)
+            return False
 
     def _commit(self, db: Database, jobs: list[Any]) -> None:
         results: list[tuple[Future[Any], bool, Any]] = []
         try:
             with db.atomic():
+                indexfill.defer(db)  # items written here are indexed when the writer is idle
                 for fn, future in jobs:
                     try:
                         with db.atomic():  # a savepoint: this job alone rolls back on error
                             results.append((future, True, fn(db)))
                     except Exception as exc:  # noqa: BLE001 - the job's caller gets it
                         results.append((future, False, exc))
+                indexfill.undefer(db)
         except Exception as exc:  # noqa: BLE001 - the commit failed: every job in it is lost
             log.error("archive write failed: %s", exc)
             results = [(future, False, exc) for _, future in jobs]

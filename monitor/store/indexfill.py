@@ -1,0 +1,112 @@
+"""The word and trigram indexes of items written by the poll, filled after the write.
+
+Indexing an item as it is inserted (one trigger per row) was most of the store's cost in a
+cold cycle, on the writer thread that every feed waits for. FTS5 indexes rows in bulk for
+about two thirds of that, and the alerts do not need the index. So the writer defers: each
+of its transactions opens with a row in ``index_deferral`` (and removes it before COMMIT, so
+no other connection ever sees it; SQLite has one writer at a time), the insert trigger then
+queues the new rowid in ``items_unindexed`` instead of indexing it, and ``fill`` indexes the
+queue in chunks whenever the writer has nothing else to do, and at its close. Every other
+writer (the CLI, tests, another program) indexes as it inserts, as before.
+
+Deletes and updates read the queue: a queued row is not in the indexes, so it must not be
+deleted from them (FTS5 would take the 'delete' on trust and corrupt its counts). Search
+adds the queued rows to its candidates (monitor.store.candidates.UNINDEXED), so an item is
+found in the seconds between its write and its fill, and after a crash until the next
+writer starts, which fills what was left.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from monitor.store.trigramflag import GLOB
+
+FILL_CHUNK = 2000  # rows a fill transaction: a poll's feed waits at most one chunk's time
+
+_QUEUED = "EXISTS (SELECT 1 FROM items_unindexed WHERE item_rowid = {}.rowid)"
+_DEFERRING = "EXISTS (SELECT 1 FROM index_deferral)"
+_NEW_CJK = f"coalesce(new.cjk, new.title GLOB {GLOB} OR new.summary GLOB {GLOB})"
+_OLD_CJK = f"coalesce(old.cjk, old.title GLOB {GLOB} OR old.summary GLOB {GLOB})"
+_DELETE_OLD = f"""
+        INSERT INTO items_fts(items_fts, rowid, title, summary)
+        SELECT 'delete', old.rowid, old.title, old.summary WHERE NOT {_QUEUED.format("old")};
+        INSERT INTO items_cjk(items_cjk, rowid, title, summary)
+        SELECT 'delete', old.rowid, old.title, old.summary
+        WHERE {_OLD_CJK} AND NOT {_QUEUED.format("old")};"""
+
+# Migration 0503: the six index triggers of items_fts and items_cjk become three that know
+# the queue (one body each, so a row's queue entry is read before it is removed).
+DEFERRED_TRIGGERS = f"""
+    CREATE TABLE items_unindexed (item_rowid INTEGER PRIMARY KEY);
+    CREATE TABLE index_deferral (writer INTEGER);
+    DROP TRIGGER items_fts_ai;
+    DROP TRIGGER items_fts_ad;
+    DROP TRIGGER items_fts_au;
+    DROP TRIGGER items_cjk_ai;
+    DROP TRIGGER items_cjk_ad;
+    DROP TRIGGER items_cjk_au;
+    CREATE TRIGGER items_index_ai AFTER INSERT ON items BEGIN
+        INSERT INTO items_unindexed(item_rowid) SELECT new.rowid WHERE {_DEFERRING};
+        INSERT INTO items_fts(rowid, title, summary)
+        SELECT new.rowid, new.title, new.summary WHERE NOT {_DEFERRING};
+        INSERT INTO items_cjk(rowid, title, summary)
+        SELECT new.rowid, new.title, new.summary WHERE {_NEW_CJK} AND NOT {_DEFERRING};
+    END;
+    CREATE TRIGGER items_index_ad AFTER DELETE ON items BEGIN{_DELETE_OLD}
+        DELETE FROM items_unindexed WHERE item_rowid = old.rowid;
+    END;
+    CREATE TRIGGER items_index_au AFTER UPDATE OF title, summary ON items BEGIN{_DELETE_OLD}
+        INSERT INTO items_fts(rowid, title, summary)
+        SELECT new.rowid, new.title, new.summary WHERE NOT {_QUEUED.format("new")};
+        INSERT INTO items_cjk(rowid, title, summary)
+        SELECT new.rowid, new.title, new.summary
+        WHERE {_NEW_CJK} AND NOT {_QUEUED.format("new")};
+    END;
+"""
+
+
+def has_queue(db: sqlite_utils.Database) -> bool:
+    """The archive defers indexing (migration 0503); a read-only one may be older."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'items_unindexed'"
+    return db.execute(sql).fetchone() is not None
+
+
+def defer(db: sqlite_utils.Database) -> None:
+    """Inside the writer's transaction: its inserts queue instead of indexing."""
+    db.execute("INSERT INTO index_deferral(writer) VALUES (1)")
+
+
+def undefer(db: sqlite_utils.Database) -> None:
+    """Before that transaction commits: nobody else may see the deferral."""
+    db.execute("DELETE FROM index_deferral")
+
+
+def queued(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM items_unindexed").fetchone()[0])
+
+
+def fill(db: sqlite_utils.Database, limit: int = FILL_CHUNK) -> int:
+    """Index up to ``limit`` queued rows, oldest first, in the caller's transaction; how
+    many. A queued rowid whose item is gone was removed by the delete trigger, so every
+    entry has its row; the title and summary read are the current ones."""
+    top = db.execute(
+        "SELECT max(item_rowid) FROM"
+        " (SELECT item_rowid FROM items_unindexed ORDER BY item_rowid LIMIT ?)",
+        [limit],
+    ).fetchone()[0]
+    if top is None:
+        return 0
+    picked = "i.rowid IN (SELECT item_rowid FROM items_unindexed WHERE item_rowid <= ?)"
+    db.execute(
+        "INSERT INTO items_fts(rowid, title, summary)"
+        f" SELECT i.rowid, i.title, i.summary FROM items i WHERE {picked}",
+        [top],
+    )
+    cjk = f"coalesce(i.cjk, i.title GLOB {GLOB} OR i.summary GLOB {GLOB})"
+    db.execute(
+        "INSERT INTO items_cjk(rowid, title, summary)"
+        f" SELECT i.rowid, i.title, i.summary FROM items i WHERE {picked} AND {cjk}",
+        [top],
+    )
+    return db.execute("DELETE FROM items_unindexed WHERE item_rowid <= ?", [top]).rowcount
