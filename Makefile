@@ -18,7 +18,7 @@ run: $(STAMP)  ## poll every feed in feeds.yaml on its schedule
 	$(BIN)/monitor run
 
 test: $(STAMP)  ## the whole suite, plus the shipped rules' own examples
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4
 	$(BIN)/monitor rules test
 
 lint: $(STAMP)
