@@ -280,6 +280,28 @@ def test_a_rules_error_is_recorded_for_feeds_status(tmp_path: Path) -> None:
     assert "jk-test.yaml:3" in recorded[0]
 
 
+def test_parser_processes_start_when_the_poller_opens(tmp_path: Path) -> None:
+    """Before any feed is fetched (they used to wait for the first fetched body), and the
+    same processes serve every cycle."""
+    from monitor.pipeline.poll import Poller
+
+    async def scenario() -> tuple[set[int], set[int]]:
+        async with Poller(tmp_path / "archive.db", workers=2) as poller:
+            pool = poller.parsers.executor
+            assert pool is not None
+            for _ in range(200):  # started on a thread: wait until both are up
+                if len(pool._processes) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            started = set(pool._processes)
+            await poller.poll([])
+            return started, set(pool._processes)
+
+    started, after = asyncio.run(scenario())
+    assert len(started) == 2
+    assert after == started
+
+
 def test_a_killed_parser_process_is_replaced(feed_server: FeedServer, tmp_path: Path) -> None:
     import os
     import signal
@@ -291,7 +313,7 @@ def test_a_killed_parser_process_is_replaced(feed_server: FeedServer, tmp_path: 
     async def scenario() -> tuple[PollSummary, PollSummary]:
         async with Poller(tmp_path / "archive.db", workers=1) as poller:
             first = await poller.poll(feeds[:1])
-            pool = poller._pool
+            pool = poller.parsers.executor
             assert pool is not None
             for pid in list(pool._processes):  # the worker this test's poller started
                 os.kill(pid, signal.SIGKILL)

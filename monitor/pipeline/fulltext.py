@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -248,12 +247,8 @@ async def poll_bodies(poller: Poller, feed: FeedSource) -> BodyOutcome:
         if poller.workers <= 0:
             read = await asyncio.to_thread(_read_inline, *args)
         else:
-            pool = poller._parse_pool()
-            try:
-                read = await asyncio.get_running_loop().run_in_executor(pool, read_article, *args)
-            except BrokenProcessPool:
-                poller._reset_pool(pool)
-                return ArticleRead("empty", note="the parser process crashed on this page")
+            crashed = ArticleRead("empty", note="the parser process crashed on this page")
+            read = await poller.parsers.run(read_article, *args, crashed=crashed)
         if read.matches is not None and (rules is None or rules.book is not book):
             read = replace(read, matches=None)  # rules reloaded meanwhile: the writer matches
         return read

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-import pickle
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,8 +29,9 @@ from monitor.errors import FailureKind, FetchError, ParseKind
 from monitor.model import FeedSource, FetchResult
 from monitor.pipeline.fulltext import Budget, poll_bodies
 from monitor.pipeline.outcome import FeedOutcome, Mode, PollSummary, Progress
-from monitor.pipeline.parse_worker import MatchPlan, Parsed, install_rules, parse_body
-from monitor.pipeline.rules import RuleFiles, Rules
+from monitor.pipeline.parse_worker import MatchPlan, Parsed, parse_body
+from monitor.pipeline.rules import Rules
+from monitor.pipeline.workers import ParserPool
 from monitor.pipeline.write import write_items
 from monitor.reader.fetch import Fetcher
 from monitor.store.db import utcnow
@@ -100,7 +97,7 @@ class Poller:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self._fetcher = fetcher
         self._own_fetcher = fetcher is None
-        self._pool: ProcessPoolExecutor | None = None
+        self.parsers = ParserPool(self.workers, rules)
         self._writer: ArchiveWriter | None = None
         self._in_flight: set[asyncio.Task[object]] = set()
         self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -114,6 +111,7 @@ class Poller:
 
     async def __aenter__(self) -> Poller:
         self._writer = await asyncio.to_thread(ArchiveWriter, self.db_path)
+        self.parsers.start()  # the parser processes start while the first fetches run
         if self._fetcher is None:
             self._fetcher = Fetcher()
         if self._own_fetcher:
@@ -129,8 +127,7 @@ class Poller:
         await self.drain()
         if self._own_fetcher and self._fetcher is not None:
             await self._fetcher.__aexit__(exc_type, exc, tb)
-        if self._pool is not None:
-            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        await self.parsers.close()
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)
 
@@ -138,30 +135,6 @@ class Poller:
     def writer(self) -> ArchiveWriter:
         assert self._writer is not None, "use Poller inside `async with`"
         return self._writer
-
-    def _parse_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # forkserver: workers start clean, not as forks of this process and its threads.
-            # Nothing preloaded: each worker imports what it uses (the same wall time), and
-            # the tree holds one copy fewer (1,000 bench feeds: 250 -> 236 MB peak RSS).
-            context = multiprocessing.get_context("forkserver")
-            rules = self.rules
-            shipped: tuple[RuleFiles, bytes] | None = None
-            if rules is not None and rules.from_files and rules.book is not None:
-                assert rules.book_files is not None
-                # The rule set in force, compiled once here and pickled once: every worker
-                # starts with it (parse_worker.install_rules) instead of compiling its own.
-                shipped = (rules.book_files, pickle.dumps(rules.book.matcher))
-            if shipped is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-            else:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers,
-                    mp_context=context,
-                    initializer=install_rules,
-                    initargs=shipped,
-                )
-        return self._pool
 
     def _match_plan(self, feed: FeedSource) -> MatchPlan | None:
         """Matching in the worker, when the worker can load the very same rule set."""
@@ -177,25 +150,10 @@ class Poller:
         body = result.body or b""
         if self.workers <= 0:  # in-process, for tiny lists (tests, a single --feed)
             return await asyncio.to_thread(parse_body, feed, body, result.headers, result.url, now)
-        loop = asyncio.get_running_loop()
-        for attempt in (1, 2):
-            pool = self._parse_pool()
-            try:
-                return await loop.run_in_executor(
-                    pool, parse_body, feed, body, result.headers, result.url, now, plan
-                )
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory): start a fresh pool and try once more,
-                # so one crash does not fail every feed of this and later cycles.
-                self._reset_pool(pool)
-                if attempt == 2:
-                    return Parsed(error_kind=ParseKind.INTERNAL, error="the parser process crashed")
-        raise AssertionError("unreachable")
-
-    def _reset_pool(self, pool: ProcessPoolExecutor) -> None:
-        if self._pool is pool:
-            self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
+        crashed = Parsed(error_kind=ParseKind.INTERNAL, error="the parser process crashed")
+        return await self.parsers.run(
+            parse_body, feed, body, result.headers, result.url, now, plan, crashed=crashed
+        )
 
     async def sync(self, feeds: Iterable[FeedSource]) -> None:
         """Give every configured feed a row before polling it."""
