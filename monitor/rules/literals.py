@@ -8,6 +8,7 @@ place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -84,6 +85,10 @@ def excepted(folded: str, span: Span, not_in: Sequence[NotInside]) -> bool:
     return False
 
 
+# A rule file's queries are compiled twice as it loads (checked alone for precise errors,
+# then into the shared matcher), and a list's terms once for each query that uses it:
+# the same (term, options) every time, and a Pattern is immutable.
+@functools.lru_cache(maxsize=1 << 16)
 def literal_pattern(text: str, options: TermOptions | None = None) -> Pattern:
     """A list term as written: a word or several (a phrase), optional trailing ``*``; with
     the options of an entry written as a mapping (``not_in``, ``exact_case``).
