@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli import cli
+from monitor.embed import model as embed_model
 from monitor.store.lock import ArchiveLock
 from tests.feedserver import SMALL_FEED, FeedServer
 
@@ -244,3 +246,23 @@ def test_poll_compiles_the_rules_once_and_matches_with_them(
     assert result.exit_code == 0, result.output
     assert len(calls) == 1
     assert json.loads(result.stdout)["matches"] > 0  # the Japan Times items matched "Japan"
+
+
+@pytest.mark.skipif(not embed_model.available(), reason="the embed extra is not installed")
+def test_poll_once_stores_the_matches_vectors_before_it_exits(workdir: Path) -> None:
+    """The embedding pass runs beside the Poller's close (which indexes the cycle's items)
+    in parser-process mode; the command still returns only once both are done."""
+    (workdir / "rules" / "jk.yaml").write_text(
+        "id: jk\nname: Japan\nquery: Japan\n", encoding="utf-8"
+    )
+    result = monitor(workdir, "poll", "--once", "--json", "--workers", "2")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["matches"] > 0
+    db = sqlite3.connect(workdir / "archive.db")
+    matched = {r[0] for r in db.execute("SELECT DISTINCT item_id FROM matches")}
+    vectors = {r[0] for r in db.execute("SELECT item_id FROM embeddings")}
+    assert matched
+    assert matched <= vectors
+    assert db.execute("SELECT count(*) FROM items_unindexed").fetchone()[0] == 0
+    found = db.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'japan'")
+    assert found.fetchone()[0] >= len(matched)

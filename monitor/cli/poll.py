@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,9 @@ from monitor.pipeline.network import all_failed, verdict
 from monitor.store.lock import ArchiveLock
 
 if TYPE_CHECKING:  # the pipeline pulls in httpx, feedparser and APScheduler: import on use
+    from pathlib import Path
+
+    from monitor.pipeline.outcome import PollSummary
     from monitor.pipeline.rules import Rules
 
 
@@ -89,11 +93,17 @@ def poll_command(
             "run `monitor poll --once` for one cycle, or `monitor run` to poll on a schedule",
         )
 
+    if workers != 0:  # parser processes will be wanted: their forkserver starts meanwhile
+        from monitor.pipeline.forkserver import start_early
+
+        start_early()
     from monitor.pipeline.poll import poll_once
 
     a = app(ctx)
     feeds, rules = checked_config(a)
     selected = _select(feeds, feed_ids)
+    # After the cycle, not inside it: the cycle's speed never waits for the encoder.
+    embedding = _EmbedBeside(a.db_path)
     with ArchiveLock(a.db_path), progress_bar(len(selected), "Polling") as progress:
         summary = poll_once(
             a.db_path,
@@ -102,13 +112,10 @@ def poll_command(
             mode="forced" if feed_ids else "once",
             progress=progress,
             workers=workers,
+            after_cycle=embedding.start,
         )
+        embedding.wait()
     said = verdict(summary.outcomes)
-    if summary.matches:
-        # After the cycle, not inside it: the cycle's speed never waits for the encoder.
-        from monitor.embed.vectors import backfill_archive
-
-        backfill_archive(a.db_path, budget=max(summary.matches, 0) + 64)
     if as_json:
         click.echo(summary_json(summary))
     else:
@@ -119,6 +126,34 @@ def poll_command(
             click.echo(f"Warning: {said}", err=True)
     if all_failed(summary.outcomes):
         ctx.exit(1)  # a check failed: not one feed got through
+
+
+class _EmbedBeside:
+    """The embedding pass of a one-shot cycle, started as the Poller closes: the close indexes
+    the cycle's items inside SQLite, which leaves a CPU free, and the pass (loading the
+    encoder, then encoding the matched titles) has its own connection and waits for the
+    writer's lock as `monitor run`'s background job does. The command waits for it at the
+    end, so what it prints and its exit still come after every vector is stored."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.thread: threading.Thread | None = None
+
+    def start(self, summary: PollSummary) -> None:
+        if not summary.matches:
+            return
+        from monitor.embed.vectors import backfill_archive
+
+        budget = summary.matches + 64
+        self.thread = threading.Thread(
+            target=backfill_archive, args=(self.db_path,), kwargs={"budget": budget},
+            name="embedding-pass", daemon=True,
+        )  # fmt: skip
+        self.thread.start()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 # ── monitor run ──────────────────────────────────────────────────────────────────────────

@@ -22,8 +22,6 @@ from typing import Any
 from monitor.errors import ParseError, ParseKind
 from monitor.model import FeedSource, Item, Match
 from monitor.pipeline.rules import RuleFiles, rule_files
-from monitor.reader.normalize import normalize_entries, plain_text
-from monitor.reader.parse import parse_feed
 
 
 @dataclass(frozen=True)
@@ -99,6 +97,13 @@ def _match(source: FeedSource, items: list[Item], plan: MatchPlan) -> dict[str, 
     return found
 
 
+def load_parsers() -> None:
+    """What a new worker runs first (monitor.pipeline.workers starts each with it): the parse
+    modules imported while the first requests are in flight, not when the first body comes."""
+    import monitor.reader.normalize
+    import monitor.reader.parse  # noqa: F401
+
+
 def parse_body(
     source: FeedSource,
     body: bytes,
@@ -109,6 +114,11 @@ def parse_body(
 ) -> Parsed:
     """Parse, normalise and (with a plan) match one fetched body. Module-level so worker
     processes can run it."""
+    # Imported here, not above: the Poller's own process needs this module's names, but runs
+    # the parsers (feedparser, fastfeedparser, lxml: ~0.1 s of imports) only with no workers.
+    from monitor.reader.normalize import normalize_entries, plain_text
+    from monitor.reader.parse import parse_feed
+
     try:
         parsed = parse_feed(body, headers, url)
         items = normalize_entries(source, parsed, now=now)

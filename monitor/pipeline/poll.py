@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -333,14 +333,20 @@ async def poll_all(
     progress: Progress | None = None,
     workers: int | None = None,
     fetcher: Fetcher | None = None,
+    after_cycle: Callable[[PollSummary], object] | None = None,
 ) -> PollSummary:
-    """One cycle over ``feeds`` with a fresh Poller: `monitor poll --once` and the demo."""
+    """One cycle over ``feeds`` with a fresh Poller: `monitor poll --once` and the demo.
+    ``after_cycle`` is called with the summary once every item is stored, before the close
+    (which indexes the cycle's items): work to start beside that."""
     if workers is None and len(feeds) <= INLINE_UP_TO:
         workers = 0  # starting worker processes costs more than parsing a feed or two
     async with Poller(db_path, rules=rules, workers=workers, fetcher=fetcher) as poller:
         if rules is not None:
             await poller.record_rules_error()
-        return await poller.poll(feeds, mode=mode, progress=progress)
+        summary = await poller.poll(feeds, mode=mode, progress=progress)
+        if after_cycle is not None:
+            after_cycle(summary)
+        return summary
 
 
 def poll_once(
@@ -351,8 +357,17 @@ def poll_once(
     mode: Mode = "once",
     progress: Progress | None = None,
     workers: int | None = None,
+    after_cycle: Callable[[PollSummary], object] | None = None,
 ) -> PollSummary:
     """Blocking wrapper around ``poll_all``."""
     return asyncio.run(
-        poll_all(db_path, feeds, rules=rules, mode=mode, progress=progress, workers=workers)
+        poll_all(
+            db_path,
+            feeds,
+            rules=rules,
+            mode=mode,
+            progress=progress,
+            workers=workers,
+            after_cycle=after_cycle,
+        )
     )

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from monitor.pipeline.parse_worker import install_rules
+from monitor.pipeline.parse_worker import install_rules, load_parsers
 from monitor.pipeline.rules import RuleFiles, Rules
 
 T = TypeVar("T")
@@ -46,8 +46,10 @@ class ParserPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self.executor is None:
             # forkserver: workers start clean, not as forks of this process and its threads.
-            # Nothing preloaded: each worker imports what it uses (the same wall time), and
-            # the tree holds one copy fewer (1,000 bench feeds: 250 -> 236 MB peak RSS).
+            # Nothing preloaded here: each worker imports what it uses (the same wall time
+            # once the Poller is open), and the tree holds one copy fewer (1,000 bench feeds:
+            # 250 -> 236 MB peak RSS). `poll --once` starts the forkserver early, with the
+            # parse step, while it has a CPU to spare (monitor.pipeline.forkserver).
             context = multiprocessing.get_context("forkserver")
             rules = self.rules
             shipped: tuple[RuleFiles, bytes] | None = None
@@ -95,6 +97,6 @@ class ParserPool:
 
 def _spawn(pool: ProcessPoolExecutor, workers: int) -> None:
     # ProcessPoolExecutor starts a worker per task submitted while none is idle, up to its
-    # size: one no-op each starts them all (and runs install_rules in each).
+    # size: one task each starts them all (and runs install_rules in each).
     for _ in range(workers):
-        pool.submit(int)
+        pool.submit(load_parsers)
