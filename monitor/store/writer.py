@@ -87,17 +87,17 @@ class ArchiveWriter:
                 if jobs:
                     self._commit(db, jobs)
                     backlog = True
-            while backlog:
-                backlog = self._fill(db)
+            while backlog:  # nothing waits for the lock now: bigger chunks cost less
+                backlog = self._fill(db, indexfill.CLOSE_CHUNK)
         finally:
             db.close()
 
-    def _fill(self, db: Database) -> bool:
+    def _fill(self, db: Database, limit: int = indexfill.FILL_CHUNK) -> bool:
         """Index one chunk of queued items; False when none is left (or filling failed:
         search still finds queued items, and the next writer tries again)."""
         try:
             with db.atomic():
-                return indexfill.fill(db) > 0
+                return indexfill.fill(db, limit) > 0
         except Exception as exc:  # noqa: BLE001 - the writes stand; only their index waits
             log.error("archive index fill failed (search still finds the items): %s", exc)
             return False
