@@ -74,28 +74,49 @@ def test_help_lists_the_commands_exactly_as_click_would_after_importing_them() -
     assert lazy.output.endswith(rendered)
 
 
-def test_help_and_version_import_no_command_module() -> None:
-    # A clean interpreter: in this one the tests above have imported every command already.
+def helps_in_a_fresh_interpreter(commands: list[list[str]], loaded: str) -> tuple[str, list[str]]:
+    """Run each command's help in a clean interpreter (in this one the tests above have
+    imported every command already): its output, and the modules ``loaded`` (a generator
+    expression over ``m``, the names of sys.modules) picks."""
     script = (
         "import sys\n"
         "from monitor.cli import cli\n"
-        "for args in (['--help'], ['--version']):\n"
+        f"for args in {commands!r}:\n"
         "    try:\n"
         "        cli(args, prog_name='monitor')\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('monitor.')\n"
-        "                or m.split('.')[0] in {'sqlite3', 'logging', 'rich', 'httpx', 'yaml'})\n"
-        "print('LOADED', ' '.join(loaded))\n"
+        f"print('LOADED', ' '.join(sorted({loaded})))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    assert "Commands:" in out.stdout
-    assert "monitor, version" in out.stdout
-    loaded = out.stdout.rsplit("LOADED", 1)[1].split()
+    text, _, names = out.stdout.rpartition("LOADED")
+    return text, names.split()
+
+
+def test_help_and_version_import_no_command_module() -> None:
+    text, loaded = helps_in_a_fresh_interpreter(
+        [["--help"], ["--version"]],
+        "m for m in sys.modules if m.startswith('monitor.')"
+        " or m.split('.')[0] in {'sqlite3', 'logging', 'rich', 'httpx', 'yaml'}",
+    )
+    assert "Commands:" in text
+    assert "monitor, version" in text
     assert loaded == ["monitor.cli", "monitor.cli.common", "monitor.errors"]
+
+
+def test_search_and_export_help_open_no_store_and_compile_nothing() -> None:
+    # Their help was 0.2-0.4 s: the command module imported the search stack at the top.
+    text, loaded = helps_in_a_fresh_interpreter(
+        [["search", "--help"], ["export", "--help"]],
+        "m for m in sys.modules if m.startswith("
+        "('monitor.store', 'monitor.rules', 'monitor.archive_search', 'sqlite_utils'))",
+    )
+    assert "monitor search 'gallium OR germanium'" in text
+    assert "monitor export --rule critical-minerals" in text
+    assert loaded == []
 
 
 def test_a_database_error_below_any_command_is_a_message_and_exit_2() -> None:

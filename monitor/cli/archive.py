@@ -8,22 +8,22 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from monitor.archive_search import compile_search, make_filters
 from monitor.cli.common import AppContext, app, open_archive
 from monitor.cli.options import TimeSpec
 from monitor.cli.searchhints import check_country, describe_total, lowercase_operator_hint
 from monitor.errors import MonitorError
 from monitor.model import FEED_KINDS
-from monitor.rules.ast import Node
-from monitor.rules.explain import window
-from monitor.store import export as store_export
-from monitor.store import search as store_search
-from monitor.store.candidates import Confirmer, Filters
-from monitor.store.ftsquery import Lists
+
+if TYPE_CHECKING:  # the search stack (rules compiler, store) is imported by the commands
+    # themselves, so `monitor search --help` and `monitor export --help` print at once
+    from monitor.rules.ast import Node
+    from monitor.store.candidates import Confirmer, Filters
+    from monitor.store.ftsquery import Lists
+    from monitor.store.search import Found, Span
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +59,8 @@ def filter_options(f: F) -> F:
 
 
 def _filters(db: Any, ctx: AppContext, opts: dict[str, Any]) -> Filters:
+    from monitor.archive_search import make_filters
+
     for country in opts["countries"]:
         check_country(db, country)
     return make_filters(
@@ -104,6 +106,9 @@ def search(ctx: click.Context, /, query: str, limit: int, sort: str, fmt: str, *
       monitor search 'gallium OR germanium' --country CN --sort relevance
       monitor search '日本 AND 韓国' --lang ja --format json
     """
+    from monitor.archive_search import compile_search
+    from monitor.store import search as store_search
+
     actx = app(ctx)
     db = open_archive(actx)
     node, confirm, lists = compile_search(query, actx.rules_path)
@@ -141,10 +146,12 @@ def search(ctx: click.Context, /, query: str, limit: int, sort: str, fmt: str, *
         click.echo(f"Hint: {hint}", err=True)
 
 
-def _print_table(found: list[store_search.Found], query: str, total: int, limit: int) -> None:
+def _print_table(found: list[Found], query: str, total: int, limit: int) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from monitor.rules.explain import window
 
     console = Console(highlight=False)
     if not found:
@@ -175,7 +182,7 @@ def _print_table(found: list[store_search.Found], query: str, total: int, limit:
     console.print(describe_total(len(found), total))
 
 
-def _highlighted(text: str, spans: Sequence[store_search.Span], text_cls: Any, style: str) -> Any:
+def _highlighted(text: str, spans: Sequence[Span], text_cls: Any, style: str) -> Any:
     t = text_cls(text, style=style)
     for s in spans:
         t.stylize("bold reverse yellow", s.start, s.end)
@@ -228,6 +235,9 @@ def export(
       monitor export 'lithium OR nickel' --country AU --format ndjson
       monitor export 'body:(gallium)' --with-body --format json
     """
+    from monitor.archive_search import compile_search
+    from monitor.store import export as store_export
+
     actx = app(ctx)
     db = open_archive(actx)
     node: Node | None = None
@@ -279,6 +289,8 @@ def _progress(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
 def _write_rows(
     rows: Iterator[tuple[Any, ...]], out: IO[str], fmt: str, fields: tuple[str, ...]
 ) -> int:
+    from monitor.store import export as store_export
+
     count = 0
     if fmt == "csv":
         writer = csv.writer(out)

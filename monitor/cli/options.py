@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from monitor.durations import parse_duration
-from monitor.store.db import utcnow
 
 
 class Duration(click.ParamType[timedelta]):
@@ -43,6 +42,8 @@ class TimeSpec(click.ParamType[datetime]):
         text = str(value).strip()
         if text[:1].isdigit() and not text[-1:].isdigit():
             try:
+                from monitor.store.db import utcnow  # here: a command's --help opens no store
+
                 return utcnow() - parse_duration(text)
             except ValueError:
                 pass  # not a duration: maybe a date such as 2026-06-01T00:00Z

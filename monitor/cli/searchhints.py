@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from monitor.errors import MonitorError
-from monitor.store.counting import COUNT_CAP
 
 _COUNTRY_NAMES = {
     "JAPAN": "JP",
@@ -49,6 +48,8 @@ def describe_total(shown: int, total: int) -> str:
     """The table's last line: how many are shown, of how many, and how to see more."""
     if total <= shown:
         return f"{shown} item{'s' if shown != 1 else ''}"
+    from monitor.store.counting import COUNT_CAP  # here: `search --help` opens no store
+
     if total >= COUNT_CAP:  # counting stopped there
         return f"{shown} of {COUNT_CAP:,}+ items; --limit (up to 10000) for more"
     return f"{shown} of {total:,} items; --limit {total} for more"
