@@ -43,7 +43,7 @@ from monitor.store import candidates as store_candidates  # noqa: E402
 from monitor.store import indexfill  # noqa: E402
 from monitor.store import search as store_search  # noqa: E402
 from monitor.store.db import open_db  # noqa: E402
-from monitor.store.trigramflag import GLOB, needs_trigram  # noqa: E402
+from monitor.store.trigramflag import in_trigram_sql, needs_trigram  # noqa: E402
 
 CORPUS_DIRS = [ROOT / "tests" / "data" / "feeds", ROOT / "monitor" / "demo" / "snapshots"]
 RULES = [
@@ -118,10 +118,6 @@ class Generator:
         return self._cjk(lang, self.rng.randint(18, 40)), self._cjk(lang, self.rng.randint(60, 160))
 
 
-# Rows the trigram index holds, as the schema's insert trigger and the writer's fill say.
-NEEDS_TRIGRAM = f"coalesce(cjk, title GLOB {GLOB} OR summary GLOB {GLOB})"
-
-
 def build(path: Path, n: int, seed: int = 7) -> dict[str, float]:
     """Write the archive: schema by open_db, rows in bulk, then the indexes in one pass."""
     started = time.perf_counter()
@@ -189,7 +185,7 @@ def build(path: Path, n: int, seed: int = 7) -> dict[str, float]:
     conn.execute("INSERT INTO items_fts(items_fts) VALUES ('rebuild')")
     conn.execute(
         "INSERT INTO items_cjk(rowid, title, summary)"
-        f" SELECT rowid, title, summary FROM items WHERE {NEEDS_TRIGRAM}"
+        f" SELECT rowid, title, summary FROM items WHERE {in_trigram_sql()}"
     )
     conn.execute("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
     conn.execute("INSERT INTO items_cjk(items_cjk) VALUES ('optimize')")
@@ -238,28 +234,30 @@ def ingest_cost(n: int = 20_000) -> dict[str, float]:
         cjk = needs_trigram(title, summary)
         rows.append((f"{i:016x}", "f", title, summary, "2026-01-01T00:00:00Z", lang, cjk))
     out: dict[str, float] = {}
-    labels = ("trigger, with trigram", "trigger, without trigram", "queued, then filled")
+    trigger, words_only, queued = (
+        "trigger, with trigram", "trigger, without trigram", "queued, then filled"
+    )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(3):
-            for label in labels:
-                db = open_db(Path(tmp) / f"{labels.index(label)}-{rep}.db")
+            for n_label, label in enumerate((trigger, words_only, queued)):
+                db = open_db(Path(tmp) / f"{n_label}-{rep}.db")
                 db.conn.execute("INSERT INTO feeds(id) VALUES ('f')")
-                if label == labels[1]:
+                if label == words_only:
                     db.conn.executescript(WORDS_ONLY)
                 db.conn.commit()
                 # CPU time, not wall time: other processes on a shared machine skew the latter.
                 t0 = time.process_time()
                 with db.conn:
-                    if label == labels[2]:
+                    if label == queued:
                         indexfill.defer(db)
                     db.conn.executemany(
                         "INSERT INTO items(id, feed_id, title, summary, published, first_seen,"
                         " lang, cjk) VALUES (?, ?, ?, ?, ?, ?5, ?6, ?7)",
                         rows,
                     )
-                    if label == labels[2]:
+                    if label == queued:
                         indexfill.undefer(db)
-                while label == labels[2] and indexfill.queued(db):
+                while label == queued and indexfill.queued(db):
                     with db.conn:
                         indexfill.fill(db)
                 out[label] = max(out.get(label, 0.0), n / (time.process_time() - t0))

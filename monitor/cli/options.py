@@ -41,9 +41,9 @@ class TimeSpec(click.ParamType[datetime]):
             return value
         text = str(value).strip()
         if text[:1].isdigit() and not text[-1:].isdigit():
-            try:
-                from monitor.store.db import utcnow  # here: a command's --help opens no store
+            from monitor.store.db import utcnow  # here: a command's --help opens no store
 
+            try:
                 return utcnow() - parse_duration(text)
             except ValueError:
                 pass  # not a duration: maybe a date such as 2026-06-01T00:00Z

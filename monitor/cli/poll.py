@@ -93,7 +93,10 @@ def poll_command(
             "run `monitor poll --once` for one cycle, or `monitor run` to poll on a schedule",
         )
 
-    if workers != 0:  # parser processes will be wanted: their forkserver starts meanwhile
+    # Parser processes will likely be wanted (unless the check fails or at most INLINE_UP_TO
+    # feeds are selected, known only after it): their forkserver starts meanwhile, on the
+    # idle CPU; unused, it exits with this process.
+    if workers != 0:
         from monitor.pipeline.forkserver import start_early
 
         start_early()

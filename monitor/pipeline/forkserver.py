@@ -13,7 +13,9 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 
-PRELOAD = ["monitor.pipeline.parse_worker", "monitor.reader.parse", "monitor.reader.normalize"]
+# The parse step: what a worker needs before its first body (parse_worker.load_parsers).
+PARSERS = ("monitor.reader.parse", "monitor.reader.normalize")
+PRELOAD = ["monitor.pipeline.parse_worker", *PARSERS]
 
 
 def start_early() -> None:

@@ -13,6 +13,7 @@ the stored result is the same as matching on the writer thread.
 
 from __future__ import annotations
 
+import importlib
 import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -100,8 +101,10 @@ def _match(source: FeedSource, items: list[Item], plan: MatchPlan) -> dict[str, 
 def load_parsers() -> None:
     """What a new worker runs first (monitor.pipeline.workers starts each with it): the parse
     modules imported while the first requests are in flight, not when the first body comes."""
-    import monitor.reader.normalize
-    import monitor.reader.parse  # noqa: F401
+    from monitor.pipeline.forkserver import PARSERS
+
+    for name in PARSERS:
+        importlib.import_module(name)
 
 
 def parse_body(

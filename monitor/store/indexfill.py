@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from monitor.store.trigramflag import GLOB
+from monitor.store.trigramflag import in_trigram_sql
 
 FILL_CHUNK = 2000  # rows a fill transaction: a poll's feed waits at most one chunk's time
 # Rows a fill transaction as the writer closes, when no feed waits: each transaction leaves
@@ -31,8 +31,8 @@ CLOSE_CHUNK = 20_000
 
 _QUEUED = "EXISTS (SELECT 1 FROM items_unindexed WHERE item_rowid = {}.rowid)"
 _DEFERRING = "EXISTS (SELECT 1 FROM index_deferral)"
-_NEW_CJK = f"coalesce(new.cjk, new.title GLOB {GLOB} OR new.summary GLOB {GLOB})"
-_OLD_CJK = f"coalesce(old.cjk, old.title GLOB {GLOB} OR old.summary GLOB {GLOB})"
+_NEW_CJK = in_trigram_sql("new")
+_OLD_CJK = in_trigram_sql("old")
 _DELETE_OLD = f"""
         INSERT INTO items_fts(items_fts, rowid, title, summary)
         SELECT 'delete', old.rowid, old.title, old.summary WHERE NOT {_QUEUED.format("old")};
@@ -108,7 +108,7 @@ def fill(db: sqlite_utils.Database, limit: int = FILL_CHUNK) -> int:
         f" SELECT i.rowid, i.title, i.summary FROM items i WHERE {picked}",
         [top],
     )
-    cjk = f"coalesce(i.cjk, i.title GLOB {GLOB} OR i.summary GLOB {GLOB})"
+    cjk = in_trigram_sql("i")
     db.execute(
         "INSERT INTO items_cjk(rowid, title, summary)"
         f" SELECT i.rowid, i.title, i.summary FROM items i WHERE {picked} AND {cjk}",

@@ -35,9 +35,16 @@ def needs_trigram(*texts: str) -> bool:
     return False
 
 
-# Migration 0502's triggers: items.cjk when the writer set it, else the GLOB (older rows).
-_NEW = f"coalesce(new.cjk, new.title GLOB {GLOB} OR new.summary GLOB {GLOB})"
-_OLD = f"coalesce(old.cjk, old.title GLOB {GLOB} OR old.summary GLOB {GLOB})"
+def in_trigram_sql(row: str = "") -> str:
+    """The rule as an SQL condition on a row of ``items`` (``new``, ``old``, an alias, or
+    none): items.cjk when the writer set it, else the GLOB (rows from before the column)."""
+    p = f"{row}." if row else ""
+    return f"coalesce({p}cjk, {p}title GLOB {GLOB} OR {p}summary GLOB {GLOB})"
+
+
+# Migration 0502's triggers.
+_NEW = in_trigram_sql("new")
+_OLD = in_trigram_sql("old")
 FLAGGED_TRIGGERS = f"""
     ALTER TABLE items ADD COLUMN cjk INTEGER;
     DROP TRIGGER items_cjk_ai;
