@@ -139,3 +139,42 @@ def test_a_new_writer_fills_what_a_crashed_one_left(tmp_path: Path) -> None:
     assert indexfill.queued(db) == 0
     check_indexes(db)
     assert {f.id for f in run(db, "copper")} == brute_force("copper")
+
+
+def hashsize(db: sqlite_utils.Database, table: str) -> int | None:
+    row = db.execute(f"SELECT v FROM {table}_config WHERE k = 'hashsize'").fetchone()
+    return None if row is None else int(row[0])
+
+
+def test_the_archive_buffers_its_fills(tmp_path: Path) -> None:
+    """Migration 0504: stored in the tables, so every connection's fill uses it."""
+    open_db(tmp_path / "monitor.db").close()
+    db = open_db(tmp_path / "monitor.db", readonly=True)
+    for table in indexfill.BUFFERED:
+        assert hashsize(db, table) == indexfill.INDEX_BUFFER
+    assert hashsize(db, "items_body_fts") is None  # one article a transaction: the default
+
+
+@pytest.mark.parametrize("size", [256, indexfill.INDEX_BUFFER])
+def test_a_fill_flushed_often_or_once_indexes_the_same(tmp_path: Path, size: int) -> None:
+    """At 256 bytes FTS5 writes segments all through the fill; at the archive's buffer,
+    once at its end. Either way every query finds what the matcher finds."""
+    db = queued_archive(tmp_path / "monitor.db")
+    with db.conn:
+        indexfill.size_buffers(db, size)
+    assert hashsize(db, "items_cjk") == size
+    with db.conn:
+        assert indexfill.fill(db, limit=indexfill.CLOSE_CHUNK) == len(ITEMS)
+    check_indexes(db)
+    for query in QUERIES:
+        assert {f.id for f in run(db, query)} == truth(db, query), query
+
+
+def test_an_sqlite_refusing_the_buffer_keeps_its_default(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = open_db(tmp_path / "monitor.db")
+    with db.conn:
+        indexfill.size_buffers(db, 0)  # refused as an older SQLite refuses the option
+    assert "items_fts keeps FTS5's default hashsize (SQLite 3." in caplog.text
+    assert hashsize(db, "items_fts") == indexfill.INDEX_BUFFER  # nothing changed

@@ -18,6 +18,9 @@ writer starts, which fills what was left.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 import sqlite_utils
 
 from monitor.store.trigramflag import in_trigram_sql
@@ -28,6 +31,15 @@ FILL_CHUNK = 2000  # rows a fill transaction: a poll's feed waits at most one ch
 # 1.6-2.1 s of CPU against 2.2-2.3 s in chunks of 2,000; bounded, so another writer of the
 # archive waits a second or two at most.
 CLOSE_CHUNK = 20_000
+# Bytes of new postings FTS5 holds in memory in a transaction before writing them out as a
+# segment, which it must later merge (FTS5's `hashsize`, 1 MB unless set). A closing chunk
+# of 20,000 rows made several segments a table at 1 MB; at 16 MB it makes about one, and the
+# fill takes a quarter to a third less CPU (docs/performance.md). Memory is bounded by it,
+# per table, and freed at COMMIT.
+INDEX_BUFFER = 16 * 1024 * 1024
+BUFFERED = ("items_fts", "items_cjk")  # the body tables get one article a transaction
+
+log = logging.getLogger(__name__)
 
 _QUEUED = "EXISTS (SELECT 1 FROM items_unindexed WHERE item_rowid = {}.rowid)"
 _DEFERRING = "EXISTS (SELECT 1 FROM index_deferral)"
@@ -69,6 +81,19 @@ DEFERRED_TRIGGERS = f"""
         WHERE {_NEW_CJK} AND NOT {_QUEUED.format("new")};
     END;
 """
+
+
+def size_buffers(db: sqlite_utils.Database, size: int = INDEX_BUFFER) -> None:
+    """Migration 0504: set ``hashsize`` in each buffered table's ``_config``, so it holds
+    for every connection. An SQLite without the option keeps its default, and the archive
+    works as before, only its fills cost more."""
+    for table in BUFFERED:
+        try:
+            db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('hashsize', ?)", [size])
+        except sqlite3.OperationalError as exc:
+            log.warning("%s keeps FTS5's default hashsize (SQLite %s: %s)", table,
+                        sqlite3.sqlite_version, exc)  # fmt: skip
+            return
 
 
 def has_queue(db: sqlite_utils.Database) -> bool:

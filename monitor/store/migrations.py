@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from monitor.store.indexfill import DEFERRED_TRIGGERS
+from monitor.store.indexfill import DEFERRED_TRIGGERS, size_buffers
 from monitor.store.trigramflag import FLAGGED_TRIGGERS, GLOB
 
 migrations = sqlite_utils.Migrations("monitor")
@@ -382,12 +382,10 @@ def _feed_weight(db: sqlite_utils.Database) -> None:
 
 @migrations(name="0502_item_cjk_flag")
 def _item_cjk_flag(db: sqlite_utils.Database) -> None:
-    """``items.cjk``: 1 when the item is in items_cjk, as the writer worked it out.
-
-    The GLOB in the triggers cost more than the trigram index itself (trigramflag.py).
-    Rows from before have NULL and keep the GLOB, in both directions, so an existing
-    archive is not rewritten and each row leaves items_cjk by the rule that put it there.
-    """
+    """``items.cjk``: 1 when the item is in items_cjk, as the writer worked it out; the GLOB
+    in the triggers cost more than the trigram index itself (trigramflag.py). Rows from
+    before have NULL and keep the GLOB, in both directions, so an existing archive is not
+    rewritten and each row leaves items_cjk by the rule that put it there."""
     db.executescript(FLAGGED_TRIGGERS)
 
 
@@ -395,3 +393,8 @@ def _item_cjk_flag(db: sqlite_utils.Database) -> None:
 def _deferred_index(db: sqlite_utils.Database) -> None:
     """The poll's writer indexes items after writing them (monitor/store/indexfill.py)."""
     db.executescript(DEFERRED_TRIGGERS)
+
+
+@migrations(name="0504_index_buffer")
+def _index_buffer(db: sqlite_utils.Database) -> None:
+    size_buffers(db)  # FTS5 writes fewer segments as the poll's writer fills (indexfill.py)
