@@ -327,3 +327,39 @@ def test_two_processes_creating_one_archive_at_once_both_succeed(tmp_path: Path)
     from monitor.store.migrations import migrations
 
     assert migrations.pending(open_db(db_path)) == []
+
+
+def _items_indexes(db: sqlite_utils.Database) -> set[str]:
+    sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'"
+    return {r[0] for r in db.execute(sql).fetchall() if not r[0].startswith("sqlite_")}
+
+
+def test_an_archive_from_before_0505_drops_its_url_index_and_keeps_its_items(
+    tmp_path: Path,
+) -> None:
+    from monitor.store.migrations import migrations
+
+    path = tmp_path / "old.db"
+    old = open_db(path)
+    sync_feeds(old, [feed()])
+    store_items(old, [item(1), item(2)], now=NOW)
+    # the archive as a version before 0505 left it: the index, and no record of the step
+    old.execute("CREATE INDEX items_url ON items(url)")
+    old.execute("DELETE FROM _sqlite_migrations WHERE name = '0505_no_url_index'")
+    old.conn.commit()
+    old.close()
+    db = open_db(path)
+    assert "items_url" not in _items_indexes(db)
+    assert migrations.pending(db) == []
+    assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 2
+    assert store_items(db, [item(2), item(3)], now=NOW).new == [item(3)]
+
+
+def test_every_index_on_items_is_one_a_query_uses(db: sqlite_utils.Database) -> None:
+    # An index costs each insert of the poll's writer; one no query uses is only that cost.
+    assert _items_indexes(db) == {
+        "items_published",  # by date: search newest first, latest_items, items since a time
+        "items_feed_published",  # a feed's items: counts per feed, --feed, the foreign key
+        "items_feed_content",  # store_items: the same story under another id
+        "items_body_todo",  # full text: the pages still to read
+    }

@@ -1,8 +1,8 @@
 """Items: each stored once, changed ones updated in place with a new revision.
 
 New rows go in with ``INSERT … ON CONFLICT(id) DO NOTHING RETURNING id`` so the database
-itself says which are new; ``INSERT OR REPLACE`` is never used (see migrations.py: REPLACE
-would bypass the FTS delete trigger).
+itself says which are new; ``INSERT OR REPLACE`` is never used (see monitor/store/migrations:
+REPLACE would bypass the FTS delete trigger).
 """
 
 from __future__ import annotations

@@ -1,18 +1,12 @@
-"""Schema migrations. Append new steps at the end; never edit a step once it has shipped.
-
-FTS is external-content FTS5 kept in step by triggers written here (not sqlite-utils'
-``enable_fts``), and items are never written with ``INSERT OR REPLACE``: REPLACE deletes
-without firing the delete trigger and would corrupt the index.
-"""
+"""Steps 0001 to 0400 (and 0110, 0120, 0300, registered after 0400 as they shipped): the
+archive's tables, the full-text and trigram indexes, deliveries, bodies, feedback."""
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from monitor.store.indexfill import DEFERRED_TRIGGERS, size_buffers
-from monitor.store.trigramflag import FLAGGED_TRIGGERS, GLOB
-
-migrations = sqlite_utils.Migrations("monitor")
+from monitor.store.migrations.registry import migrations
+from monitor.store.trigramflag import GLOB
 
 
 @migrations(name="0001_core")
@@ -354,47 +348,3 @@ def _delivery_threads(db: sqlite_utils.Database) -> None:
     # A threaded digest's reply names its parent's row; it is sent only once the parent has
     # a ts, into that thread. A parent is a row like any other: sent once, then reused.
     db.execute("ALTER TABLE deliveries ADD COLUMN thread_of INTEGER REFERENCES deliveries(id)")
-
-
-@migrations(name="0500_embeddings")
-def _embeddings(db: sqlite_utils.Database) -> None:
-    """One sentence embedding per item (monitor.embed), for clustering across languages
-    and `monitor rules suggest`. ``vector`` is int8 bytes (512 of them, about a quarter of
-    float32); ``model`` names the encoder, so a new model recomputes instead of mixing
-    spaces. Removing an item removes its vector."""
-    db.executescript(
-        """
-        CREATE TABLE embeddings (
-            item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
-            model TEXT NOT NULL,
-            vector BLOB NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        """
-    )
-
-
-@migrations(name="0501_feed_weight")
-def _feed_weight(db: sqlite_utils.Database) -> None:
-    # feeds.yaml's `weight:` for ranking (monitor.digest.relevance); NULL: the kind's default.
-    db.execute("ALTER TABLE feeds ADD COLUMN weight REAL")
-
-
-@migrations(name="0502_item_cjk_flag")
-def _item_cjk_flag(db: sqlite_utils.Database) -> None:
-    """``items.cjk``: 1 when the item is in items_cjk, as the writer worked it out; the GLOB
-    in the triggers cost more than the trigram index itself (trigramflag.py). Rows from
-    before have NULL and keep the GLOB, in both directions, so an existing archive is not
-    rewritten and each row leaves items_cjk by the rule that put it there."""
-    db.executescript(FLAGGED_TRIGGERS)
-
-
-@migrations(name="0503_deferred_index")
-def _deferred_index(db: sqlite_utils.Database) -> None:
-    """The poll's writer indexes items after writing them (monitor/store/indexfill.py)."""
-    db.executescript(DEFERRED_TRIGGERS)
-
-
-@migrations(name="0504_index_buffer")
-def _index_buffer(db: sqlite_utils.Database) -> None:
-    size_buffers(db)  # FTS5 writes fewer segments as the poll's writer fills (indexfill.py)
