@@ -212,10 +212,9 @@ def test_reader_errors_survive_pickling() -> None:
 
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60  # the body, docstring left out: a command's help is its docstring
-# Linear orchestrators, allowed to be long because they read top to bottom:
-LINEAR = {
-    "monitor/store/migrations/before_0500.py:_core"
-}  # the first schema, one statement after another
+# Linear orchestrators, allowed to be long because they read top to bottom (the first
+# schema: one statement after another):
+LINEAR = {"monitor/store/migrations/before_0500.py:_core"}
 
 
 def function_lengths(source: str) -> list[tuple[str, int]]:

@@ -35,10 +35,12 @@ def _feed_weight(db: sqlite_utils.Database) -> None:
 
 @migrations(name="0502_item_cjk_flag")
 def _item_cjk_flag(db: sqlite_utils.Database) -> None:
-    """``items.cjk``: 1 when the item is in items_cjk, as the writer worked it out; the GLOB
-    in the triggers cost more than the trigram index itself (trigramflag.py). Rows from
-    before have NULL and keep the GLOB, in both directions, so an existing archive is not
-    rewritten and each row leaves items_cjk by the rule that put it there."""
+    """``items.cjk``: 1 when the item is in items_cjk, as the writer worked it out.
+
+    The GLOB in the triggers cost more than the trigram index itself (trigramflag.py).
+    Rows from before have NULL and keep the GLOB, in both directions, so an existing
+    archive is not rewritten and each row leaves items_cjk by the rule that put it there.
+    """
     db.executescript(FLAGGED_TRIGGERS)
 
 
