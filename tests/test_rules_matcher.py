@@ -569,3 +569,31 @@ def test_the_regex_prefilter_never_hides_a_match(text: str, pattern: str) -> Non
     regex = compile_query(parse_query(f"/{pattern}/"))
     plain = re.search(pattern, Analyzed(text).cased, re.IGNORECASE)
     assert regex.evaluate(text).matched == bool(plain and plain.end() > plain.start())
+
+
+def test_a_not_or_exclude_certain_to_hold_rules_a_rule_out_before_evaluation() -> None:
+    m = Matcher(
+        [
+            rule("not", "lithium NOT (graphite OR @japan)"),
+            rule("excl", "lithium", exclude="graphite OR nickel"),
+            rule("cased", "lithium NOT ROK"),  # ROK needs its case checked: not sure
+            rule("field", "lithium NOT title:graphite"),  # found elsewhere than the title
+            rule("atleast", "ATLEAST 1 (lithium, NOT graphite)"),
+        ],
+        LISTS,
+    )
+
+    def candidates(title: str, summary: str = "") -> list[str]:
+        return sorted(m.compiled[i].rule.id for i in m.candidates(m.context(title, summary)))
+
+    everything = ["atleast", "cased", "excl", "field", "not"]
+    assert candidates("lithium prices") == everything
+    assert candidates("lithium and graphite") == ["atleast", "cased", "field"]
+    assert candidates("lithium", "Tokyo") == ["atleast", "cased", "excl", "field"]
+    assert candidates("lithium", "nickel") == ["atleast", "cased", "field", "not"]
+    assert candidates("lithium", "rok") == everything
+    assert [x.rule_id for x in m.match(item("lithium", "graphite"))] == [
+        "atleast",
+        "cased",
+        "field",
+    ]

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.config.rules import load_rules
@@ -250,3 +250,33 @@ def test_presearch_never_changes_what_matches(rules) -> None:  # type: ignore[no
         assert got == _every_rule(matcher, item), item.title
         matched += len(got)
     assert matched > 0  # the comparison is not between two empty lists
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(QUERIES, st.none() | QUERIES), min_size=1, max_size=4), TEXTS, TEXTS)
+# Where a key found settles nothing: the other side of ATLEAST or OR holds, the NOT's term is
+# in another field than its own, or its case is not the one written.
+@example([("ATLEAST 1 (a, (NOT b))", None)], "a b", "")
+@example([("(a OR (NOT b))", None)], "a b", "")
+@example([("(a NOT title:(b))", None)], "a", "b")
+@example([("(a NOT US)", "(b AND ab)")], "a us", "b")
+@example([("a", "(NOT b)"), ("(a NOT (b OR ab))", None)], "a", "")
+def test_candidates_never_drop_a_match(
+    queries: list[tuple[str, str | None]], title: str, summary: str
+) -> None:
+    """The candidate masks (clauses needed, and keys that rule a rule out: a NOT under AND
+    or an exclude certain to hold) choose a superset of what evaluating every rule finds."""
+    rules = []
+    for i, (query, exclude) in enumerate(queries):
+        try:
+            parse_query(query)
+            if exclude:
+                parse_query(exclude)
+        except QueryError:
+            continue
+        rules.append(replace(Rule(f"r{i}", f"r{i}", query, exclude=exclude), version="v"))
+    assume(rules)
+    matcher = Matcher(rules, LISTS)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    item = Item("i", "f", None, "", title, summary, now, now, body=summary[::-1])
+    assert matcher.match(item) == _every_rule(matcher, item)

@@ -16,7 +16,7 @@ from monitor.model import FeedSource, Item, Match, Rule
 from monitor.rules.compile import CompiledQuery, QueryResult, compile_query
 from monitor.rules.context import FIELDS, Context
 from monitor.rules.parser import parse_query
-from monitor.rules.required import Clause
+from monitor.rules.required import Clause, blocking_ids, sufficient_ids
 from monitor.rules.saferegex import RegexTimeoutError
 from monitor.rules.scan import Vocabulary
 from monitor.rules.termlist import TermList
@@ -77,6 +77,15 @@ def _minimal(clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
     return tuple(out)
 
 
+def _blocks(c: CompiledRule) -> frozenset[int]:
+    """Keys whose presence in any field means the rule cannot match: its query is false
+    (a NOT under AND holds) or its exclude true."""
+    out = blocking_ids(c.query.root)
+    if c.exclude is not None:
+        out |= sufficient_ids(c.exclude.root)
+    return out
+
+
 def _bits(positions: Iterable[int], size: int) -> int:
     """An int with these bits set, built in one go (setting them one by one is quadratic)."""
     buf = bytearray((size + 7) // 8)
@@ -104,6 +113,7 @@ class Matcher:
         self.compiled = tuple(compiled)
         self.by_id = {c.rule.id: c for c in compiled}
         self._index_clauses([_minimal(c.query.required_ids()) for c in compiled])
+        self._index_blocks([_blocks(c) for c in compiled])
         self.vocab.prepare()  # build now, not on the first item
         self._timed_out: set[tuple[str, str, bool]] = set()  # (rule, pattern, given up): logged
 
@@ -135,6 +145,17 @@ class Matcher:
         self._body_bits = {kid: _bits(b, size) for kid, b in body.items()}
         self._free_bits = _bits(free, size)
         self._first_bits = _bits(range(0, size, CLAUSES), size)
+
+    def _index_blocks(self, blocks: list[frozenset[int]]) -> None:
+        """Per key, the first bits of the rules it rules out when found in any field (a
+        NOT under AND, or an exclude, certain to hold): those are not evaluated."""
+        ruled_out: dict[int, list[int]] = {}
+        for r, kids in enumerate(blocks):
+            for kid in kids:
+                ruled_out.setdefault(kid, []).append(r * CLAUSES)
+        size = len(blocks) * CLAUSES
+        self._block_bits = {kid: _bits(b, size) for kid, b in ruled_out.items()}
+        self._block_keys = frozenset(ruled_out)
 
     def context(self, title: str, summary: str, body: str = "") -> Context:
         return Context(self.vocab, title, summary, body)
@@ -169,6 +190,9 @@ class Matcher:
         met &= met >> 1
         met &= met >> 2
         met &= self._first_bits
+        if met and self._block_keys:
+            for kid in self._block_keys & ctx.found:
+                met &= ~self._block_bits[kid]
         out = []
         while met:
             low = met & -met

@@ -1,7 +1,9 @@
 """What a compiled query needs for a match, for choosing candidates before evaluating.
 
 ``required_ids``: AND of ORs of key ids (the Matcher's bit masks, monitor.rules.matcher);
-``required_terms``: the same as literal terms, for archive search's prefilters.
+``required_terms``: the same as literal terms, for archive search's prefilters;
+``blocking_ids`` and ``sufficient_ids``: keys whose mere presence settles a clause, so that a
+rule whose NOT (or exclude) is certain to hold is not evaluated at all.
 """
 
 from __future__ import annotations
@@ -104,6 +106,41 @@ def _union(clauses: Sequence[Clause]) -> Clause:
     return frozenset().union(*(ids for ids, _ in clauses)), fields.pop() if len(
         fields
     ) == 1 else None
+
+
+def blocking_ids(ev: Evaluator) -> frozenset[int]:
+    """Keys any one of which, found in any field, makes the clause false (tested over every
+    field, as a rule's query is): the sure keys of a NOT directly under AND."""
+    match _kind(ev):
+        case NotE() as neg:
+            return sufficient_ids(neg.kid)
+        case AtLeastE():  # ATLEAST holds with some children false: nothing settles it
+            return frozenset()
+        case OrE() as alt:  # false only when every alternative is
+            return frozenset.intersection(*(blocking_ids(k) for k in alt.kids))
+        case AndE() as conj:  # false when any part is
+            return frozenset().union(*(blocking_ids(k) for k in conj.kids))
+        case Lit() | Rx() | FieldE() | NearE() | BeforeE() | ChainE():
+            # FieldE: found in some field is not found in its own; NEAR: the distance decides
+            return frozenset()
+        case other:
+            assert_never(other)
+
+
+def sufficient_ids(ev: Evaluator) -> frozenset[int]:
+    """Keys any one of which, found in any field, makes the clause true over every field:
+    a term found needs no check of its case (``Lit.plain_ids``), or one alternative's."""
+    match _kind(ev):
+        case Lit() as lit:
+            return lit.plain_ids
+        case AtLeastE():  # ATLEAST n needs n of them (ATLEAST 1 is written as OR)
+            return frozenset()
+        case OrE() as alt:
+            return frozenset().union(*(sufficient_ids(k) for k in alt.kids))
+        case Rx() | AndE() | NotE() | FieldE() | NearE() | BeforeE() | ChainE():
+            return frozenset()
+        case other:
+            assert_never(other)
 
 
 def cnf_terms(ev: Evaluator) -> tuple[tuple[str, ...], ...] | None:
