@@ -29,7 +29,6 @@ from monitor.rules.scan import Vocabulary
 from monitor.rules.score import RawHit, score_hits
 from monitor.rules.termlist import TermList, expand_terms, term_options
 from monitor.rules.terms import Lit
-from monitor.rules.termweights import lead_end
 
 
 class QueryResult(NamedTuple):  # a named tuple: one is built per candidate rule
@@ -59,8 +58,7 @@ class CompiledQuery:
         raw = sorted(set(raw))
         hits = tuple([r[4] for r in raw])
         bonus = self.root.near_bonus(ctx, FIELDS) if self.has_near else 0.0
-        lead = lead_end(ctx.fields["summary"].an.text)
-        return QueryResult(True, hits, score_hits(raw, bonus, lead))
+        return QueryResult(True, hits, score_hits(raw, bonus, ctx.lead()))
 
     def explain(self, title: str, summary: str = "", body: str = "") -> Explanation:
         return self.explain_ctx(Context(self.vocab, title, summary, body))

@@ -8,6 +8,7 @@ from typing import Any
 from monitor.model import Field
 from monitor.rules.literals import Pattern, Span, excepted
 from monitor.rules.scan import NO_KEYS, Vocabulary
+from monitor.rules.termweights import lead_end
 from monitor.rules.text import TOKEN_RE, Analyzed
 
 FIELDS: tuple[Field, ...] = ("title", "summary", "body")
@@ -47,6 +48,15 @@ class Context:
             bd = FieldDoc(_EMPTY, {}, NO_KEYS)
         self.fields: dict[str, FieldDoc] = {"title": td, "summary": sd, "body": bd}
         self.found = td.keys | sd.keys | bd.keys if body else td.keys | sd.keys
+        self._lead = -1
+        self.lit_hits: dict[Any, Any] = {}  # a term list's hits over every field (Lit.hits)
+
+    def lead(self) -> int:
+        """Where the summary's first sentence ends (termweights.lead_end), worked out once
+        per item: every rule that matches it scores with it."""
+        if self._lead < 0:
+            self._lead = lead_end(self.fields["summary"].an.text)
+        return self._lead
 
     def spans(self, fname: str, pattern: Pattern, kid: int) -> list[Span]:
         """Character spans of one pattern's occurrences in one field (exact case and the

@@ -71,13 +71,27 @@ class Lit(Evaluator):
                     yield p, fname, span
 
     def hits(self, ctx: Context, fields: Sequence[str], out: list[RawHit]) -> None:
+        if fields is FIELDS:  # the usual case: one look-up for all three fields
+            every = ctx.lit_hits.get(self)
+            if every is None:
+                every = ctx.lit_hits[self] = []
+                for every_field in FIELDS:
+                    if not self.ids.isdisjoint(ctx.fields[every_field].keys):
+                        every.extend(self._field_hits(ctx, every_field))
+            out.extend(every)
+            return
         for fname in fields:
-            doc = ctx.fields[fname]
-            key = (self, fname)  # a list's hits in an item are the same for every rule
-            found = doc.cache.get(key)
-            if found is None:
-                found = doc.cache[key] = self._hits(ctx, fname)
-            out.extend(found)
+            out.extend(self._field_hits(ctx, fname))
+
+    def _field_hits(self, ctx: Context, fname: str) -> list[RawHit]:
+        """``_hits`` of one field, kept for the item: a list's hits there are the same for
+        every rule."""
+        doc = ctx.fields[fname]
+        key = (self, fname)
+        found: list[RawHit] | None = doc.cache.get(key)
+        if found is None:
+            found = doc.cache[key] = self._hits(ctx, fname)
+        return found
 
     def _hits(self, ctx: Context, fname: str) -> list[RawHit]:
         present = self._found(ctx, fname)[0]
