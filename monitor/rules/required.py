@@ -133,7 +133,7 @@ def sufficient_ids(ev: Evaluator) -> frozenset[int]:
     match _kind(ev):
         case Lit() as lit:
             return lit.plain_ids
-        case AtLeastE():  # ATLEAST n needs n of them (ATLEAST 1 is written as OR)
+        case AtLeastE():  # ATLEAST n needs n of them; ATLEAST 1, rare, is left unsettled too
             return frozenset()
         case OrE() as alt:
             return frozenset().union(*(sufficient_ids(k) for k in alt.kids))
